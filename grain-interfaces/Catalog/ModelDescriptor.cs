@@ -1,0 +1,33 @@
+namespace Kyros.Perf.Catalog;
+
+/// <summary>One model in the catalog: where it is served, what it can do, what it costs, what to expect of it.</summary>
+[GenerateSerializer, Alias("kyros.ModelDescriptor")]
+public sealed class ModelDescriptor
+{
+    [Id(0)] public string Id { get; set; } = "";
+    /// <summary><c>simulated</c> or <c>openai-compatible</c>.</summary>
+    [Id(1)] public string Provider { get; set; } = "simulated";
+    [Id(2)] public string? Endpoint { get; set; }
+    [Id(3)] public ModelCapabilities Capabilities { get; set; } = new();
+    [Id(4)] public double InputPricePer1k { get; set; }
+    [Id(5)] public double OutputPricePer1k { get; set; }
+    [Id(6)] public int ContextWindow { get; set; } = 8192;
+    [Id(7)] public int MaxOutputTokens { get; set; } = 4096;
+    /// <summary>Median latency in seconds to expect before live statistics exist.</summary>
+    [Id(8)] public double LatencyPrior { get; set; } = 1;
+    /// <summary>Quality (0-1) to expect before feedback exists.</summary>
+    [Id(9)] public double QualityPrior { get; set; } = 0.7;
+    [Id(10)] public double TimeoutSeconds { get; set; } = 60;
+}
+
+[GenerateSerializer, Alias("kyros.ModelCapabilities")]
+public sealed class ModelCapabilities
+{
+    [Id(0)] public bool Vision { get; set; }
+    [Id(1)] public bool Code { get; set; }
+    [Id(2)] public bool Tools { get; set; }
+    /// <summary>0-1.</summary>
+    [Id(3)] public double Reasoning { get; set; } = 0.5;
+    /// <summary>0-1.</summary>
+    [Id(4)] public double Creativity { get; set; } = 0.5;
+}

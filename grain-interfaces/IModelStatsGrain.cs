@@ -1,0 +1,58 @@
+using Kyros.Perf.Models;
+using Kyros.Perf.Statistics;
+using Orleans.Concurrency;
+
+namespace Kyros.Perf;
+
+/// <summary>
+/// One model's live statistics (key: the model id). A record is acknowledged once it is in the
+/// recent-record log, so an acknowledged record survives the loss of the silo that took it.
+/// </summary>
+[Alias("kyros.IModelStatsGrain")]
+public interface IModelStatsGrain : IGrainWithStringKey
+{
+    /// <summary>Concurrent callers' records share one write to the log.</summary>
+    [AlwaysInterleave, Alias("record")]
+    Task<RecordResult> RecordAsync(ModelPerformanceRecord record);
+
+    [AlwaysInterleave, Alias("record-batch")]
+    Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records);
+
+    [AlwaysInterleave, Alias("summary")]
+    Task<ModelSummary> GetSummaryAsync(TimeSpan window);
+
+    /// <summary>The window's aggregate, for exact merges across models.</summary>
+    [AlwaysInterleave, Alias("aggregate")]
+    Task<MetricsAggregate> GetAggregateAsync(TimeSpan window);
+
+    /// <summary>The newest records from the recent-record log, newest first.</summary>
+    [AlwaysInterleave, Alias("recent")]
+    Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(int limit);
+
+    [AlwaysInterleave, Alias("info")]
+    Task<ModelStatsInfo> GetInfoAsync();
+}
+
+/// <summary>Summaries across the catalog (a stateless worker on every silo).</summary>
+[Alias("kyros.IPerformanceSummaryGrain")]
+public interface IPerformanceSummaryGrain : IGrainWithIntegerKey
+{
+    [Alias("cluster-summary")]
+    Task<ClusterSummary> GetClusterSummaryAsync(TimeSpan window);
+}
+
+/// <summary>The model catalog as this silo's configuration gives it.</summary>
+[Alias("kyros.IModelCatalogGrain")]
+public interface IModelCatalogGrain : IGrainWithIntegerKey
+{
+    [Alias("models")]
+    Task<IReadOnlyList<Catalog.ModelDescriptor>> GetModelsAsync();
+}
+
+/// <summary>A grain that does nothing: the baseline every benchmark figure is a ratio to, and a liveness probe.</summary>
+[Alias("kyros.IPingGrain")]
+public interface IPingGrain : IGrainWithIntegerKey
+{
+    [Alias("ping")]
+    Task PingAsync();
+}

@@ -1,0 +1,27 @@
+namespace Kyros.Perf.Models;
+
+/// <summary>
+/// What happened on one request to one model. Times are in seconds, as on the HTTP surface.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("kyros.ModelPerformanceRecord")]
+public sealed record ModelPerformanceRecord(
+    [property: Id(0)] string Model,
+    [property: Id(1)] string? Instance,
+    [property: Id(2)] DateTimeOffset Timestamp,
+    [property: Id(3)] double ExecutionTime,
+    [property: Id(4)] double? TimeToFirstToken,
+    [property: Id(5)] long InputTokens,
+    [property: Id(6)] long OutputTokens,
+    [property: Id(7)] bool Success,
+    [property: Id(8)] string? ErrorKind,
+    [property: Id(9)] double Cost,
+    [property: Id(10)] double? QualityScore,
+    [property: Id(11)] string RequestId);
+
+/// <summary>How many records a call stored, and how many it skipped as already seen request ids.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.RecordResult")]
+public sealed record RecordResult([property: Id(0)] int Recorded, [property: Id(1)] int Duplicates)
+{
+    public static readonly RecordResult None = new(0, 0);
+    public RecordResult Add(RecordResult other) => new(Recorded + other.Recorded, Duplicates + other.Duplicates);
+}

@@ -1,0 +1,29 @@
+namespace Kyros.Perf.Catalog;
+
+/// <summary>The five models every fresh install knows, all on the simulated provider.</summary>
+public static class DefaultCatalog
+{
+    public static IEnumerable<ModelDescriptor> Create() =>
+    [
+        Model("gpt-4", vision: true, code: true, reasoning: 0.95, creativity: 0.85, input: 0.03, output: 0.06, context: 128_000, latency: 2.5, quality: 0.92),
+        Model("gpt-3.5-turbo", vision: false, code: true, reasoning: 0.70, creativity: 0.70, input: 0.0005, output: 0.0015, context: 16_385, latency: 0.8, quality: 0.78),
+        Model("claude", vision: true, code: true, reasoning: 0.95, creativity: 0.90, input: 0.003, output: 0.015, context: 200_000, latency: 1.8, quality: 0.90),
+        Model("gemini-pro", vision: true, code: true, reasoning: 0.85, creativity: 0.80, input: 0.00125, output: 0.005, context: 1_000_000, latency: 1.2, quality: 0.85),
+        Model("local-llama", vision: false, code: true, reasoning: 0.60, creativity: 0.60, input: 0, output: 0, context: 8_192, latency: 1.5, quality: 0.70),
+    ];
+
+    private static ModelDescriptor Model(string id, bool vision, bool code, double reasoning, double creativity,
+        double input, double output, int context, double latency, double quality) => new()
+    {
+        Id = id,
+        Provider = "simulated",
+        Capabilities = new ModelCapabilities { Vision = vision, Code = code, Tools = id != "local-llama", Reasoning = reasoning, Creativity = creativity },
+        InputPricePer1k = input,
+        OutputPricePer1k = output,
+        ContextWindow = context,
+        MaxOutputTokens = Math.Min(4096, context / 2),
+        LatencyPrior = latency,
+        QualityPrior = quality,
+        TimeoutSeconds = 60,
+    };
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Catalog;
+
+/// <summary>The models Kyros.Perf knows (configuration section <c>Kyros:Catalog</c>). Empty means the default catalog.</summary>
+public sealed class ModelCatalogOptions
+{
+    public const string Section = "Kyros:Catalog";
+
+    public List<ModelDescriptor> Models { get; set; } = [];
+}
+
+/// <summary>Fills an empty catalog with the defaults (binding appends to lists, so defaults are not set in the initialiser).</summary>
+public sealed class DefaultCatalogSetup : IPostConfigureOptions<ModelCatalogOptions>
+{
+    public void PostConfigure(string? name, ModelCatalogOptions options)
+    {
+        if (options.Models.Count == 0) options.Models.AddRange(DefaultCatalog.Create());
+    }
+}
+
+public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ModelCatalogOptions options)
+    {
+        var errors = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Models.Count; i++)
+        {
+            var m = options.Models[i];
+            var at = $"{ModelCatalogOptions.Section}:Models:{i}";
+            if (string.IsNullOrWhiteSpace(m.Id) || m.Id.Length > 256) errors.Add($"{at}:Id must be 1-256 characters.");
+            else if (!seen.Add(m.Id)) errors.Add($"{at}:Id '{m.Id}' appears twice.");
+            if (m.Provider is not ("simulated" or "openai-compatible")) errors.Add($"{at}:Provider must be 'simulated' or 'openai-compatible'.");
+            if (!(m.InputPricePer1k >= 0) || !(m.OutputPricePer1k >= 0)) errors.Add($"{at}: prices must be non-negative.");
+            if (m.ContextWindow < 1 || m.MaxOutputTokens < 1) errors.Add($"{at}: ContextWindow and MaxOutputTokens must be positive.");
+            if (!(m.LatencyPrior > 0)) errors.Add($"{at}:LatencyPrior must be positive seconds.");
+            if (!(m.QualityPrior is >= 0 and <= 1)) errors.Add($"{at}:QualityPrior must be within 0..1.");
+            if (!(m.TimeoutSeconds > 0)) errors.Add($"{at}:TimeoutSeconds must be positive.");
+            if (!(m.Capabilities.Reasoning is >= 0 and <= 1) || !(m.Capabilities.Creativity is >= 0 and <= 1))
+                errors.Add($"{at}:Capabilities Reasoning and Creativity must be within 0..1.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

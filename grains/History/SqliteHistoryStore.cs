@@ -1,0 +1,187 @@
+using System.Threading.Channels;
+using Kyros.Perf.Statistics;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.History;
+
+/// <summary>
+/// Per-minute and per-hour roll-ups in SQLite, sketches included. Writers enqueue and await the commit;
+/// one background loop writes whatever has queued up in one transaction, and enforces retention.
+/// </summary>
+public sealed class SqliteHistoryStore : BackgroundService
+{
+    private readonly HistoryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SqliteHistoryStore> _logger;
+    private readonly string _connectionString;
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
+    private readonly Lazy<Task> _schema;
+    private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
+
+    public SqliteHistoryStore(IOptions<HistoryOptions> options, TimeProvider time, ILogger<SqliteHistoryStore> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        var path = Path.GetFullPath(_options.DatabasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString();
+        _schema = new Lazy<Task>(CreateSchemaAsync);
+    }
+
+    public string DatabasePath => Path.GetFullPath(_options.DatabasePath);
+
+    /// <summary>Completes once the rows are committed.</summary>
+    public Task WriteAsync(IReadOnlyList<HistoryRow> rows)
+    {
+        if (rows.Count == 0) return Task.CompletedTask;
+        var pending = new PendingWrite(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending)) pending.Done.SetException(new ObjectDisposedException(nameof(SqliteHistoryStore)));
+        return pending.Done.Task;
+    }
+
+    public async Task<IReadOnlyList<(DateTimeOffset Start, MetricsAggregate Aggregate)>> QueryAsync(
+        string model, HistoryResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT bucket_start, data FROM rollups
+            WHERE model = $model AND resolution = $resolution AND bucket_start >= $from AND bucket_start < $to
+            ORDER BY bucket_start
+            """;
+        command.Parameters.AddWithValue("$model", model);
+        command.Parameters.AddWithValue("$resolution", (int)resolution);
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$to", to.ToUnixTimeSeconds());
+        var rows = new List<(DateTimeOffset, MetricsAggregate)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add((DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(0)), MetricsAggregate.FromBytes((byte[])reader[1])));
+        return rows;
+    }
+
+    public async Task<bool> IsHealthyAsync()
+    {
+        try
+        {
+            await _schema.Value;
+            await using var connection = await OpenAsync(CancellationToken.None);
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await _schema.Value;
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+                await WriteQueuedAsync();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // Whatever queued before the stop still gets written.
+        await WriteQueuedAsync();
+    }
+
+    private async Task WriteQueuedAsync()
+    {
+        var batch = new List<PendingWrite>();
+        var rows = 0;
+        while (rows < _options.MaxBatchRows && _queue.Reader.TryRead(out var pending))
+        {
+            batch.Add(pending);
+            rows += pending.Rows.Count;
+        }
+        if (batch.Count == 0) return;
+        try
+        {
+            await using var connection = await OpenAsync(CancellationToken.None);
+            await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync())
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = """
+                    INSERT OR REPLACE INTO rollups (model, resolution, bucket_start, record_count, data)
+                    VALUES ($model, $resolution, $start, $count, $data)
+                    """;
+                var model = command.Parameters.Add("$model", SqliteType.Text);
+                var resolution = command.Parameters.Add("$resolution", SqliteType.Integer);
+                var start = command.Parameters.Add("$start", SqliteType.Integer);
+                var count = command.Parameters.Add("$count", SqliteType.Integer);
+                var data = command.Parameters.Add("$data", SqliteType.Blob);
+                foreach (var row in batch.SelectMany(p => p.Rows))
+                {
+                    model.Value = row.Model;
+                    resolution.Value = (int)row.Resolution;
+                    start.Value = row.BucketStart.ToUnixTimeSeconds();
+                    count.Value = row.Aggregate.Count;
+                    data.Value = row.Aggregate.ToBytes();
+                    await command.ExecuteNonQueryAsync();
+                }
+                await transaction.CommitAsync();
+            }
+            await EnforceRetentionAsync(connection);
+            foreach (var pending in batch) pending.Done.TrySetResult();
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "Writing {Rows} history roll-ups to {Path} failed", rows, DatabasePath);
+            foreach (var pending in batch) pending.Done.TrySetException(exception);
+        }
+    }
+
+    private async Task EnforceRetentionAsync(SqliteConnection connection)
+    {
+        var now = _time.GetUtcNow();
+        if (now < _nextRetention) return;
+        _nextRetention = now + TimeSpan.FromMinutes(10);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM rollups WHERE resolution = 60 AND bucket_start < $minuteCutoff;
+            DELETE FROM rollups WHERE resolution = 3600 AND bucket_start < $hourCutoff;
+            """;
+        command.Parameters.AddWithValue("$minuteCutoff", (now - _options.MinuteRetention).ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$hourCutoff", (now - _options.HourRetention).ToUnixTimeSeconds());
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task CreateSchemaAsync()
+    {
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS rollups (
+                model TEXT NOT NULL,
+                resolution INTEGER NOT NULL,
+                bucket_start INTEGER NOT NULL,
+                record_count INTEGER NOT NULL,
+                data BLOB NOT NULL,
+                PRIMARY KEY (model, resolution, bucket_start)
+            ) WITHOUT ROWID;
+            """;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    private sealed record PendingWrite(IReadOnlyList<HistoryRow> Rows, TaskCompletionSource Done);
+}

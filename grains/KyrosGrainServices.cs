@@ -1,0 +1,64 @@
+using Kyros.Perf.Catalog;
+using Kyros.Perf.History;
+using Kyros.Perf.Stats;
+using Kyros.Perf.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Kyros.Perf;
+
+public static class KyrosGrainServices
+{
+    /// <summary>
+    /// What the grains need on a silo: the catalog, the recent-record log (Redis when a connection string is given,
+    /// this process otherwise), the SQLite history store, and every setting bound and validated at start.
+    /// </summary>
+    public static IServiceCollection AddKyrosPerfGrains(this IServiceCollection services, IConfiguration configuration, string? redisConnectionString)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddValidatedOptions<ModelCatalogOptions, ModelCatalogOptionsValidator>(configuration, ModelCatalogOptions.Section);
+        services.AddSingleton<IPostConfigureOptions<ModelCatalogOptions>, DefaultCatalogSetup>();
+        services.AddValidatedOptions<HistoryOptions, HistoryOptionsValidator>(configuration, HistoryOptions.Section);
+        services.AddValidatedOptions<ModelStatsOptions, ModelStatsOptionsValidator>(configuration, ModelStatsOptions.Section);
+        services.AddValidatedOptions<RecentRecordLogOptions, RecentRecordLogOptionsValidator>(configuration, RecentRecordLogOptions.Section);
+
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<SqliteHistoryStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());
+        if (string.IsNullOrWhiteSpace(redisConnectionString))
+        {
+            services.AddSingleton<IRecentRecordLog, InMemoryRecentRecordLog>();
+        }
+        else
+        {
+            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
+            services.AddSingleton<IRecentRecordLog, RedisRecentRecordLog>();
+        }
+        return services;
+    }
+
+    public static IServiceCollection AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        return services;
+    }
+}
+
+public sealed class RecentRecordLogOptionsValidator : IValidateOptions<RecentRecordLogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RecentRecordLogOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Retention < TimeSpan.FromMinutes(1) || options.Retention > TimeSpan.FromDays(7))
+            errors.Add($"{RecentRecordLogOptions.Section}:Retention must be within 00:01:00..7.00:00:00.");
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix.Contains('{') || options.KeyPrefix.Contains('}'))
+            errors.Add($"{RecentRecordLogOptions.Section}:KeyPrefix must be non-empty and hold no braces.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,150 @@
+using Kyros.Perf.Catalog;
+using Kyros.Perf.History;
+using Kyros.Perf.Models;
+using Kyros.Perf.Statistics;
+using Kyros.Perf.Stats;
+using Kyros.Perf.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace Kyros.Perf;
+
+public sealed class ModelStatsGrain(
+    [PersistentState("model-stats", KyrosStorage.Name)] IPersistentState<ModelStatsCheckpoint> checkpoint,
+    IRecentRecordLog log,
+    SqliteHistoryStore history,
+    ModelCatalog catalog,
+    TimeProvider time,
+    IOptions<ModelStatsOptions> options,
+    ILogger<ModelStatsGrain> logger) : Grain, IModelStatsGrain
+{
+    private const int ReplayPage = 10_000;
+    private ModelStatsLedger _ledger = new();
+    private GroupCommit _commit = null!;
+    private string _model = "";
+    private bool _resync;
+    private long _checkpointedPosition;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _model = this.GetPrimaryKeyString();
+        _ledger = ModelStatsLedger.FromSnapshot(checkpoint.State.Ledger);
+        _checkpointedPosition = _ledger.AppliedPosition;
+        _commit = new GroupCommit(AppendAsync, _ledger.Apply, options.Value.MaxGroupRecords);
+        if (catalog.Contains(_model)) await ReplayAsync();
+        var period = options.Value.CheckpointInterval;
+        this.RegisterGrainTimer(CheckpointAsync, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (reason.ReasonCode != DeactivationReasonCode.ActivationFailed) await CheckpointAsync(cancellationToken);
+    }
+
+    public Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
+    {
+        RecordValidator.Validate(record, time.GetUtcNow());
+        EnsureOwnModel(record.Model, "model");
+        return _commit.SubmitAsync([record]);
+    }
+
+    public Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
+    {
+        RecordValidator.ValidateBatch(records, time.GetUtcNow());
+        for (var i = 0; i < records.Count; i++) EnsureOwnModel(records[i].Model, $"[{i}].model");
+        return _commit.SubmitAsync(records);
+    }
+
+    public Task<ModelSummary> GetSummaryAsync(TimeSpan window)
+    {
+        TimeWindow.Validate(window);
+        catalog.EnsureKnown(_model);
+        var now = time.GetUtcNow();
+        return Task.FromResult(ModelSummary.Create(_model, TimeWindow.Format(window), TimeWindow.StartAt(now, window), now, _ledger.Window(now, window)));
+    }
+
+    public Task<MetricsAggregate> GetAggregateAsync(TimeSpan window)
+    {
+        TimeWindow.Validate(window);
+        catalog.EnsureKnown(_model);
+        return Task.FromResult(_ledger.Window(time.GetUtcNow(), window));
+    }
+
+    public Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(int limit)
+    {
+        if (limit is < 1 or > 10_000) throw new ArgumentException($"limit must be within 1..10000; got {limit}.", "limit");
+        catalog.EnsureKnown(_model);
+        return log.ReadLatestAsync(_model, limit);
+    }
+
+    public Task<ModelStatsInfo> GetInfoAsync() => Task.FromResult(new ModelStatsInfo(
+        _model, this.GrainContext.Address.SiloAddress?.ToString() ?? "", Environment.ProcessId, _ledger.AppliedPosition,
+        _ledger.MinuteCount, _ledger.RecordCount, checkpoint.RecordExists ? checkpoint.State.SavedAt : null));
+
+    private void EnsureOwnModel(string model, string field)
+    {
+        catalog.EnsureKnown(model, field);
+        if (!string.Equals(model, _model, StringComparison.Ordinal))
+            throw new ArgumentException($"{field} '{model}' belongs to another model's grain than '{_model}'.", field);
+    }
+
+    private async ValueTask<long[]> AppendAsync(IReadOnlyList<ModelPerformanceRecord> records)
+    {
+        if (_resync)
+        {
+            // A failed write may still have landed: take whatever the log holds beyond what was applied.
+            await ReplayAsync();
+            _resync = false;
+        }
+        try
+        {
+            return await log.AppendAsync(_model, records);
+        }
+        catch
+        {
+            _resync = true;
+            throw;
+        }
+    }
+
+    /// <summary>Applies the log's records that the checkpoint does not hold yet.</summary>
+    private async Task ReplayAsync()
+    {
+        var replayed = 0;
+        while (true)
+        {
+            var page = await log.ReadAfterAsync(_model, _ledger.AppliedPosition, ReplayPage);
+            foreach (var entry in page) _ledger.Apply(entry.Record, entry.Position);
+            replayed += page.Count;
+            if (page.Count < ReplayPage) break;
+        }
+        if (replayed > 0) logger.LogInformation("Model {Model}: replayed {Count} records newer than the checkpoint", _model, replayed);
+    }
+
+    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        _ledger.Prune(now);
+        if (_ledger.HasUnflushed)
+        {
+            var (rows, minutes) = _ledger.TakeUnflushed(_model);
+            try
+            {
+                await history.WriteAsync(rows);
+            }
+            catch (Exception exception)
+            {
+                _ledger.Unflush(minutes);
+                logger.LogWarning(exception, "Model {Model}: history write failed; it is retried at the next checkpoint", _model);
+            }
+        }
+        // The snapshot is taken in this turn: records applied later are beyond its position and get replayed.
+        var position = _ledger.AppliedPosition;
+        if (position == _checkpointedPosition && checkpoint.RecordExists) return;
+        checkpoint.State = new ModelStatsCheckpoint { Ledger = _ledger.ToSnapshot(), SavedAt = now };
+        await checkpoint.WriteStateAsync(cancellationToken);
+        _checkpointedPosition = position;
+        await log.MarkCheckpointAsync(_model, position);
+    }
+}

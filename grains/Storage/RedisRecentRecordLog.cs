@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.Json;
+using Kyros.Perf.Models;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Kyros.Perf.Storage;
+
+/// <summary>
+/// The recent-record log in Redis: per model a stream of records (the entry id is the position), a hash of
+/// request id to entry id (the dedupe index) and the last checkpointed entry id. One script call appends a
+/// whole group atomically, so concurrent callers share one round trip.
+/// </summary>
+public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<RecentRecordLogOptions> options) : IRecentRecordLog
+{
+    // KEYS: stream, ids hash, checkpoint. ARGV: retention ms, then request id and JSON pairs.
+    // Trims entries older than the retention that a checkpoint already holds, with their ids.
+    private const string AppendScript = """
+        local t = redis.call('TIME')
+        local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local retention = tonumber(ARGV[1])
+        local out = {}
+        for i = 2, #ARGV, 2 do
+          if redis.call('HSETNX', KEYS[2], ARGV[i], '') == 1 then
+            local id = redis.call('XADD', KEYS[1], '*', 'i', ARGV[i], 'r', ARGV[i + 1])
+            redis.call('HSET', KEYS[2], ARGV[i], id)
+            out[#out + 1] = id
+          else
+            out[#out + 1] = ''
+          end
+        end
+        local ck = redis.call('GET', KEYS[3])
+        if ck then
+          local ckMs = tonumber(string.match(ck, '^(%d+)'))
+          local limit = math.min(nowMs - retention, ckMs)
+          local old = redis.call('XRANGE', KEYS[1], '-', '(' .. limit .. '-0', 'COUNT', 1000 + #ARGV)
+          for _, e in ipairs(old) do
+            redis.call('HDEL', KEYS[2], e[2][2])
+            redis.call('XDEL', KEYS[1], e[1])
+          end
+        end
+        local keep = retention * 2
+        redis.call('PEXPIRE', KEYS[1], keep)
+        redis.call('PEXPIRE', KEYS[2], keep)
+        if ck then redis.call('PEXPIRE', KEYS[3], keep) end
+        return out
+        """;
+
+    private readonly RecentRecordLogOptions _options = options.Value;
+    private IDatabase Db => redis.GetDatabase();
+
+    public async ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records)
+    {
+        var args = new RedisValue[1 + records.Count * 2];
+        args[0] = (long)_options.Retention.TotalMilliseconds;
+        for (var i = 0; i < records.Count; i++)
+        {
+            args[1 + i * 2] = records[i].RequestId;
+            args[2 + i * 2] = JsonSerializer.SerializeToUtf8Bytes(records[i], KyrosJson.Options);
+        }
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendScript, Keys(model), args))!;
+        var positions = new long[records.Count];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            var id = (string?)result[i];
+            positions[i] = string.IsNullOrEmpty(id) ? 0 : ToPosition(id);
+        }
+        return positions;
+    }
+
+    public async Task<IReadOnlyList<LoggedRecord>> ReadAfterAsync(string model, long afterPosition, int max)
+    {
+        // Exclusive start: the entry id just after the position.
+        var entries = await Db.StreamRangeAsync(Key(model, "log"), ToEntryId(afterPosition + 1), "+", max);
+        return entries.Select(e => new LoggedRecord(ToPosition(e.Id!), Parse(e))).ToArray();
+    }
+
+    public async Task<IReadOnlyList<ModelPerformanceRecord>> ReadLatestAsync(string model, int limit)
+    {
+        var entries = await Db.StreamRangeAsync(Key(model, "log"), "-", "+", limit, Order.Descending);
+        return entries.Select(Parse).ToArray();
+    }
+
+    public Task MarkCheckpointAsync(string model, long position) =>
+        position == 0 ? Task.CompletedTask
+            : Db.StringSetAsync(Key(model, "ckpt"), ToEntryId(position), _options.Retention * 2);
+
+    public async Task<bool> IsHealthyAsync()
+    {
+        try
+        {
+            await Db.PingAsync();
+            return true;
+        }
+        catch (RedisException)
+        {
+            return false;
+        }
+    }
+
+    // A stream entry id "ms-seq" as one rising number: ms in the high bits, seq in the low 20.
+    internal static long ToPosition(string entryId)
+    {
+        var dash = entryId.IndexOf('-');
+        var ms = long.Parse(entryId.AsSpan(0, dash), CultureInfo.InvariantCulture);
+        var seq = long.Parse(entryId.AsSpan(dash + 1), CultureInfo.InvariantCulture);
+        return (ms << 20) | seq;
+    }
+
+    internal static string ToEntryId(long position) => $"{position >> 20}-{position & 0xFFFFF}";
+
+    private static ModelPerformanceRecord Parse(StreamEntry entry) =>
+        JsonSerializer.Deserialize<ModelPerformanceRecord>((byte[])entry["r"]!, KyrosJson.Options)!;
+
+    private RedisKey[] Keys(string model) => [Key(model, "log"), Key(model, "ids"), Key(model, "ckpt")];
+
+    // The hash tag keeps one model's keys on one shard of a Redis cluster.
+    private RedisKey Key(string model, string part) => $"{_options.KeyPrefix}:records:{{{model}}}:{part}";
+}

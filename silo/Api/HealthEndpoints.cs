@@ -1,0 +1,43 @@
+using Kyros.Perf.History;
+using Kyros.Perf.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Silo.Api;
+
+public static class HealthEndpoints
+{
+    public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Ready means: a grain call round-trips, the recent-record log answers, the history file opens.
+        app.MapGet("/healthz", async (IGrainFactory grains, IRecentRecordLog log, SqliteHistoryStore history,
+            IOptions<KyrosSiloOptions> options, CancellationToken cancellationToken) =>
+        {
+            var orleans = await Check(() => grains.GetGrain<IPingGrain>(0).PingAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken));
+            var recent = await Check(async () => { if (!await log.IsHealthyAsync()) throw new InvalidOperationException(); });
+            var sqlite = await Check(async () => { if (!await history.IsHealthyAsync()) throw new InvalidOperationException(); });
+            var healthy = orleans && recent && sqlite;
+            var body = new
+            {
+                Status = healthy ? "ok" : "unavailable",
+                Silo = options.Value.HostName,
+                Orleans = orleans ? "up" : "down",
+                RecentRecords = new { Store = options.Value.UsesRedis ? "redis" : "memory", Status = recent ? "up" : "down" },
+                History = new { Store = "sqlite", Status = sqlite ? "up" : "down" },
+            };
+            return Results.Json(body, statusCode: healthy ? 200 : 503);
+        });
+    }
+
+    private static async Task<bool> Check(Func<Task> probe)
+    {
+        try
+        {
+            await probe();
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+using Kyros.Perf.Catalog;
+using Kyros.Perf.History;
+using Kyros.Perf.Models;
+using Kyros.Perf.Statistics;
+
+namespace Kyros.Perf.Silo.Api;
+
+public static class PerformanceEndpoints
+{
+    public const long MaxBodyBytes = 16 * 1024 * 1024;
+    private static readonly TimeSpan DefaultWindow = TimeSpan.FromHours(1);
+
+    public static void MapPerformanceEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/performance");
+        api.MapPost("/records", PostRecords);
+        api.MapGet("/models/{model}", GetModelSummary);
+        api.MapGet("/models/{model}/records", GetRecentRecords);
+        api.MapGet("/models/{model}/history", GetHistory);
+        api.MapGet("/summary", GetClusterSummary);
+        app.MapGet("/v1/models", (ModelCatalog catalog) => Results.Ok(new { Models = catalog.Models }));
+    }
+
+    private static async Task<IResult> PostRecords(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+            return Problems.Field("body", $"The body is larger than {MaxBodyBytes / (1024 * 1024)} MiB.", StatusCodes.Status413PayloadTooLarge);
+        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        var now = time.GetUtcNow();
+        var (records, isBatch) = RecordJsonReader.ReadBody(document.RootElement, now);
+
+        // Everything is checked before anything is recorded: one bad record and the batch changes nothing.
+        if (isBatch) RecordValidator.ValidateBatch(records, now);
+        else RecordValidator.Validate(records[0], now);
+        for (var i = 0; i < records.Count; i++) catalog.EnsureKnown(records[i].Model, isBatch ? $"[{i}].model" : "model");
+
+        var results = await Task.WhenAll(records.GroupBy(r => r.Model, StringComparer.Ordinal)
+            .Select(group => grains.GetGrain<IModelStatsGrain>(group.Key).RecordBatchAsync(group.ToArray())));
+        var total = results.Aggregate(RecordResult.None, (sum, r) => sum.Add(r));
+        return Results.Ok(new { total.Recorded, total.Duplicates });
+    }
+
+    private static async Task<IResult> GetModelSummary(string model, string? window, IGrainFactory grains, ModelCatalog catalog)
+    {
+        if (!catalog.Contains(model)) return UnknownModel(model);
+        var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
+        return Results.Ok(await grains.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(span));
+    }
+
+    private static async Task<IResult> GetRecentRecords(string model, int? limit, IGrainFactory grains, ModelCatalog catalog)
+    {
+        if (!catalog.Contains(model)) return UnknownModel(model);
+        var records = await grains.GetGrain<IModelStatsGrain>(model).GetRecentRecordsAsync(limit ?? 100);
+        return Results.Ok(new { Model = model, records.Count, Records = records });
+    }
+
+    private static async Task<IResult> GetClusterSummary(string? window, IGrainFactory grains)
+    {
+        var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
+        return Results.Ok(await grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span));
+    }
+
+    private static async Task<IResult> GetHistory(string model, string? from, string? to, string? resolution,
+        ModelCatalog catalog, SqliteHistoryStore history, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!catalog.Contains(model)) return UnknownModel(model);
+        var step = resolution switch
+        {
+            null or "1m" => HistoryResolution.Minute,
+            "1h" => HistoryResolution.Hour,
+            _ => throw new ArgumentException($"resolution must be 1m or 1h; got '{resolution}'.", "resolution"),
+        };
+        var end = to is null ? time.GetUtcNow() : ParseTime(to, "to");
+        var start = from is null ? end - (step == HistoryResolution.Minute ? TimeSpan.FromHours(24) : TimeSpan.FromDays(7)) : ParseTime(from, "from");
+        if (start >= end) throw new ArgumentException("from must be before to.", "from");
+        var maxSpan = TimeSpan.FromSeconds((int)step * 50_000.0);
+        if (end - start > maxSpan)
+            throw new ArgumentException($"from..to spans more than {maxSpan.TotalDays:0.#} days, the most one request returns at this resolution.", "from");
+
+        var rows = await history.QueryAsync(model, step, start, end, cancellationToken);
+        var label = step == HistoryResolution.Minute ? "1m" : "1h";
+        var bucket = TimeSpan.FromSeconds((int)step);
+        var total = new MetricsAggregate();
+        foreach (var (_, aggregate) in rows) total.Merge(aggregate);
+        return Results.Ok(new
+        {
+            Model = model,
+            Resolution = label,
+            From = start,
+            To = end,
+            Points = rows.Select(r => ModelSummary.Create(model, label, r.Start, r.Start + bucket, r.Aggregate)),
+            Total = ModelSummary.Create(model, "range", start, end, total),
+        });
+    }
+
+    private static DateTimeOffset ParseTime(string text, string field) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : throw new ArgumentException($"{field} '{text}' is not an ISO 8601 date and time.", field);
+
+    private static IResult UnknownModel(string model) =>
+        Problems.Field("model", $"Model '{model}' is not in the catalog.", StatusCodes.Status404NotFound);
+}

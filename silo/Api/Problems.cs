@@ -1,0 +1,20 @@
+namespace Kyros.Perf.Silo.Api;
+
+/// <summary>The one shape of every API error: problem+json naming the offending field.</summary>
+public static class Problems
+{
+    public static IResult Field(string? field, string detail, int status = StatusCodes.Status400BadRequest) =>
+        Results.Problem(
+            detail: detail,
+            statusCode: status,
+            title: status switch
+            {
+                StatusCodes.Status404NotFound => "Not found",
+                StatusCodes.Status413PayloadTooLarge => "Request body too large",
+                _ => "Invalid request",
+            },
+            extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field });
+
+    public static IResult From(ArgumentException exception, int status = StatusCodes.Status400BadRequest) =>
+        Field(Models.ArgumentErrors.FieldOf(exception), Models.ArgumentErrors.DetailOf(exception), status);
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using Kyros.Perf.Silo.Api;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using StackExchange.Redis;
+
+namespace Kyros.Perf.Silo;
+
+/// <summary>Builds the silo process: Orleans, the HTTP API and the dashboard in one host.</summary>
+public static class KyrosSiloHost
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var options = ReadOptions(builder.Configuration);
+
+        builder.WebHost.UseUrls(options.HttpUrl);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = PerformanceEndpoints.MaxBodyBytes);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddKyrosPerfGrains(builder.Configuration, options.Redis);
+        builder.Services.ConfigureHttpJsonOptions(json => KyrosJson.Configure(json.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthEndpoints();
+        app.MapPerformanceEndpoints();
+        if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
+        return app;
+    }
+
+    /// <summary>Binds and validates the <c>Kyros</c> section; a bad setting throws naming it.</summary>
+    public static KyrosSiloOptions ReadOptions(IConfiguration configuration)
+    {
+        var options = new KyrosSiloOptions();
+        configuration.GetSection(KyrosSiloOptions.Section).Bind(options);
+        var result = new KyrosSiloOptionsValidator().Validate(null, options);
+        if (result.Failed) throw new OptionsValidationException(KyrosSiloOptions.Section, typeof(KyrosSiloOptions), result.Failures);
+        return options;
+    }
+
+    /// <summary>The Orleans part, shared with the test clusters.</summary>
+    public static void ConfigureSilo(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration)
+    {
+        silo.Configure<SiloOptions>(o => o.SiloName = options.HostName);
+        silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Kyros:Membership"));
+        if (options.UsesRedis)
+        {
+            var redis = ConfigurationOptions.Parse(options.Redis!);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ServiceId = options.ServiceId;
+                o.ClusterId = options.ClusterId;
+            });
+            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
+            silo.AddRedisGrainStorage(KyrosStorage.Name, o => o.ConfigurationOptions = redis.Clone());
+        }
+        else
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            silo.AddMemoryGrainStorage(KyrosStorage.Name);
+        }
+        if (options.Dashboard) silo.AddDashboard();
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Silo;
+
+/// <summary>The silo's own settings (configuration section <c>Kyros</c>, or <c>Kyros__*</c> in the environment).</summary>
+public sealed class KyrosSiloOptions
+{
+    public const string Section = "Kyros";
+
+    /// <summary>A StackExchange.Redis connection string. Set: Redis clustering and grain state. Unset: one embedded silo.</summary>
+    public string? Redis { get; set; }
+
+    public string ServiceId { get; set; } = "kyros-perf";
+    public string ClusterId { get; set; } = "kyros-perf";
+
+    /// <summary>This silo's name in the cluster and the dashboard; by default the machine's name.</summary>
+    public string HostName { get; set; } = Environment.MachineName;
+
+    /// <summary>The address silos and clients reach this silo on.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Where the HTTP API and the dashboard listen.</summary>
+    public string HttpUrl { get; set; } = "http://127.0.0.1:5080";
+
+    public bool Dashboard { get; set; } = true;
+
+    public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
+}
+
+public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KyrosSiloOptions o)
+    {
+        var errors = new List<string>();
+        if (o.UsesRedis)
+        {
+            try
+            {
+                StackExchange.Redis.ConfigurationOptions.Parse(o.Redis!);
+            }
+            catch (ArgumentException)
+            {
+                // The message could echo a password, so it is not repeated.
+                errors.Add("Kyros:Redis is not a valid Redis connection string.");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(o.ServiceId)) errors.Add("Kyros:ServiceId must not be empty.");
+        if (string.IsNullOrWhiteSpace(o.ClusterId)) errors.Add("Kyros:ClusterId must not be empty.");
+        if (string.IsNullOrWhiteSpace(o.HostName)) errors.Add("Kyros:HostName must not be empty.");
+        if (!IPAddress.TryParse(o.AdvertisedAddress, out _)) errors.Add($"Kyros:AdvertisedAddress '{o.AdvertisedAddress}' is not an IP address.");
+        if (o.SiloPort is < 1 or > 65535) errors.Add($"Kyros:SiloPort {o.SiloPort} is not a port (1-65535).");
+        if (o.GatewayPort is < 1 or > 65535) errors.Add($"Kyros:GatewayPort {o.GatewayPort} is not a port (1-65535).");
+        if (o.SiloPort == o.GatewayPort) errors.Add("Kyros:SiloPort and Kyros:GatewayPort must differ.");
+        if (!Uri.TryCreate(o.HttpUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            errors.Add($"Kyros:HttpUrl '{o.HttpUrl}' is not an http(s) URL.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,15 @@
+using Kyros.Perf.Silo;
+using Microsoft.Extensions.Options;
+
+try
+{
+    var app = KyrosSiloHost.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException exception)
+{
+    Console.Error.WriteLine("Kyros.Perf cannot start, a setting is wrong:");
+    foreach (var failure in exception.Failures) Console.Error.WriteLine($"  {failure}");
+    return 2;
+}
