@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kyros.Perf.Client;
+using Kyros.Perf.Models;
+using Spectre.Console;
+
+namespace Kyros.Perf.Cli;
+
+public static class Commands
+{
+    public static async Task StatusAsync(KyrosPerfClient client, CommandLine line)
+    {
+        line.RejectUnknown();
+        var watch = Stopwatch.StartNew();
+        await client.PingAsync();
+        var roundTrip = watch.Elapsed;
+        var silos = await client.GetSilosAsync();
+        var models = await client.GetModelsAsync();
+
+        var table = new Table().AddColumns("silo", "status");
+        foreach (var silo in silos)
+        {
+            var parts = silo.Split(' ');
+            table.AddRow(Markup.Escape(parts[0]), Markup.Escape(parts.Length > 1 ? parts[1] : ""));
+        }
+        AnsiConsole.Write(table);
+        var catalog = new Table().AddColumns("model", "provider", "context", "in $/1k", "out $/1k", "latency prior s", "quality prior");
+        foreach (var m in models)
+            catalog.AddRow(Markup.Escape(m.Id), m.Provider, F(m.ContextWindow), F(m.InputPricePer1k), F(m.OutputPricePer1k), F(m.LatencyPrior), F(m.QualityPrior));
+        AnsiConsole.Write(catalog);
+        AnsiConsole.MarkupLineInterpolated($"round trip (no-op grain call): {roundTrip.TotalMilliseconds:0.00} ms");
+    }
+
+    public static async Task RecordAsync(KyrosPerfClient client, CommandLine line)
+    {
+        var record = new ModelPerformanceRecord(
+            Model: line.RequiredText("model"),
+            Instance: line.Text("instance"),
+            Timestamp: DateTimeOffset.UtcNow,
+            ExecutionTime: line.Number("execution-time") ?? throw new ArgumentException("--execution-time is required."),
+            TimeToFirstToken: line.Number("ttft"),
+            InputTokens: line.Integer("input-tokens") ?? 0,
+            OutputTokens: line.Integer("output-tokens") ?? 0,
+            Success: line.Text("error-kind") is null,
+            ErrorKind: line.Text("error-kind"),
+            Cost: line.Number("cost") ?? 0,
+            QualityScore: line.Number("quality"),
+            RequestId: line.Text("request-id") ?? $"cli-{Guid.NewGuid():N}");
+        line.RejectUnknown();
+        var result = await client.RecordAsync(record);
+        var table = new Table().AddColumns("model", "request id", "recorded", "duplicates");
+        table.AddRow(Markup.Escape(record.Model), Markup.Escape(record.RequestId), F(result.Recorded), F(result.Duplicates));
+        AnsiConsole.Write(table);
+    }
+
+    public static async Task SummaryAsync(KyrosPerfClient client, CommandLine line)
+    {
+        var model = line.Text("model");
+        var window = TimeWindow.Parse(line.Text("window") ?? "1h");
+        line.RejectUnknown();
+        IReadOnlyList<ModelSummary> rows = model is null
+            ? await client.GetClusterSummaryAsync(window) is var cluster ? [.. cluster.Models, cluster.Cluster] : []
+            : [await client.GetSummaryAsync(model, window)];
+
+        var table = new Table().AddColumns("model", "count", "errors", "p50 s", "p95 s", "p99 s", "max s", "ttft p95 s", "req/s", "out tok/s", "cost", "quality (n)", "last");
+        foreach (var s in rows)
+            table.AddRow(Markup.Escape(s.Model), F(s.Count), P(s.ErrorRate), F(s.Latency.P50), F(s.Latency.P95), F(s.Latency.P99), F(s.Latency.Max),
+                F(s.Ttft.P95), F(s.Throughput.RequestsPerSecond), F(s.Throughput.OutputTokensPerSecond), F(s.Cost.Total),
+                s.Quality.Mean is null ? "-" : $"{F(s.Quality.Mean)} ({s.Quality.Count})", s.LastTimestamp?.ToString("HH:mm:ss", CultureInfo.InvariantCulture) ?? "-");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"window {TimeWindow.Format(window)}, from {rows[0].WindowStart:u} to {rows[0].WindowEnd:u}");
+    }
+
+    private static string F(double? value) => value switch
+    {
+        null => "-",
+        >= 100 => value.Value.ToString("0", CultureInfo.InvariantCulture),
+        _ => value.Value.ToString("0.####", CultureInfo.InvariantCulture),
+    };
+
+    private static string P(double rate) => rate.ToString("0.0%", CultureInfo.InvariantCulture);
+}

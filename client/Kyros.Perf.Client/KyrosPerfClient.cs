@@ -1,0 +1,77 @@
+using Kyros.Perf.Catalog;
+using Kyros.Perf.Models;
+
+namespace Kyros.Perf.Client;
+
+/// <summary>
+/// The typed face of a Kyros.Perf cluster for .NET services. Bad input throws <see cref="ArgumentException"/>
+/// whose <see cref="ArgumentException.ParamName"/> is the field as the HTTP API names it; nothing is recorded then.
+/// </summary>
+public sealed class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
+{
+    public Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
+    {
+        RecordValidator.Validate(record, time.GetUtcNow());
+        return Call(() => cluster.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record));
+    }
+
+    /// <summary>Records a batch (at most 10,000) that may span models; each model's share is one grain call.</summary>
+    public async Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
+    {
+        RecordValidator.ValidateBatch(records, time.GetUtcNow());
+        var byModel = records.GroupBy(r => r.Model, StringComparer.Ordinal).ToArray();
+        if (byModel.Length == 1) return await Call(() => cluster.GetGrain<IModelStatsGrain>(byModel[0].Key).RecordBatchAsync(records));
+        var results = await Task.WhenAll(byModel.Select(g => Call(() => cluster.GetGrain<IModelStatsGrain>(g.Key).RecordBatchAsync(g.ToArray()))));
+        return results.Aggregate(RecordResult.None, (sum, r) => sum.Add(r));
+    }
+
+    public Task<ModelSummary> GetSummaryAsync(string model, TimeSpan window)
+    {
+        RequireModel(model);
+        TimeWindow.Validate(window);
+        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(window));
+    }
+
+    /// <summary>Every catalog model's summary and their exact merge.</summary>
+    public Task<ClusterSummary> GetClusterSummaryAsync(TimeSpan window)
+    {
+        TimeWindow.Validate(window);
+        return Call(() => cluster.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(window));
+    }
+
+    public Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(string model, int limit = 100)
+    {
+        RequireModel(model);
+        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetRecentRecordsAsync(limit));
+    }
+
+    public Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync() => cluster.GetGrain<IModelCatalogGrain>(0).GetModelsAsync();
+
+    /// <summary>The active silos and their status.</summary>
+    public async Task<IReadOnlyList<string>> GetSilosAsync()
+    {
+        var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        return hosts.Select(h => $"{h.Key} {h.Value}").Order().ToArray();
+    }
+
+    /// <summary>A no-op grain call: liveness, and the baseline benchmarks compare to.</summary>
+    public Task PingAsync() => cluster.GetGrain<IPingGrain>(0).PingAsync();
+
+    private static void RequireModel(string model)
+    {
+        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model is required.", "model");
+    }
+
+    // A grain's ArgumentException reaches the caller without ParamName; give it back.
+    private static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (ArgumentException exception) when (exception.ParamName is null)
+        {
+            throw ArgumentErrors.Restore(exception);
+        }
+    }
+}

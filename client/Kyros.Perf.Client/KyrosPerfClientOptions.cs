@@ -1,0 +1,26 @@
+using System.Net;
+
+namespace Kyros.Perf.Client;
+
+/// <summary>How the SDK finds the cluster (configuration section <c>Kyros</c>, as on the silo).</summary>
+public sealed class KyrosPerfClientOptions
+{
+    public const string Section = "Kyros";
+
+    /// <summary>Redis connection string: find the silos through Redis clustering, as the silos do.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Without Redis: the silos' gateways as <c>host:port</c>; empty means <c>127.0.0.1:30000</c>.</summary>
+    public List<string> Gateways { get; set; } = [];
+
+    public string ServiceId { get; set; } = "kyros-perf";
+    public string ClusterId { get; set; } = "kyros-perf";
+
+    internal IPEndPoint[] GatewayEndPoints()
+    {
+        if (Gateways.Count == 0) return [new IPEndPoint(IPAddress.Loopback, 30000)];
+        return Gateways.Select(g => IPEndPoint.TryParse(g, out var endpoint) && endpoint.Port != 0
+            ? endpoint
+            : throw new ArgumentException($"Kyros:Gateways entry '{g}' is not host:port with an IP address.", nameof(Gateways))).ToArray();
+    }
+}
