@@ -34,12 +34,14 @@ public sealed class ModelStatsGrain(
         _commit = new GroupCommit(AppendAsync, _ledger.Apply, options.Value.MaxGroupRecords);
         if (catalog.Contains(_model)) await ReplayAsync();
         var period = options.Value.CheckpointInterval;
-        this.RegisterGrainTimer(CheckpointAsync, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
+        this.RegisterGrainTimer(ct => CheckpointAsync(writeState: true, ct), new GrainTimerCreationOptions(period, period) { KeepAlive = false });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (reason.ReasonCode != DeactivationReasonCode.ActivationFailed) await CheckpointAsync(cancellationToken);
+        if (reason.ReasonCode == DeactivationReasonCode.ActivationFailed) return;
+        // At shutdown grain storage may already be gone (memory storage is); the log replays what a checkpoint lacks.
+        await CheckpointAsync(writeState: reason.ReasonCode != DeactivationReasonCode.ShuttingDown, cancellationToken);
     }
 
     public Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
@@ -122,7 +124,7 @@ public sealed class ModelStatsGrain(
         if (replayed > 0) logger.LogInformation("Model {Model}: replayed {Count} records newer than the checkpoint", _model, replayed);
     }
 
-    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    private async Task CheckpointAsync(bool writeState, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         _ledger.Prune(now);
@@ -141,7 +143,7 @@ public sealed class ModelStatsGrain(
         }
         // The snapshot is taken in this turn: records applied later are beyond its position and get replayed.
         var position = _ledger.AppliedPosition;
-        if (position == _checkpointedPosition && checkpoint.RecordExists) return;
+        if (!writeState || (position == _checkpointedPosition && checkpoint.RecordExists)) return;
         checkpoint.State = new ModelStatsCheckpoint { Ledger = _ledger.ToSnapshot(), SavedAt = now };
         await checkpoint.WriteStateAsync(cancellationToken);
         _checkpointedPosition = position;

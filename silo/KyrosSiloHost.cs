@@ -19,7 +19,6 @@ public static class KyrosSiloHost
         builder.WebHost.UseUrls(options.HttpUrl);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = PerformanceEndpoints.MaxBodyBytes);
         builder.Services.AddSingleton(Options.Create(options));
-        builder.Services.AddKyrosPerfGrains(builder.Configuration, options.Redis);
         builder.Services.ConfigureHttpJsonOptions(json => KyrosJson.Configure(json.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
@@ -44,28 +43,36 @@ public static class KyrosSiloHost
         return options;
     }
 
-    /// <summary>The Orleans part, shared with the test clusters.</summary>
+    /// <summary>Clustering and the product: Redis clustering when Redis is set, one localhost silo otherwise.</summary>
     public static void ConfigureSilo(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration)
     {
         silo.Configure<SiloOptions>(o => o.SiloName = options.HostName);
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Kyros:Membership"));
         if (options.UsesRedis)
         {
-            var redis = ConfigurationOptions.Parse(options.Redis!);
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ServiceId = options.ServiceId;
                 o.ClusterId = options.ClusterId;
             });
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-            silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
-            silo.AddRedisGrainStorage(KyrosStorage.Name, o => o.ConfigurationOptions = redis.Clone());
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis!));
         }
         else
         {
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
-            silo.AddMemoryGrainStorage(KyrosStorage.Name);
         }
+        AddKyrosPerf(silo, options, configuration);
         if (options.Dashboard) silo.AddDashboard();
+    }
+
+    /// <summary>Grains, their services and grain storage, on any cluster (the test clusters bring their own membership).</summary>
+    public static void AddKyrosPerf(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration)
+    {
+        silo.Services.AddKyrosPerfGrains(configuration, options.Redis);
+        if (options.UsesRedis)
+            silo.AddRedisGrainStorage(KyrosStorage.Name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis!));
+        else
+            silo.AddMemoryGrainStorage(KyrosStorage.Name);
     }
 }

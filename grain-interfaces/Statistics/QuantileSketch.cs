@@ -74,12 +74,14 @@ public sealed class QuantileSketch
 
     /// <summary>
     /// The value at rank <c>q * (count - 1)</c> within the relative accuracy, clamped to the exact
-    /// minimum and maximum; null when the sketch is empty.
+    /// minimum and maximum (which q = 0 and q = 1 return exactly); null when the sketch is empty.
     /// </summary>
     public double? Quantile(double q)
     {
         if (!(q >= 0 && q <= 1)) throw new ArgumentOutOfRangeException(nameof(q), q, "Quantile must be within 0..1.");
         if (_count == 0) return null;
+        if (q == 0) return _min;
+        if (q == 1) return _max;
 
         var rank = q * (_count - 1);
         double cumulative = _zeroCount;

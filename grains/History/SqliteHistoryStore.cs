@@ -19,6 +19,8 @@ public sealed class SqliteHistoryStore : BackgroundService
     private readonly string _connectionString;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
     private readonly Lazy<Task> _schema;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private volatile bool _stopped;
     private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
 
     public SqliteHistoryStore(IOptions<HistoryOptions> options, TimeProvider time, ILogger<SqliteHistoryStore> logger)
@@ -38,6 +40,8 @@ public sealed class SqliteHistoryStore : BackgroundService
     public Task WriteAsync(IReadOnlyList<HistoryRow> rows)
     {
         if (rows.Count == 0) return Task.CompletedTask;
+        // Grains deactivating after the loop stopped (silo shutdown) write directly.
+        if (_stopped) return WriteDirectAsync(rows);
         var pending = new PendingWrite(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending)) pending.Done.SetException(new ObjectDisposedException(nameof(SqliteHistoryStore)));
         return pending.Done.Task;
@@ -91,10 +95,33 @@ public sealed class SqliteHistoryStore : BackgroundService
         {
         }
         // Whatever queued before the stop still gets written.
+        _stopped = true;
         await WriteQueuedAsync();
     }
 
+    private async Task WriteDirectAsync(IReadOnlyList<HistoryRow> rows)
+    {
+        var pending = new PendingWrite(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        _queue.Writer.TryWrite(pending);
+        await WriteQueuedAsync();
+        await pending.Done.Task;
+    }
+
     private async Task WriteQueuedAsync()
+    {
+        await _writer.WaitAsync();
+        try
+        {
+            while (await WriteBatchAsync()) { }
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <summary>Writes one transaction's worth of what has queued; false when nothing had.</summary>
+    private async Task<bool> WriteBatchAsync()
     {
         var batch = new List<PendingWrite>();
         var rows = 0;
@@ -103,7 +130,7 @@ public sealed class SqliteHistoryStore : BackgroundService
             batch.Add(pending);
             rows += pending.Rows.Count;
         }
-        if (batch.Count == 0) return;
+        if (batch.Count == 0) return false;
         try
         {
             await using var connection = await OpenAsync(CancellationToken.None);
@@ -138,6 +165,7 @@ public sealed class SqliteHistoryStore : BackgroundService
             _logger.LogError(exception, "Writing {Rows} history roll-ups to {Path} failed", rows, DatabasePath);
             foreach (var pending in batch) pending.Done.TrySetException(exception);
         }
+        return true;
     }
 
     private async Task EnforceRetentionAsync(SqliteConnection connection)

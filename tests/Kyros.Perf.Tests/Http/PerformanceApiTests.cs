@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Kyros.Perf.Tests.Infrastructure;
+
+namespace Kyros.Perf.Tests.Http;
+
+public sealed class PerformanceApiTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo>
+{
+    private HttpClient Http => silo.Value.Http;
+
+    private static string Record(string model, string requestId, double seconds = 2.5, string? extra = null) =>
+        $$"""{"model": "{{model}}", "instance": "{{model}}-instance-1", "timestamp": "{{DateTimeOffset.UtcNow:O}}", "execution_time": {{seconds}}, "time_to_first_token": 0.4, "input_tokens": 100, "output_tokens": 200, "success": true, "error_kind": null, "cost": 0.03, "quality_score": 0.9, "request_id": "{{requestId}}"{{extra}}}""";
+
+    private Task<HttpResponseMessage> PostAsync(string body) =>
+        Http.PostAsync("/v1/performance/records", new StringContent(body, Encoding.UTF8, "application/json"));
+
+    private async Task<long> CountAsync(string model) =>
+        (await Http.GetFromJsonAsync<JsonElement>($"/v1/performance/models/{model}?window=1h")).GetProperty("count").GetInt64();
+
+    [Fact]
+    public async Task Records_go_in_one_or_many_and_the_summary_shows_every_figure()
+    {
+        var single = await PostAsync(Record("gpt-4", "req_12345"));
+        Assert.Equal(HttpStatusCode.OK, single.StatusCode);
+        Assert.Equal("""{"recorded":1,"duplicates":0}""", await single.Content.ReadAsStringAsync());
+
+        var batch = await PostAsync($"[{Record("gpt-4", "req_12345")}, {Record("gpt-4", "req_2", 1.5, ", \"success\": false, \"error_kind\": \"timeout\"")}]");
+        Assert.Equal("""{"recorded":1,"duplicates":1}""", await batch.Content.ReadAsStringAsync());
+
+        var summary = await Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/gpt-4?window=1h");
+        Assert.Equal("gpt-4", summary.GetProperty("model").GetString());
+        Assert.Equal("1h", summary.GetProperty("window").GetString());
+        Assert.Equal(2, summary.GetProperty("count").GetInt64());
+        Assert.Equal(1, summary.GetProperty("success_count").GetInt64());
+        Assert.Equal(0.5, summary.GetProperty("error_rate").GetDouble());
+        Assert.Equal(1, summary.GetProperty("errors_by_kind").GetProperty("timeout").GetInt64());
+        foreach (var field in new[] { "mean", "p50", "p90", "p95", "p99", "max" })
+            Assert.Equal(JsonValueKind.Number, summary.GetProperty("latency").GetProperty(field).ValueKind);
+        Assert.Equal(2.5, summary.GetProperty("latency").GetProperty("max").GetDouble());
+        Assert.InRange(summary.GetProperty("ttft").GetProperty("p95").GetDouble(), 0.396, 0.404);
+        Assert.Equal(400, summary.GetProperty("output_tokens").GetInt64());
+        Assert.Equal(200, summary.GetProperty("input_tokens").GetInt64());
+        Assert.True(summary.GetProperty("throughput").GetProperty("requests_per_second").GetDouble() > 0);
+        Assert.True(summary.GetProperty("throughput").GetProperty("output_tokens_per_second").GetDouble() > 0);
+        Assert.Equal(0.06, summary.GetProperty("cost").GetProperty("total").GetDouble(), 9);
+        Assert.Equal(0.03, summary.GetProperty("cost").GetProperty("per_request").GetDouble(), 9);
+        Assert.Equal(0.9, summary.GetProperty("quality").GetProperty("mean").GetDouble(), 9);
+        Assert.Equal(2, summary.GetProperty("quality").GetProperty("count").GetInt64());
+
+        var recent = await Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/gpt-4/records?limit=1");
+        Assert.Equal("req_2", Assert.Single(recent.GetProperty("records").EnumerateArray()).GetProperty("request_id").GetString());
+
+        var cluster = await Http.GetFromJsonAsync<JsonElement>("/v1/performance/summary?window=15m");
+        Assert.Equal(5, cluster.GetProperty("models").GetArrayLength());
+        Assert.True(cluster.GetProperty("cluster").GetProperty("count").GetInt64() >= 2);
+    }
+
+    public static TheoryData<string, string> BadBodies => new()
+    {
+        { "{not json", "body" },
+        { "42", "body" },
+        { "[]", "records" },
+        { Record("local-llama", "b1", -1), "execution_time" },
+        { Record("local-llama", "b2").Replace("\"execution_time\": 2.5", "\"execution_time\": \"NaN\""), "execution_time" },
+        { Record("local-llama", "b3").Replace("\"execution_time\": 2.5, ", ""), "execution_time" },
+        { Record("local-llama", "b4").Replace("\"time_to_first_token\": 0.4", "\"time_to_first_token\": 3"), "time_to_first_token" },
+        { Record("local-llama", "b5").Replace("\"input_tokens\": 100", "\"input_tokens\": -3"), "input_tokens" },
+        { Record("local-llama", "b6").Replace("\"cost\": 0.03", "\"cost\": -0.03"), "cost" },
+        { Record("local-llama", "b7").Replace("\"quality_score\": 0.9", "\"quality_score\": 1.2"), "quality_score" },
+        { Record("local-llama", ""), "request_id" },
+        { Record("", "b8"), "model" },
+        { Record("no-such-model", "b9"), "model" },
+        { Record("local-llama", "b10").Replace(DateTimeOffset.UtcNow.ToString("yyyy"), "2999"), "timestamp" },
+        { Record("local-llama", "b11", extra: ", \"latency\": 1"), "latency" },
+        { $"[{Record("local-llama", "b12")}, {Record("local-llama", "b13")}, {Record("local-llama", "b14").Replace("\"cost\": 0.03", "\"cost\": -1")}]", "[2].cost" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBodies))]
+    public async Task Bad_records_get_400_naming_the_field_and_nothing_is_recorded(string body, string field)
+    {
+        var response = await PostAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Equal(0, await CountAsync("local-llama"));
+    }
+
+    [Fact]
+    public async Task A_batch_over_ten_thousand_records_is_refused_whole()
+    {
+        var body = "[" + string.Join(",", Enumerable.Range(0, 10_001).Select(i => Record("local-llama", $"many-{i}"))) + "]";
+        var response = await PostAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("records", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        Assert.Equal(0, await CountAsync("local-llama"));
+    }
+
+    [Fact]
+    public async Task A_body_over_16_MiB_gets_413()
+    {
+        // Expect: 100-continue lets the server refuse before the client sends 17 MiB.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/performance/records")
+        {
+            Content = new StringContent("[" + new string(' ', 17 * 1024 * 1024) + "]", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.ExpectContinue = true;
+        var response = await Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("body", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("/v1/performance/models/no-such-model", HttpStatusCode.NotFound, "model")]
+    [InlineData("/v1/performance/models/no-such-model/history", HttpStatusCode.NotFound, "model")]
+    [InlineData("/v1/performance/models/gemini-pro?window=25h", HttpStatusCode.BadRequest, "window")]
+    [InlineData("/v1/performance/models/gemini-pro?window=soon", HttpStatusCode.BadRequest, "window")]
+    [InlineData("/v1/performance/summary?window=0m", HttpStatusCode.BadRequest, "window")]
+    [InlineData("/v1/performance/models/gemini-pro/records?limit=0", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("/v1/performance/models/gemini-pro/history?resolution=1s", HttpStatusCode.BadRequest, "resolution")]
+    [InlineData("/v1/performance/models/gemini-pro/history?from=yesterday", HttpStatusCode.BadRequest, "from")]
+    [InlineData("/v1/performance/models/gemini-pro/history?from=2026-11-28T12:00:00Z&to=2026-11-28T11:00:00Z", HttpStatusCode.BadRequest, "from")]
+    public async Task Bad_queries_name_the_field(string path, HttpStatusCode status, string field)
+    {
+        var response = await Http.GetAsync(path);
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(field, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task A_catalog_model_without_records_answers_count_zero()
+    {
+        var summary = await Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/gemini-pro?window=5m");
+        Assert.Equal(0, summary.GetProperty("count").GetInt64());
+        Assert.Equal(JsonValueKind.Null, summary.GetProperty("latency").GetProperty("p95").ValueKind);
+    }
+
+    [Fact]
+    public async Task Health_and_dashboard_answer()
+    {
+        var health = await Http.GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal("up", health.GetProperty("orleans").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/dashboard")).StatusCode);
+    }
+}

@@ -1,0 +1,84 @@
+using Kyros.Perf.Client;
+using Kyros.Perf.Silo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Orleans.TestingHost;
+
+namespace Kyros.Perf.Tests.Infrastructure;
+
+/// <summary>
+/// A real in-process Orleans cluster on real Redis (grain state and the recent-record log) and a real SQLite file,
+/// with the SDK facade on its client.
+/// </summary>
+public sealed class KyrosTestCluster : IAsyncDisposable
+{
+    private readonly string _directory;
+
+    private KyrosTestCluster(InProcessTestCluster cluster, string directory)
+    {
+        Cluster = cluster;
+        _directory = directory;
+        Client = new KyrosPerfClient(cluster.Client, TimeProvider.System);
+    }
+
+    public InProcessTestCluster Cluster { get; }
+    public KyrosPerfClient Client { get; }
+
+    public static async Task<KyrosTestCluster> StartAsync(RedisServer redis, short silos = 2, TimeSpan? checkpointInterval = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("kyros-cluster-").FullName;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kyros:History:DatabasePath"] = Path.Combine(directory, "history.db"),
+            ["Kyros:RecentRecords:KeyPrefix"] = $"test-{Guid.NewGuid():N}",
+            ["Kyros:ModelStats:CheckpointInterval"] = (checkpointInterval ?? TimeSpan.FromSeconds(1)).ToString(),
+        }).Build();
+        var options = new KyrosSiloOptions { Redis = redis.ConnectionString, Dashboard = false };
+
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((_, silo) => KyrosSiloHost.AddKyrosPerf(silo, options, configuration));
+        builder.ConfigureHost(host => host.Logging.SetMinimumLevel(LogLevel.Warning));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new KyrosTestCluster(cluster, directory);
+    }
+
+    /// <summary>Retries a call while the cluster moves grains off a dead silo; any other error fails at once.</summary>
+    public static async Task<T> UntilServedAsync<T>(Func<Task<T>> call, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception exception) when (exception is OrleansException or TimeoutException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>One two-silo cluster shared by the tests that do not kill silos.</summary>
+public sealed class SharedCluster(RedisServer redis) : IAsyncLifetime
+{
+    public KyrosTestCluster Value { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Value = await KyrosTestCluster.StartAsync(redis);
+
+    public ValueTask DisposeAsync() => Value.DisposeAsync();
+}

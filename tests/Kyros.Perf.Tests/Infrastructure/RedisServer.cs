@@ -1,0 +1,87 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Net.Sockets;
+
+[assembly: AssemblyFixture(typeof(Kyros.Perf.Tests.Infrastructure.RedisServer))]
+
+namespace Kyros.Perf.Tests.Infrastructure;
+
+/// <summary>
+/// A real Redis for the whole test run: <c>KYROS_TEST_REDIS</c> when set, otherwise a throwaway
+/// <c>redis-server</c> on a free loopback port, stopped by its pid at the end.
+/// </summary>
+public sealed class RedisServer : IAsyncLifetime
+{
+    private Process? _process;
+    private string? _directory;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable("KYROS_TEST_REDIS");
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            ConnectionString = external;
+            return;
+        }
+
+        var port = FreePort.Next();
+        _directory = Directory.CreateTempSubdirectory("kyros-redis-").FullName;
+        var start = new ProcessStartInfo("redis-server")
+        {
+            ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        try
+        {
+            _process = Process.Start(start)!;
+        }
+        catch (Win32Exception exception)
+        {
+            throw new InvalidOperationException("redis-server is not installed: run ./test.sh, which installs it, or set KYROS_TEST_REDIS.", exception);
+        }
+        _process.OutputDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        ConnectionString = $"127.0.0.1:{port}";
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            try
+            {
+                using var tcp = new TcpClient();
+                await tcp.ConnectAsync("127.0.0.1", port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+        _process?.Dispose();
+        if (_directory is not null) Directory.Delete(_directory, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+}
+
+public static class FreePort
+{
+    public static int Next()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
