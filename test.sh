@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the Kyros.Perf test suite on a fresh machine: installs redis-server when missing
+# (the tests start their own on a free loopback port; the package starts none), then runs dotnet test.
+# Results land in TestResults/results.trx. Extra arguments go to dotnet test (e.g. --filter-class "*Http*").
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "test.sh: installing redis-server" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+fi
+
+rm -rf TestResults
+exec dotnet test --project tests/Kyros.Perf.Tests \
+  --results-directory TestResults --report-xunit-trx --report-xunit-trx-filename results.trx "$@"

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Kyros.Perf.Tests.Infrastructure;
+
+/// <summary>A real silo process (the built <c>silo</c> project) in Redis cluster mode on loopback ports.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SiloProcess(Process process, string httpUrl, int gatewayPort)
+    {
+        _process = process;
+        HttpUrl = httpUrl;
+        GatewayPort = gatewayPort;
+    }
+
+    public string HttpUrl { get; }
+    public int GatewayPort { get; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<SiloProcess> StartAsync(string redis, string serviceId, string name, string dataDirectory)
+    {
+        var httpUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        var gatewayPort = FreePort.Next();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = dataDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList =
+            {
+                SiloAssembly(),
+                $"--Kyros:Redis={redis}",
+                $"--Kyros:ServiceId={serviceId}",
+                $"--Kyros:ClusterId={serviceId}",
+                $"--Kyros:HostName={name}",
+                $"--Kyros:SiloPort={FreePort.Next()}",
+                $"--Kyros:GatewayPort={gatewayPort}",
+                $"--Kyros:HttpUrl={httpUrl}",
+                $"--Kyros:RecentRecords:KeyPrefix={serviceId}",
+                $"--Kyros:History:DatabasePath={Path.Combine(dataDirectory, "history.db")}",
+                // Declare a dead silo dead within a few seconds rather than the default tens.
+                "--Kyros:Membership:ProbeTimeout=00:00:01",
+                "--Kyros:Membership:NumMissedProbesLimit=2",
+                "--Kyros:Membership:NumVotesForDeathDeclaration=1",
+                "--Kyros:Membership:IAmAliveTablePublishTimeout=00:00:02",
+                "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Orleans=Error",
+            },
+        };
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var silo = new SiloProcess(process, httpUrl, gatewayPort);
+        await silo.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        return silo;
+    }
+
+    public void KillHard() => _process.Kill(entireProcessTree: true);
+
+    private async Task WaitUntilHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"The silo process exited with {_process.ExitCode} before it was healthy.");
+            try
+            {
+                var health = await http.GetFromJsonAsync<JsonElement>($"{HttpUrl}/healthz");
+                if (health.GetProperty("status").GetString() == "ok") return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The silo at {HttpUrl} was not healthy within {timeout}.");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>silo/bin/&lt;configuration&gt;/net10.0/Kyros.Perf.Silo.dll, built with the tests.</summary>
+    private static string SiloAssembly()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Kyros.Perf.sln"))) directory = directory.Parent;
+        if (directory is null) throw new InvalidOperationException("Kyros.Perf.sln not found above " + AppContext.BaseDirectory);
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var path = Path.Combine(directory.FullName, "silo", "bin", configuration, "net10.0", "Kyros.Perf.Silo.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("Build the silo first.", path);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
