@@ -54,7 +54,9 @@ public sealed class ModelStatsGrain(
     public Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
     {
         RecordValidator.ValidateBatch(records, time.GetUtcNow());
-        for (var i = 0; i < records.Count; i++) EnsureOwnModel(records[i].Model, $"[{i}].model");
+        for (var i = 0; i < records.Count; i++)
+            if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
+        catalog.EnsureKnown(_model, "[0].model");
         return _commit.SubmitAsync(records);
     }
 

@@ -53,7 +53,7 @@ public static class RecordValidator
         {
             if (record.Success)
                 throw Error(prefix + "error_kind", "must be null when success is true.");
-            if (kind.Length == 0 || kind.Length > MaxErrorKindLength || !kind.All(IsErrorKindChar))
+            if (kind.Length == 0 || kind.Length > MaxErrorKindLength || kind.AsSpan().ContainsAnyExcept(ErrorKindChars))
                 throw Error(prefix + "error_kind", $"must be 1-{MaxErrorKindLength} characters of a-z, 0-9, '_', '-' or '.'.");
         }
     }
@@ -62,7 +62,8 @@ public static class RecordValidator
     {
         if (string.IsNullOrWhiteSpace(value)) throw Error(field, "is required and must not be empty.");
         if (value.Length > MaxIdLength) throw Error(field, $"is longer than {MaxIdLength} characters.");
-        if (value.Any(char.IsControl)) throw Error(field, "must not hold control characters.");
+        foreach (var c in value)
+            if (char.IsControl(c)) throw Error(field, "must not hold control characters.");
     }
 
     private static void RequireSeconds(double value, string field)
@@ -71,7 +72,8 @@ public static class RecordValidator
             throw Error(field, $"must be a finite number of seconds from 0 to {MaxSeconds}; got {value}.");
     }
 
-    private static bool IsErrorKindChar(char c) => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-' or '.';
+    private static readonly System.Buffers.SearchValues<char> ErrorKindChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_-.");
 
     private static ArgumentException Error(string field, string message) => new($"{field} {message}", field);
 }

@@ -16,6 +16,8 @@ public sealed class ModelStatsLedger
     private const byte SnapshotVersion = 1;
     private readonly Dictionary<long, MetricsAggregate> _minutes = [];
     private readonly HashSet<long> _unflushed = [];
+    private long _lastMinute;
+    private MetricsAggregate? _lastAggregate;
 
     public long AppliedPosition { get; private set; }
     public int MinuteCount => _minutes.Count;
@@ -25,9 +27,14 @@ public sealed class ModelStatsLedger
     public void Apply(ModelPerformanceRecord record, long position)
     {
         var minute = MinuteOf(record.Timestamp);
-        if (!_minutes.TryGetValue(minute, out var aggregate)) _minutes[minute] = aggregate = new MetricsAggregate();
-        aggregate.Add(record);
-        _unflushed.Add(minute);
+        // Records arrive mostly in time order: the last minute touched is the likely one again.
+        if (minute != _lastMinute || _lastAggregate is null)
+        {
+            if (!_minutes.TryGetValue(minute, out var found)) _minutes[minute] = found = new MetricsAggregate();
+            _unflushed.Add(minute);
+            (_lastMinute, _lastAggregate) = (minute, found);
+        }
+        _lastAggregate.Add(record);
         if (position > AppliedPosition) AppliedPosition = position;
     }
 
@@ -49,6 +56,7 @@ public sealed class ModelStatsLedger
             _minutes.Remove(minute);
             _unflushed.Remove(minute);
         }
+        _lastAggregate = null;
     }
 
     /// <summary>
@@ -59,6 +67,7 @@ public sealed class ModelStatsLedger
     {
         var minutes = _unflushed.ToArray();
         _unflushed.Clear();
+        _lastAggregate = null;
         var rows = new List<HistoryRow>(minutes.Length + 2);
         foreach (var minute in minutes)
             rows.Add(new HistoryRow(model, HistoryResolution.Minute, StartOf(minute), _minutes[minute].Clone()));

@@ -8,7 +8,7 @@ namespace Kyros.Perf.Storage;
 
 /// <summary>
 /// The recent-record log in Redis: per model a stream of records (the entry id is the position), a hash of
-/// request id to entry id (the dedupe index) and the last checkpointed entry id. One script call appends a
+/// the request ids it holds (the dedupe index) and the last checkpointed entry id. One script call appends a
 /// whole group atomically, so concurrent callers share one round trip.
 /// </summary>
 public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<RecentRecordLogOptions> options) : IRecentRecordLog
@@ -21,10 +21,8 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
         local retention = tonumber(ARGV[1])
         local out = {}
         for i = 2, #ARGV, 2 do
-          if redis.call('HSETNX', KEYS[2], ARGV[i], '') == 1 then
-            local id = redis.call('XADD', KEYS[1], '*', 'i', ARGV[i], 'r', ARGV[i + 1])
-            redis.call('HSET', KEYS[2], ARGV[i], id)
-            out[#out + 1] = id
+          if redis.call('HSETNX', KEYS[2], ARGV[i], 1) == 1 then
+            out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'i', ARGV[i], 'r', ARGV[i + 1])
           else
             out[#out + 1] = ''
           end

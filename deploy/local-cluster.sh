@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# A three-silo Kyros.Perf cluster on loopback with its own Redis.
+#   deploy/local-cluster.sh start    build the silo (Release), start Redis and silos 1-3
+#   deploy/local-cluster.sh stop     stop the silos and Redis (by their pids)
+#   deploy/local-cluster.sh status   what runs, and each silo's /healthz
+# Silo N: HTTP 508(N-1), silo port 1111N, gateway 3000(N-1). Redis: $KYROS_REDIS_PORT (default 6390).
+# Logs, pids and the shared SQLite history live in deploy/run/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+run="$root/deploy/run"
+redis_port="${KYROS_REDIS_PORT:-6390}"
+silos="${KYROS_SILOS:-3}"
+mkdir -p "$run"
+
+start() {
+  command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install -y redis-server" >&2; exit 1; }
+  dotnet build "$root/silo" -c Release -v quiet -nologo >/dev/null
+  if [ ! -f "$run/redis.pid" ] || ! kill -0 "$(cat "$run/redis.pid")" 2>/dev/null; then
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+      --daemonize yes --pidfile "$run/redis.pid" --logfile "$run/redis.log"
+    for _ in $(seq 50); do [ -s "$run/redis.pid" ] && break; sleep 0.1; done
+  fi
+  for n in $(seq 1 "$silos"); do
+    if [ -f "$run/silo$n.pid" ] && kill -0 "$(cat "$run/silo$n.pid")" 2>/dev/null; then continue; fi
+    Kyros__Redis="127.0.0.1:$redis_port" \
+    Kyros__HostName="silo$n" \
+    Kyros__SiloPort=$((11110 + n)) \
+    Kyros__GatewayPort=$((29999 + n)) \
+    Kyros__HttpUrl="http://127.0.0.1:$((5079 + n))" \
+    Kyros__History__DatabasePath="$run/data/history.db" \
+      nohup dotnet "$root/silo/bin/Release/net10.0/Kyros.Perf.Silo.dll" >"$run/silo$n.log" 2>&1 &
+    echo $! >"$run/silo$n.pid"
+  done
+  for n in $(seq 1 "$silos"); do
+    for _ in $(seq 120); do
+      curl -fsS "http://127.0.0.1:$((5079 + n))/healthz" >/dev/null 2>&1 && break
+      sleep 0.5
+    done
+  done
+  status
+}
+
+stop() {
+  for n in $(seq 1 "$silos"); do
+    if [ -f "$run/silo$n.pid" ]; then kill "$(cat "$run/silo$n.pid")" 2>/dev/null || true; fi
+  done
+  for n in $(seq 1 "$silos"); do
+    if [ -f "$run/silo$n.pid" ]; then
+      pid="$(cat "$run/silo$n.pid")"
+      for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -9 "$pid" 2>/dev/null || true
+      rm -f "$run/silo$n.pid"
+    fi
+  done
+  if [ -f "$run/redis.pid" ]; then kill "$(cat "$run/redis.pid")" 2>/dev/null || true; rm -f "$run/redis.pid"; fi
+  echo "stopped"
+}
+
+status() {
+  for n in $(seq 1 "$silos"); do
+    url="http://127.0.0.1:$((5079 + n))"
+    printf 'silo%s %s ' "$n" "$url"
+    curl -fsS "$url/healthz" 2>/dev/null || printf 'down'
+    echo
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

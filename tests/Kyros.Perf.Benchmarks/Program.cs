@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kyros.Perf;
+using Kyros.Perf.Benchmarks;
+using Kyros.Perf.Client;
+using Kyros.Perf.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+// Ingestion against a real silo process through the external Orleans client, with and without Redis.
+// Every figure is also given as a ratio to a no-op grain call measured in the same run.
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis]
+var seconds = 3.0;
+var modes = new[] { "memory", "redis" };
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--seconds") seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+    else if (args[i] == "--modes") modes = args[++i].Split(',');
+    else throw new ArgumentException($"unknown argument {args[i]}");
+}
+var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
+if (configuration != "Release") Console.Error.WriteLine("warning: not a Release build; figures are not representative");
+
+var root = ChildProcess.RepositoryRoot();
+var siloDll = Path.Combine(root, "silo", "bin", configuration, "net10.0", "Kyros.Perf.Silo.dll");
+var results = new List<Result>();
+foreach (var mode in modes)
+{
+    var work = Directory.CreateTempSubdirectory("kyros-bench-").FullName;
+    ChildProcess? redis = null;
+    string? redisConnection = null;
+    if (mode == "redis")
+    {
+        var redisPort = ChildProcess.FreePort();
+        redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work]);
+        await ChildProcess.WaitForPortAsync(redisPort, TimeSpan.FromSeconds(10));
+        redisConnection = $"127.0.0.1:{redisPort}";
+    }
+    var gateway = ChildProcess.FreePort();
+    var siloArgs = new List<string>
+    {
+        siloDll, $"--Kyros:SiloPort={ChildProcess.FreePort()}", $"--Kyros:GatewayPort={gateway}",
+        $"--Kyros:HttpUrl=http://127.0.0.1:{ChildProcess.FreePort()}", $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}",
+        "--Kyros:Dashboard=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
+    };
+    if (redisConnection is not null) siloArgs.Add($"--Kyros:Redis={redisConnection}");
+    await using var silo = ChildProcess.Start("silo", "dotnet", siloArgs, work);
+    await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
+
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Error);
+    builder.Services.AddKyrosPerfClient(o =>
+    {
+        if (redisConnection is not null) o.Redis = redisConnection;
+        else o.Gateways = [$"127.0.0.1:{gateway}"];
+    });
+    using var host = builder.Build();
+    await host.StartAsync();
+    var client = host.Services.GetRequiredService<KyrosPerfClient>();
+    var grains = host.Services.GetRequiredService<IClusterClient>();
+    string[] models = ["gpt-4", "gpt-3.5-turbo", "claude", "gemini-pro", "local-llama"];
+    long sequence = 0;
+    ModelPerformanceRecord NewRecord(string model) => new(model, null, DateTimeOffset.UtcNow, 0.5 + (sequence & 1023) / 1000.0, 0.1, 100, 200,
+        true, null, 0.001, null, $"b{Interlocked.Increment(ref sequence)}");
+
+    foreach (var concurrency in new[] { 1, 16, 256 })
+    {
+        var noop = await Load.RunAsync(mode, "no-op grain call", concurrency, 0, seconds, w => grains.GetGrain<IPingGrain>(w % 5).PingAsync());
+        results.Add(noop);
+        results.Add(await Load.RunAsync(mode, "RecordAsync (1/call)", concurrency, 1, seconds,
+            w => client.RecordAsync(NewRecord(models[w % 5])), noop));
+        results.Add(await Load.RunAsync(mode, "RecordBatchAsync (1000/call)", concurrency, 1000, seconds, w =>
+        {
+            var model = models[w % 5];
+            var batch = new ModelPerformanceRecord[1000];
+            for (var r = 0; r < batch.Length; r++) batch[r] = NewRecord(model);
+            return client.RecordBatchAsync(batch);
+        }, noop));
+    }
+    var siloCpu = silo.CpuTime;
+    await host.StopAsync();
+    if (redis is not null) await redis.DisposeAsync();
+    Console.Error.WriteLine($"[{mode}] silo CPU time over the run: {siloCpu.TotalSeconds:0.0} s");
+}
+
+Console.WriteLine();
+Console.WriteLine($"Kyros.Perf ingestion, {Environment.ProcessorCount} cores, {seconds:0.#} s per cell, client and silo on this machine ({configuration})");
+Console.WriteLine();
+Console.WriteLine("| store | operation | concurrency | calls/s | records/s | p50 µs | p99 µs | calls/s vs no-op | p50 vs no-op |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var r in results)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {r.Mode} | {r.Operation} | {r.Concurrency} | {r.CallsPerSecond:N0} | {(r.RecordsPerCall == 0 ? "-" : r.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {r.P50Micros:N0} | {r.P99Micros:N0} | {(r.Baseline is null ? "1.00" : (r.CallsPerSecond / r.Baseline.CallsPerSecond).ToString("0.00", CultureInfo.InvariantCulture))} | {(r.Baseline is null ? "1.00" : (r.P50Micros / r.Baseline.P50Micros).ToString("0.00", CultureInfo.InvariantCulture))} |"));
+
+public sealed record Result(string Mode, string Operation, int Concurrency, int RecordsPerCall, double CallsPerSecond, double P50Micros, double P99Micros, Result? Baseline)
+{
+    public double RecordsPerSecond => CallsPerSecond * RecordsPerCall;
+}
+
+public static class Load
+{
+    /// <summary>Runs <paramref name="concurrency"/> callers in a closed loop: a warm-up second, then the measured span.</summary>
+    public static async Task<Result> RunAsync(string mode, string operation, int concurrency, int recordsPerCall, double seconds,
+        Func<int, Task> call, Result? baseline = null)
+    {
+        await RunLoopAsync(concurrency, TimeSpan.FromSeconds(1), call, null);
+        var latencies = new List<long>[concurrency];
+        for (var i = 0; i < concurrency; i++) latencies[i] = new List<long>(4096);
+        var watch = Stopwatch.StartNew();
+        await RunLoopAsync(concurrency, TimeSpan.FromSeconds(seconds), call, latencies);
+        var elapsed = watch.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double q) => all.Length == 0 ? double.NaN : all[(int)Math.Floor(q * (all.Length - 1))] * 1e6 / Stopwatch.Frequency;
+        var result = new Result(mode, operation, concurrency, recordsPerCall, all.Length / elapsed, Percentile(0.5), Percentile(0.99), baseline);
+        Console.Error.WriteLine($"[{mode}] {operation} x{concurrency}: {result.CallsPerSecond:N0} calls/s, p50 {result.P50Micros:N0} µs");
+        return result;
+    }
+
+    private static Task RunLoopAsync(int concurrency, TimeSpan span, Func<int, Task> call, List<long>[]? latencies)
+    {
+        var end = Stopwatch.GetTimestamp() + (long)(span.TotalSeconds * Stopwatch.Frequency);
+        return Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var start = Stopwatch.GetTimestamp();
+                if (start >= end) return;
+                await call(worker);
+                latencies?[worker].Add(Stopwatch.GetTimestamp() - start);
+            }
+        })));
+    }
+}
