@@ -79,9 +79,10 @@ foreach (var mode in modes)
         }, noop));
     }
     var siloCpu = silo.CpuTime;
+    var redisCpu = redis?.CpuTime ?? TimeSpan.Zero;
     await host.StopAsync();
     if (redis is not null) await redis.DisposeAsync();
-    Console.Error.WriteLine($"[{mode}] silo CPU time over the run: {siloCpu.TotalSeconds:0.0} s");
+    Console.Error.WriteLine($"[{mode}] CPU time over the run: silo {siloCpu.TotalSeconds:0.0} s, redis-server {redisCpu.TotalSeconds:0.0} s, this client {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s (cumulative)");
 }
 
 Console.WriteLine();
