@@ -145,7 +145,7 @@ public sealed class ModelStatsGrain(
         }
         // The snapshot is taken in this turn: records applied later are beyond its position and get replayed.
         var position = _ledger.AppliedPosition;
-        if (!writeState || (position == _checkpointedPosition && checkpoint.RecordExists)) return;
+        if (!writeState || position == _checkpointedPosition) return;
         checkpoint.State = new ModelStatsCheckpoint { Ledger = _ledger.ToSnapshot(), SavedAt = now };
         await checkpoint.WriteStateAsync(cancellationToken);
         _checkpointedPosition = position;
