@@ -18,8 +18,13 @@ public interface IModelStatsGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("record-batch")]
     Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records);
 
+    /// <summary>The model's summary over the window, or one instance's when <paramref name="instance"/> is given.</summary>
     [AlwaysInterleave, Alias("summary")]
-    Task<ModelSummary> GetSummaryAsync(TimeSpan window);
+    Task<ModelSummary> GetSummaryAsync(TimeSpan window, string? instance = null);
+
+    /// <summary>One summary per instance seen in the window (records without an instance are not among them).</summary>
+    [AlwaysInterleave, Alias("instance-summaries")]
+    Task<IReadOnlyList<ModelSummary>> GetInstanceSummariesAsync(TimeSpan window);
 
     /// <summary>The window's aggregate, for exact merges across models.</summary>
     [AlwaysInterleave, Alias("aggregate")]

@@ -48,7 +48,9 @@ public sealed class ModelStatsGrain(
     {
         RecordValidator.Validate(record, time.GetUtcNow());
         EnsureOwnModel(record.Model, "model");
-        return _commit.SubmitAsync([record]);
+        IReadOnlyList<ModelPerformanceRecord> records = [record];
+        EnsureInstanceRoom(records, single: true);
+        return _commit.SubmitAsync(records);
     }
 
     public Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
@@ -57,15 +59,33 @@ public sealed class ModelStatsGrain(
         for (var i = 0; i < records.Count; i++)
             if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
         catalog.EnsureKnown(_model, "[0].model");
+        EnsureInstanceRoom(records, single: false);
         return _commit.SubmitAsync(records);
     }
 
-    public Task<ModelSummary> GetSummaryAsync(TimeSpan window)
+    public Task<ModelSummary> GetSummaryAsync(TimeSpan window, string? instance = null)
+    {
+        TimeWindow.Validate(window);
+        catalog.EnsureKnown(_model);
+        if (instance is not null && !_ledger.KnowsInstance(instance))
+            throw new ArgumentException($"instance '{instance}' has no records for model '{_model}' in the last {TimeWindow.Format(TimeWindow.Max)}.", "instance");
+        var now = time.GetUtcNow();
+        return Task.FromResult(ModelSummary.Create(_model, TimeWindow.Format(window), TimeWindow.StartAt(now, window), now,
+            _ledger.Window(now, window, instance), instance));
+    }
+
+    public Task<IReadOnlyList<ModelSummary>> GetInstanceSummariesAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
         catalog.EnsureKnown(_model);
         var now = time.GetUtcNow();
-        return Task.FromResult(ModelSummary.Create(_model, TimeWindow.Format(window), TimeWindow.StartAt(now, window), now, _ledger.Window(now, window)));
+        var start = TimeWindow.StartAt(now, window);
+        var label = TimeWindow.Format(window);
+        IReadOnlyList<ModelSummary> summaries = _ledger.Instances.Order(StringComparer.Ordinal)
+            .Select(instance => ModelSummary.Create(_model, label, start, now, _ledger.Window(now, window, instance), instance))
+            .Where(s => s.Count > 0)
+            .ToArray();
+        return Task.FromResult(summaries);
     }
 
     public Task<MetricsAggregate> GetAggregateAsync(TimeSpan window)
@@ -91,6 +111,21 @@ public sealed class ModelStatsGrain(
         catalog.EnsureKnown(model, field);
         if (!string.Equals(model, _model, StringComparison.Ordinal))
             throw new ArgumentException($"{field} '{model}' belongs to another model's grain than '{_model}'.", field);
+    }
+
+    /// <summary>Refuses records that would take the model past its number of distinct instances.</summary>
+    private void EnsureInstanceRoom(IReadOnlyList<ModelPerformanceRecord> records, bool single)
+    {
+        var limit = options.Value.MaxInstancesPerModel;
+        HashSet<string>? added = null;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var instance = records[i].Instance;
+            if (instance is null || _ledger.KnowsInstance(instance) || !(added ??= new(StringComparer.Ordinal)).Add(instance)) continue;
+            if (_ledger.Instances.Count + added.Count > limit)
+                throw new ArgumentException($"instance '{instance}' would be model '{_model}''s {limit + 1}th distinct instance; the limit is {limit} ({ModelStatsOptions.Section}:MaxInstancesPerModel).",
+                    single ? "instance" : $"[{i}].instance");
+        }
     }
 
     private async ValueTask<long[]> AppendAsync(IReadOnlyList<ModelPerformanceRecord> records)

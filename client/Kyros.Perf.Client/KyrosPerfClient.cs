@@ -25,11 +25,20 @@ public sealed class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
         return results.Aggregate(RecordResult.None, (sum, r) => sum.Add(r));
     }
 
-    public Task<ModelSummary> GetSummaryAsync(string model, TimeSpan window)
+    /// <summary>A model's summary over the window; one instance's when <paramref name="instance"/> is given.</summary>
+    public Task<ModelSummary> GetSummaryAsync(string model, TimeSpan window, string? instance = null)
     {
         RequireModel(model);
         TimeWindow.Validate(window);
-        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(window));
+        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(window, instance));
+    }
+
+    /// <summary>One summary per instance (deployment) of the model that has records in the window.</summary>
+    public Task<IReadOnlyList<ModelSummary>> GetInstanceSummariesAsync(string model, TimeSpan window)
+    {
+        RequireModel(model);
+        TimeWindow.Validate(window);
+        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetInstanceSummariesAsync(window));
     }
 
     /// <summary>Every catalog model's summary and their exact merge.</summary>

@@ -24,10 +24,11 @@ public sealed record ModelSummary(
     [property: Id(13)] CostSummary Cost,
     [property: Id(14)] QualitySummary Quality,
     [property: Id(15)] DateTimeOffset? FirstTimestamp,
-    [property: Id(16)] DateTimeOffset? LastTimestamp)
+    [property: Id(16)] DateTimeOffset? LastTimestamp,
+    [property: Id(17)] string? Instance = null)
 {
-    /// <summary>Builds the summary of <paramref name="aggregate"/>, which covers [start, end).</summary>
-    public static ModelSummary Create(string model, string window, DateTimeOffset start, DateTimeOffset end, MetricsAggregate aggregate)
+    /// <summary>Builds the summary of <paramref name="aggregate"/>, which covers [start, end); of one instance when named.</summary>
+    public static ModelSummary Create(string model, string window, DateTimeOffset start, DateTimeOffset end, MetricsAggregate aggregate, string? instance = null)
     {
         var seconds = Math.Max((end - start).TotalSeconds, 1e-9);
         var count = aggregate.Count;
@@ -44,7 +45,7 @@ public sealed record ModelSummary(
             new ThroughputSummary(count / seconds, aggregate.OutputTokens / seconds, seconds),
             new CostSummary(aggregate.CostTotal, count == 0 ? null : aggregate.CostTotal / count),
             new QualitySummary(aggregate.QualityCount == 0 ? null : aggregate.QualitySum / aggregate.QualityCount, aggregate.QualityCount),
-            aggregate.FirstTimestamp, aggregate.LastTimestamp);
+            aggregate.FirstTimestamp, aggregate.LastTimestamp, instance);
     }
 }
 

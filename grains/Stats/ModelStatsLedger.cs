@@ -5,62 +5,90 @@ using Kyros.Perf.Statistics;
 namespace Kyros.Perf.Stats;
 
 /// <summary>
-/// A model's live statistics: one aggregate per minute of record time, kept for <see cref="LiveRetention"/>,
-/// the position of the last record applied, and the minutes history has not yet received.
+/// A model's live statistics: per minute of record time, one aggregate per instance (deployment), kept for
+/// <see cref="LiveRetention"/>; the position of the last record applied; the minutes history has not yet received.
+/// A model's figures are the exact merge of its instances'.
 /// </summary>
 public sealed class ModelStatsLedger
 {
     /// <summary>A day of windows, plus the hour that holds the oldest minute (so hour roll-ups are whole), plus slack.</summary>
     public static readonly TimeSpan LiveRetention = TimeWindow.Max + TimeSpan.FromMinutes(65);
 
-    private const byte SnapshotVersion = 1;
-    private readonly Dictionary<long, MetricsAggregate> _minutes = [];
+    /// <summary>The key of records that name no instance.</summary>
+    private const string NoInstance = "";
+    private const byte SnapshotVersion = 2;
+    private readonly Dictionary<long, Dictionary<string, MetricsAggregate>> _minutes = [];
     private readonly HashSet<long> _unflushed = [];
+    private readonly HashSet<string> _instances = new(StringComparer.Ordinal);
     private long _lastMinute;
+    private string? _lastInstance;
     private MetricsAggregate? _lastAggregate;
 
     public long AppliedPosition { get; private set; }
     public int MinuteCount => _minutes.Count;
-    public long RecordCount => _minutes.Values.Sum(m => m.Count);
+    public long RecordCount => _minutes.Values.Sum(m => m.Values.Sum(a => a.Count));
     public bool HasUnflushed => _unflushed.Count > 0;
+
+    /// <summary>The instances seen in the live window.</summary>
+    public IReadOnlyCollection<string> Instances => _instances;
+
+    public bool KnowsInstance(string instance) => _instances.Contains(instance);
 
     public void Apply(ModelPerformanceRecord record, long position)
     {
         var minute = MinuteOf(record.Timestamp);
-        // Records arrive mostly in time order: the last minute touched is the likely one again.
-        if (minute != _lastMinute || _lastAggregate is null)
+        var instance = record.Instance ?? NoInstance;
+        // Records arrive mostly in time order from few instances: the last bucket touched is the likely one again.
+        if (minute != _lastMinute || _lastAggregate is null || !string.Equals(instance, _lastInstance, StringComparison.Ordinal))
         {
-            if (!_minutes.TryGetValue(minute, out var found)) _minutes[minute] = found = new MetricsAggregate();
+            if (!_minutes.TryGetValue(minute, out var byInstance)) _minutes[minute] = byInstance = new(StringComparer.Ordinal);
+            if (!byInstance.TryGetValue(instance, out var found)) byInstance[instance] = found = new MetricsAggregate();
+            if (record.Instance is not null) _instances.Add(record.Instance);
             _unflushed.Add(minute);
-            (_lastMinute, _lastAggregate) = (minute, found);
+            (_lastMinute, _lastInstance, _lastAggregate) = (minute, instance, found);
         }
         _lastAggregate.Add(record);
         if (position > AppliedPosition) AppliedPosition = position;
     }
 
-    /// <summary>The merge of the minutes from the window's start on (minutes ahead of the clock included).</summary>
-    public MetricsAggregate Window(DateTimeOffset now, TimeSpan window)
+    /// <summary>
+    /// The merge of the minutes from the window's start on (minutes ahead of the clock included),
+    /// of every instance or of one.
+    /// </summary>
+    public MetricsAggregate Window(DateTimeOffset now, TimeSpan window, string? instance = null)
     {
         var first = MinuteOf(TimeWindow.StartAt(now, window));
         var result = new MetricsAggregate();
-        foreach (var (minute, aggregate) in _minutes)
-            if (minute >= first) result.Merge(aggregate);
+        foreach (var (minute, byInstance) in _minutes)
+        {
+            if (minute < first) continue;
+            if (instance is null)
+                foreach (var aggregate in byInstance.Values) result.Merge(aggregate);
+            else if (byInstance.TryGetValue(instance, out var aggregate))
+                result.Merge(aggregate);
+        }
         return result;
     }
 
     public void Prune(DateTimeOffset now)
     {
         var oldest = MinuteOf(now - LiveRetention);
-        foreach (var minute in _minutes.Keys.Where(m => m < oldest).ToArray())
+        var stale = _minutes.Keys.Where(m => m < oldest).ToArray();
+        if (stale.Length == 0) return;
+        foreach (var minute in stale)
         {
             _minutes.Remove(minute);
             _unflushed.Remove(minute);
         }
+        _instances.Clear();
+        foreach (var byInstance in _minutes.Values)
+            foreach (var instance in byInstance.Keys)
+                if (instance != NoInstance) _instances.Add(instance);
         _lastAggregate = null;
     }
 
     /// <summary>
-    /// Roll-ups for every minute changed since the last call, and for the hours that hold them.
+    /// Roll-ups (all instances merged) for every minute changed since the last call, and for the hours that hold them.
     /// The minutes count as flushed; <see cref="Unflush"/> puts them back when the write fails.
     /// </summary>
     public (IReadOnlyList<HistoryRow> Rows, long[] Minutes) TakeUnflushed(string model)
@@ -70,12 +98,11 @@ public sealed class ModelStatsLedger
         _lastAggregate = null;
         var rows = new List<HistoryRow>(minutes.Length + 2);
         foreach (var minute in minutes)
-            rows.Add(new HistoryRow(model, HistoryResolution.Minute, StartOf(minute), _minutes[minute].Clone()));
+            rows.Add(new HistoryRow(model, HistoryResolution.Minute, StartOf(minute), MergeMinute(minute, new MetricsAggregate())));
         foreach (var hour in minutes.Select(m => m - m % 60).Distinct())
         {
             var aggregate = new MetricsAggregate();
-            for (var m = hour; m < hour + 60; m++)
-                if (_minutes.TryGetValue(m, out var minuteAggregate)) aggregate.Merge(minuteAggregate);
+            for (var m = hour; m < hour + 60; m++) MergeMinute(m, aggregate);
             rows.Add(new HistoryRow(model, HistoryResolution.Hour, StartOf(hour), aggregate));
         }
         return (rows, minutes);
@@ -95,10 +122,15 @@ public sealed class ModelStatsLedger
             writer.Write(SnapshotVersion);
             writer.Write(AppliedPosition);
             writer.Write7BitEncodedInt(_minutes.Count);
-            foreach (var (minute, aggregate) in _minutes)
+            foreach (var (minute, byInstance) in _minutes)
             {
                 writer.Write(minute);
-                aggregate.WriteTo(writer);
+                writer.Write7BitEncodedInt(byInstance.Count);
+                foreach (var (instance, aggregate) in byInstance)
+                {
+                    writer.Write(instance);
+                    aggregate.WriteTo(writer);
+                }
             }
             writer.Write7BitEncodedInt(_unflushed.Count);
             foreach (var minute in _unflushed) writer.Write(minute);
@@ -115,7 +147,19 @@ public sealed class ModelStatsLedger
         if (version != SnapshotVersion) throw new InvalidDataException($"Unknown model statistics snapshot version {version}.");
         ledger.AppliedPosition = reader.ReadInt64();
         var minutes = reader.Read7BitEncodedInt();
-        for (var i = 0; i < minutes; i++) ledger._minutes[reader.ReadInt64()] = MetricsAggregate.ReadFrom(reader);
+        for (var i = 0; i < minutes; i++)
+        {
+            var minute = reader.ReadInt64();
+            var count = reader.Read7BitEncodedInt();
+            var byInstance = new Dictionary<string, MetricsAggregate>(count, StringComparer.Ordinal);
+            for (var j = 0; j < count; j++)
+            {
+                var instance = reader.ReadString();
+                byInstance[instance] = MetricsAggregate.ReadFrom(reader);
+                if (instance != NoInstance) ledger._instances.Add(instance);
+            }
+            ledger._minutes[minute] = byInstance;
+        }
         var unflushed = reader.Read7BitEncodedInt();
         for (var i = 0; i < unflushed; i++) ledger._unflushed.Add(reader.ReadInt64());
         return ledger;
@@ -124,4 +168,11 @@ public sealed class ModelStatsLedger
     public static long MinuteOf(DateTimeOffset time) => Math.DivRem(time.ToUnixTimeSeconds(), 60, out var r) - (r < 0 ? 1 : 0);
 
     public static DateTimeOffset StartOf(long minute) => DateTimeOffset.FromUnixTimeSeconds(minute * 60);
+
+    private MetricsAggregate MergeMinute(long minute, MetricsAggregate into)
+    {
+        if (_minutes.TryGetValue(minute, out var byInstance))
+            foreach (var aggregate in byInstance.Values) into.Merge(aggregate);
+        return into;
+    }
 }

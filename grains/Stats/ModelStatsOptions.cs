@@ -12,6 +12,9 @@ public sealed class ModelStatsOptions
 
     /// <summary>Most records in one write to the recent-record log.</summary>
     public int MaxGroupRecords { get; set; } = 10_000;
+
+    /// <summary>Distinct instances a model tracks in its live window; a record naming one more is refused.</summary>
+    public int MaxInstancesPerModel { get; set; } = 256;
 }
 
 public sealed class ModelStatsOptionsValidator : IValidateOptions<ModelStatsOptions>
@@ -21,6 +24,8 @@ public sealed class ModelStatsOptionsValidator : IValidateOptions<ModelStatsOpti
         var errors = new List<string>();
         if (options.CheckpointInterval < TimeSpan.FromSeconds(1) || options.CheckpointInterval > TimeSpan.FromMinutes(10))
             errors.Add($"{ModelStatsOptions.Section}:CheckpointInterval must be within 00:00:01..00:10:00.");
+        if (options.MaxInstancesPerModel is < 1 or > 10_000)
+            errors.Add($"{ModelStatsOptions.Section}:MaxInstancesPerModel must be within 1..10000.");
         if (options.MaxGroupRecords is < 1 or > 100_000)
             errors.Add($"{ModelStatsOptions.Section}:MaxGroupRecords must be within 1..100000.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -17,6 +17,7 @@ public static class PerformanceEndpoints
         var api = app.MapGroup("/v1/performance");
         api.MapPost("/records", PostRecords);
         api.MapGet("/models/{model}", GetModelSummary);
+        api.MapGet("/models/{model}/instances", GetInstanceSummaries);
         api.MapGet("/models/{model}/records", GetRecentRecords);
         api.MapGet("/models/{model}/history", GetHistory);
         api.MapGet("/summary", GetClusterSummary);
@@ -42,11 +43,19 @@ public static class PerformanceEndpoints
         return Results.Ok(new { total.Recorded, total.Duplicates });
     }
 
-    private static async Task<IResult> GetModelSummary(string model, string? window, IGrainFactory grains, ModelCatalog catalog)
+    private static async Task<IResult> GetModelSummary(string model, string? window, string? instance, IGrainFactory grains, ModelCatalog catalog)
     {
         if (!catalog.Contains(model)) return UnknownModel(model);
         var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
-        return Results.Ok(await grains.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(span));
+        return Results.Ok(await grains.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(span, instance));
+    }
+
+    private static async Task<IResult> GetInstanceSummaries(string model, string? window, IGrainFactory grains, ModelCatalog catalog)
+    {
+        if (!catalog.Contains(model)) return UnknownModel(model);
+        var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
+        var instances = await grains.GetGrain<IModelStatsGrain>(model).GetInstanceSummariesAsync(span);
+        return Results.Ok(new { Model = model, Window = TimeWindow.Format(span), Instances = instances });
     }
 
     private static async Task<IResult> GetRecentRecords(string model, int? limit, IGrainFactory grains, ModelCatalog catalog)

@@ -75,7 +75,7 @@ public sealed class ModelStatsGrainTests(SharedCluster cluster) : IClassFixture<
     {
         var client = cluster.Value.Client;
         // Two models with very different latencies: an average of their p99s is far from the p99 of both.
-        await client.RecordBatchAsync(Records.LogNormalSeconds(500, seed: 1, median: 0.2).Select(s => Records.Valid("local-llama", s)).ToArray());
+        await client.RecordBatchAsync(Records.LogNormalSeconds(500, seed: 1, median: 0.2).Select(s => Records.Valid("gpt-3.5-turbo", s)).ToArray());
         await client.RecordBatchAsync(Records.LogNormalSeconds(500, seed: 2, median: 5).Select(s => Records.Valid("claude", s)).ToArray());
 
         var summary = await client.GetClusterSummaryAsync(Hour);
@@ -100,5 +100,57 @@ public sealed class ModelStatsGrainTests(SharedCluster cluster) : IClassFixture<
         Assert.Null(empty.Quality.Mean);
         Assert.Equal(0, empty.ErrorRate);
         Assert.Equal("1m", empty.Window);
+    }
+
+    [Fact]
+    public async Task Instances_have_their_own_summaries_and_merge_exactly_into_the_model()
+    {
+        var client = cluster.Value.Client;
+        var fast = Records.LogNormalSeconds(400, seed: 31, median: 0.3);
+        var slow = Records.LogNormalSeconds(400, seed: 32, median: 3);
+        await client.RecordBatchAsync(fast.Select(s => Records.Valid("local-llama", s) with { Instance = "gpu-a" }).ToArray());
+        await client.RecordBatchAsync(slow.Select(s => Records.Valid("local-llama", s) with { Instance = "gpu-b" }).ToArray());
+
+        var instances = await client.GetInstanceSummariesAsync("local-llama", Hour);
+        Assert.Equal(["gpu-a", "gpu-b"], instances.Select(i => i.Instance));
+        Assert.All(instances, i => Assert.Equal(400, i.Count));
+        var exactB = Records.ExactQuantile(slow, 0.95);
+        Assert.InRange(instances[1].Latency.P95!.Value, exactB * 0.99, exactB * 1.01);
+
+        var one = await client.GetSummaryAsync("local-llama", Hour, "gpu-a");
+        Assert.Equal(("gpu-a", instances[0].Count, instances[0].Latency), (one.Instance, one.Count, one.Latency));
+
+        // local-llama is this test's alone: the model is exactly its two instances.
+        var model = await client.GetSummaryAsync("local-llama", Hour);
+        Assert.Equal(800, model.Count);
+        var exact = Records.ExactQuantile([.. fast, .. slow], 0.99);
+        Assert.InRange(model.Latency.P99!.Value, exact * 0.99, exact * 1.01);
+        var merged = Sketch(fast);
+        merged.Merge(Sketch(slow));
+        Assert.Equal(merged.Quantile(0.99), model.Latency.P99);
+        Assert.Equal("instance", (await Assert.ThrowsAsync<ArgumentException>(() => client.GetSummaryAsync("local-llama", Hour, "gpu-z"))).ParamName);
+    }
+
+    [Fact]
+    public async Task A_record_naming_one_instance_too_many_is_refused_with_its_batch()
+    {
+        var client = cluster.Value.Client;
+        var before = await client.GetSummaryAsync("gpt-3.5-turbo", Hour);
+        var known = (await client.GetInstanceSummariesAsync("gpt-3.5-turbo", TimeWindow.Max)).Count;
+        var room = 256 - known;
+        var batch = Enumerable.Range(0, room + 1).Select(i => Records.Valid("gpt-3.5-turbo") with { Instance = $"pod-{i}" }).ToArray();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => client.RecordBatchAsync(batch));
+        Assert.Equal($"[{room}].instance", error.ParamName);
+        Assert.Equal(before.Count, (await client.GetSummaryAsync("gpt-3.5-turbo", Hour)).Count);
+        Assert.Equal(room, (await client.RecordBatchAsync(batch[..room])).Recorded);
+        Assert.Equal("instance", (await Assert.ThrowsAsync<ArgumentException>(() => client.RecordAsync(Records.Valid("gpt-3.5-turbo") with { Instance = "one-more" }))).ParamName);
+    }
+
+    private static QuantileSketch Sketch(IEnumerable<double> values)
+    {
+        var sketch = new QuantileSketch();
+        foreach (var v in values) sketch.Add(v);
+        return sketch;
     }
 }

@@ -49,6 +49,13 @@ public sealed class PerformanceApiTests(SharedHttpSilo silo) : IClassFixture<Sha
         Assert.Equal(0.9, summary.GetProperty("quality").GetProperty("mean").GetDouble(), 9);
         Assert.Equal(2, summary.GetProperty("quality").GetProperty("count").GetInt64());
 
+        var instances = await Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/gpt-4/instances?window=1h");
+        var instance = Assert.Single(instances.GetProperty("instances").EnumerateArray());
+        Assert.Equal("gpt-4-instance-1", instance.GetProperty("instance").GetString());
+        Assert.Equal(2, instance.GetProperty("count").GetInt64());
+        var one = await Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/gpt-4?window=1h&instance=gpt-4-instance-1");
+        Assert.Equal(2, one.GetProperty("count").GetInt64());
+
         var recent = await Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/gpt-4/records?limit=1");
         Assert.Equal("req_2", Assert.Single(recent.GetProperty("records").EnumerateArray()).GetProperty("request_id").GetString());
 
@@ -118,6 +125,7 @@ public sealed class PerformanceApiTests(SharedHttpSilo silo) : IClassFixture<Sha
     [InlineData("/v1/performance/models/no-such-model/history", HttpStatusCode.NotFound, "model")]
     [InlineData("/v1/performance/models/gemini-pro?window=25h", HttpStatusCode.BadRequest, "window")]
     [InlineData("/v1/performance/models/gemini-pro?window=soon", HttpStatusCode.BadRequest, "window")]
+    [InlineData("/v1/performance/models/gemini-pro?instance=nowhere", HttpStatusCode.BadRequest, "instance")]
     [InlineData("/v1/performance/summary?window=0m", HttpStatusCode.BadRequest, "window")]
     [InlineData("/v1/performance/models/gemini-pro/records?limit=0", HttpStatusCode.BadRequest, "limit")]
     [InlineData("/v1/performance/models/gemini-pro/history?resolution=1s", HttpStatusCode.BadRequest, "resolution")]

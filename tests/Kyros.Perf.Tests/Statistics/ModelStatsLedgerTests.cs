@@ -106,4 +106,27 @@ public sealed class ModelStatsLedgerTests
         ledger.Prune(Now);
         Assert.Equal(1, ledger.MinuteCount);
     }
+
+    [Fact]
+    public void Instances_are_kept_apart_and_merge_into_the_model_and_its_history()
+    {
+        var ledger = new ModelStatsLedger();
+        for (var i = 0; i < 100; i++)
+        {
+            ledger.Apply(Records.Valid(seconds: 1, at: Now) with { Instance = "a" }, 3 * i + 1);
+            ledger.Apply(Records.Valid(seconds: 2, at: Now) with { Instance = "b" }, 3 * i + 2);
+            ledger.Apply(Records.Valid(seconds: 3, at: Now) with { Instance = null }, 3 * i + 3);
+        }
+        var hour = TimeSpan.FromHours(1);
+        Assert.Equal(["a", "b"], ledger.Instances.Order());
+        Assert.Equal(2, ledger.Window(Now, hour, "b").Latency.Max);
+        Assert.Equal(100, ledger.Window(Now, hour, "a").Count);
+        Assert.Equal(300, ledger.Window(Now, hour).Count);
+        Assert.Equal(3, ledger.Window(Now, hour).Latency.Max);
+
+        var restored = ModelStatsLedger.FromSnapshot(ledger.ToSnapshot());
+        Assert.Equal(100, restored.Window(Now, hour, "b").Count);
+        var minute = Assert.Single(restored.TakeUnflushed("m").Rows, r => r.Resolution == HistoryResolution.Minute);
+        Assert.Equal(300, minute.Aggregate.Count);
+    }
 }
