@@ -25,14 +25,20 @@ public sealed class ModelStatsGrain(
     private string _model = "";
     private bool _resync;
     private long _checkpointedPosition;
+    private int _replayedOnActivation;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _model = this.GetPrimaryKeyString();
-        _ledger = ModelStatsLedger.FromSnapshot(checkpoint.State.Ledger);
+        _ledger = RestoreLedger();
         _checkpointedPosition = _ledger.AppliedPosition;
         _commit = new GroupCommit(AppendAsync, _ledger.Apply, options.Value.MaxGroupRecords);
-        if (catalog.Contains(_model)) await ReplayAsync();
+        if (catalog.Contains(_model))
+        {
+            _replayedOnActivation = await ReplayAsync();
+            // No checkpoint and nothing to replay: the live state is gone (an embedded silo restarted). History has it.
+            if (!checkpoint.RecordExists && _replayedOnActivation == 0) await SeedFromHistoryAsync(cancellationToken);
+        }
         var period = options.Value.CheckpointInterval;
         this.RegisterGrainTimer(ct => CheckpointAsync(writeState: true, ct), new GrainTimerCreationOptions(period, period) { KeepAlive = false });
     }
@@ -104,7 +110,7 @@ public sealed class ModelStatsGrain(
 
     public Task<ModelStatsInfo> GetInfoAsync() => Task.FromResult(new ModelStatsInfo(
         _model, this.GrainContext.Address.SiloAddress?.ToString() ?? "", Environment.ProcessId, _ledger.AppliedPosition,
-        _ledger.MinuteCount, _ledger.RecordCount, checkpoint.RecordExists ? checkpoint.State.SavedAt : null));
+        _ledger.MinuteCount, _ledger.RecordCount, checkpoint.RecordExists ? checkpoint.State.SavedAt : null, _replayedOnActivation));
 
     private void EnsureOwnModel(string model, string field)
     {
@@ -126,6 +132,31 @@ public sealed class ModelStatsGrain(
                 throw new ArgumentException($"instance '{instance}' would be model '{_model}''s {limit + 1}th distinct instance; the limit is {limit} ({ModelStatsOptions.Section}:MaxInstancesPerModel).",
                     single ? "instance" : $"[{i}].instance");
         }
+        // Counted now, before the write yields to other callers.
+        if (added is not null)
+            foreach (var instance in added) _ledger.ReserveInstance(instance);
+    }
+
+    private ModelStatsLedger RestoreLedger()
+    {
+        try
+        {
+            return ModelStatsLedger.FromSnapshot(checkpoint.State.Ledger);
+        }
+        catch (InvalidDataException exception)
+        {
+            // An unreadable checkpoint costs only time: the log replays what it can, history seeds the rest.
+            logger.LogWarning(exception, "Model {Model}: checkpoint unreadable; rebuilding from the log", _model);
+            return new ModelStatsLedger();
+        }
+    }
+
+    private async Task SeedFromHistoryAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var rows = await history.QueryAsync(_model, HistoryResolution.Minute, now - ModelStatsLedger.LiveRetention, now + RecordValidator.MaxClockSkew + TimeSpan.FromMinutes(1), cancellationToken);
+        foreach (var (start, aggregate) in rows) _ledger.Seed(start, aggregate);
+        if (rows.Count > 0) logger.LogInformation("Model {Model}: live state rebuilt from {Minutes} minutes of history", _model, rows.Count);
     }
 
     private async ValueTask<long[]> AppendAsync(IReadOnlyList<ModelPerformanceRecord> records)
@@ -148,7 +179,7 @@ public sealed class ModelStatsGrain(
     }
 
     /// <summary>Applies the log's records that the checkpoint does not hold yet.</summary>
-    private async Task ReplayAsync()
+    private async Task<int> ReplayAsync()
     {
         var replayed = 0;
         while (true)
@@ -159,6 +190,7 @@ public sealed class ModelStatsGrain(
             if (page.Count < ReplayPage) break;
         }
         if (replayed > 0) logger.LogInformation("Model {Model}: replayed {Count} records newer than the checkpoint", _model, replayed);
+        return replayed;
     }
 
     private async Task CheckpointAsync(bool writeState, CancellationToken cancellationToken)

@@ -13,3 +13,9 @@ catch (OptionsValidationException exception)
     foreach (var failure in exception.Failures) Console.Error.WriteLine($"  {failure}");
     return 2;
 }
+catch (InvalidOperationException exception) when (exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+{
+    // The binder names the setting ("... at 'Kyros:SiloPort' to type 'System.Int32'").
+    Console.Error.WriteLine($"Kyros.Perf cannot start, a setting is wrong:\n  {exception.Message}");
+    return 2;
+}

@@ -9,20 +9,24 @@ namespace Kyros.Perf.Client;
 /// </summary>
 public sealed class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
 {
-    public Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
+    private volatile HashSet<string>? _catalog;
+
+    public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
     {
         RecordValidator.Validate(record, time.GetUtcNow());
-        return Call(() => cluster.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record));
+        await EnsureInCatalogAsync([record], batch: false);
+        return await Call(() => cluster.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record));
     }
 
-    /// <summary>Records a batch (at most 10,000) that may span models; each model's share is one grain call.</summary>
+    /// <summary>
+    /// Records a batch (at most 10,000) that may span models; each model's share is one grain call. The whole batch is
+    /// checked first (fields and catalog), so a bad record stops it before anything is written.
+    /// </summary>
     public async Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
     {
         RecordValidator.ValidateBatch(records, time.GetUtcNow());
-        var byModel = records.GroupBy(r => r.Model, StringComparer.Ordinal).ToArray();
-        if (byModel.Length == 1) return await Call(() => cluster.GetGrain<IModelStatsGrain>(byModel[0].Key).RecordBatchAsync(records));
-        var results = await Task.WhenAll(byModel.Select(g => Call(() => cluster.GetGrain<IModelStatsGrain>(g.Key).RecordBatchAsync(g.ToArray()))));
-        return results.Aggregate(RecordResult.None, (sum, r) => sum.Add(r));
+        await EnsureInCatalogAsync(records, batch: true);
+        return await Call(() => ModelBatches.RecordAsync(cluster, records));
     }
 
     /// <summary>A model's summary over the window; one instance's when <paramref name="instance"/> is given.</summary>
@@ -65,6 +69,25 @@ public sealed class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
 
     /// <summary>A no-op grain call: liveness, and the baseline benchmarks compare to.</summary>
     public Task PingAsync() => cluster.GetGrain<IPingGrain>(0).PingAsync();
+
+    // The catalog is read once and again only when a model is missing from it (configuration may have grown).
+    private async Task EnsureInCatalogAsync(IReadOnlyList<ModelPerformanceRecord> records, bool batch)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var catalog = _catalog ??= (await GetModelsAsync()).Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+            var missing = -1;
+            for (var i = 0; i < records.Count && missing < 0; i++)
+                if (!catalog.Contains(records[i].Model)) missing = i;
+            if (missing < 0) return;
+            if (attempt > 0)
+            {
+                var field = batch ? $"[{missing}].model" : "model";
+                throw new ArgumentException($"{field} '{records[missing].Model}' is not in the model catalog ({string.Join(", ", catalog)}).", field);
+            }
+            _catalog = null;
+        }
+    }
 
     private static void RequireModel(string model)
     {

@@ -12,6 +12,9 @@ public static class RecordValidator
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxAge = TimeWindow.Max;
     public const double MaxSeconds = 86_400;
+    /// <summary>Bounds that keep sums finite and exact: no request costs a million or uses a billion tokens.</summary>
+    public const double MaxCost = 1_000_000;
+    public const long MaxTokens = 1_000_000_000;
 
     public static void ValidateBatch(IReadOnlyList<ModelPerformanceRecord>? records, DateTimeOffset now)
     {
@@ -42,10 +45,10 @@ public static class RecordValidator
             if (ttft > record.ExecutionTime)
                 throw Error(prefix + "time_to_first_token", $"({ttft}) is longer than execution_time ({record.ExecutionTime}).");
         }
-        if (record.InputTokens < 0) throw Error(prefix + "input_tokens", $"must not be negative; got {record.InputTokens}.");
-        if (record.OutputTokens < 0) throw Error(prefix + "output_tokens", $"must not be negative; got {record.OutputTokens}.");
-        if (!double.IsFinite(record.Cost) || record.Cost < 0)
-            throw Error(prefix + "cost", $"must be a finite, non-negative number; got {record.Cost}.");
+        if (record.InputTokens is < 0 or > MaxTokens) throw Error(prefix + "input_tokens", $"must be within 0..{MaxTokens}; got {record.InputTokens}.");
+        if (record.OutputTokens is < 0 or > MaxTokens) throw Error(prefix + "output_tokens", $"must be within 0..{MaxTokens}; got {record.OutputTokens}.");
+        if (!double.IsFinite(record.Cost) || record.Cost < 0 || record.Cost > MaxCost)
+            throw Error(prefix + "cost", $"must be a finite number within 0..{MaxCost}; got {record.Cost}.");
         if (record.QualityScore is { } quality && !(quality >= 0 && quality <= 1))
             throw Error(prefix + "quality_score", $"must be within 0..1; got {quality}.");
 

@@ -17,7 +17,7 @@ public static class TimeWindow
             throw new ArgumentException($"{field} is required, for example 5m, 1h or 24h.", field);
         var unit = text[^1];
         var multiplier = unit switch { 'm' => 1, 'h' => 60, 'd' => 1440, _ => 0 };
-        if (multiplier == 0 || !int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        if (multiplier == 0 || !int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 1_000_000)
             throw new ArgumentException($"{field} '{Truncate(text)}' is not a window: use a whole number of minutes, hours or days such as 5m, 1h or 1d.", field);
         var window = TimeSpan.FromMinutes((long)n * multiplier);
         Validate(window, field);

@@ -40,11 +40,11 @@ public sealed class SqliteHistoryStore : BackgroundService
     public Task WriteAsync(IReadOnlyList<HistoryRow> rows)
     {
         if (rows.Count == 0) return Task.CompletedTask;
-        // Grains deactivating after the loop stopped (silo shutdown) write directly.
-        if (_stopped) return WriteDirectAsync(rows);
         var pending = new PendingWrite(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_queue.Writer.TryWrite(pending)) pending.Done.SetException(new ObjectDisposedException(nameof(SqliteHistoryStore)));
-        return pending.Done.Task;
+        _queue.Writer.TryWrite(pending);
+        // Enqueued first, checked second: either the loop's last drain (which follows setting _stopped) takes it,
+        // or this writer sees _stopped and drains itself (grains deactivating at silo shutdown).
+        return _stopped ? DrainThenAwaitAsync(pending) : pending.Done.Task;
     }
 
     public async Task<IReadOnlyList<(DateTimeOffset Start, MetricsAggregate Aggregate)>> QueryAsync(
@@ -99,10 +99,9 @@ public sealed class SqliteHistoryStore : BackgroundService
         await WriteQueuedAsync();
     }
 
-    private async Task WriteDirectAsync(IReadOnlyList<HistoryRow> rows)
+    private async Task DrainThenAwaitAsync(PendingWrite pending)
     {
-        var pending = new PendingWrite(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        _queue.Writer.TryWrite(pending);
+        await _schema.Value;
         await WriteQueuedAsync();
         await pending.Done.Task;
     }

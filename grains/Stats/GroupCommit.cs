@@ -44,14 +44,24 @@ public sealed class GroupCommit(
                 var offset = 0;
                 foreach (var pending in group)
                 {
-                    var recorded = 0;
-                    for (var i = 0; i < pending.Records.Count; i++, offset++)
+                    var first = offset;
+                    offset += pending.Records.Count;
+                    try
                     {
-                        if (positions[offset] == 0) continue;
-                        apply(records[offset], positions[offset]);
-                        recorded++;
+                        var recorded = 0;
+                        for (var i = first; i < offset; i++)
+                        {
+                            if (positions[i] == 0) continue;
+                            apply(records[i], positions[i]);
+                            recorded++;
+                        }
+                        pending.Done.TrySetResult(new RecordResult(recorded, pending.Records.Count - recorded));
                     }
-                    pending.Done.TrySetResult(new RecordResult(recorded, pending.Records.Count - recorded));
+                    catch (Exception exception)
+                    {
+                        // Validated records do not fail to apply; should one, its caller hears of it instead of waiting forever.
+                        pending.Done.TrySetException(exception);
+                    }
                 }
             }
         }

@@ -11,8 +11,11 @@ namespace Kyros.Perf.Stats;
 /// </summary>
 public sealed class ModelStatsLedger
 {
-    /// <summary>A day of windows, plus the hour that holds the oldest minute (so hour roll-ups are whole), plus slack.</summary>
-    public static readonly TimeSpan LiveRetention = TimeWindow.Max + TimeSpan.FromMinutes(65);
+    /// <summary>
+    /// A day of windows, plus the hour that holds the oldest minute (so hour roll-ups are whole), plus the longest
+    /// checkpoint interval (a minute changed just before pruning is still whole when it is flushed), plus slack.
+    /// </summary>
+    public static readonly TimeSpan LiveRetention = TimeWindow.Max + TimeSpan.FromMinutes(60 + 10 + 5);
 
     /// <summary>The key of records that name no instance.</summary>
     private const string NoInstance = "";
@@ -33,6 +36,21 @@ public sealed class ModelStatsLedger
     public IReadOnlyCollection<string> Instances => _instances;
 
     public bool KnowsInstance(string instance) => _instances.Contains(instance);
+
+    /// <summary>Counts an instance before its first record is applied, so concurrent callers cannot pass a limit together.</summary>
+    public void ReserveInstance(string instance) => _instances.Add(instance);
+
+    /// <summary>
+    /// Takes a minute rebuilt from history (all instances merged) after the live state was lost.
+    /// History already holds it, so it is not flushed again unless a new record changes it.
+    /// </summary>
+    public void Seed(DateTimeOffset minuteStart, MetricsAggregate aggregate)
+    {
+        var minute = MinuteOf(minuteStart);
+        if (_minutes.ContainsKey(minute) || aggregate.Count == 0) return;
+        _minutes[minute] = new Dictionary<string, MetricsAggregate>(StringComparer.Ordinal) { [NoInstance] = aggregate };
+        _lastAggregate = null;
+    }
 
     public void Apply(ModelPerformanceRecord record, long position)
     {

@@ -49,7 +49,9 @@ public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> opt
         var log = Get(model);
         lock (log)
         {
-            IReadOnlyList<ModelPerformanceRecord> result = log.Entries.AsEnumerable().Reverse().Take(limit).Select(e => e.Record).ToArray();
+            var oldest = time.GetUtcNow() - _retention;
+            IReadOnlyList<ModelPerformanceRecord> result = log.Entries.AsEnumerable().Reverse()
+                .TakeWhile(e => e.AppendedAt >= oldest).Take(limit).Select(e => e.Record).ToArray();
             return Task.FromResult(result);
         }
     }
@@ -57,7 +59,11 @@ public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> opt
     public Task MarkCheckpointAsync(string model, long position)
     {
         var log = Get(model);
-        lock (log) log.Checkpoint = Math.Max(log.Checkpoint, position);
+        lock (log)
+        {
+            log.Checkpoint = Math.Max(log.Checkpoint, position);
+            Trim(log, time.GetUtcNow());
+        }
         return Task.CompletedTask;
     }
 

@@ -16,6 +16,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
                 Problems.Field("body", $"The body is larger than {PerformanceEndpoints.MaxBodyBytes / (1024 * 1024)} MiB.", StatusCodes.Status413PayloadTooLarge),
             BadHttpRequestException bad => Problems.Field("body", bad.Message, bad.StatusCode),
             JsonException json => Problems.Field("body", $"The body is not valid JSON: {json.Message}"),
+            StoreUnavailableException store => Results.Problem(title: "Store unavailable", detail: store.Message, statusCode: StatusCodes.Status503ServiceUnavailable),
             _ => null,
         };
         if (result is null)

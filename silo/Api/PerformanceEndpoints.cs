@@ -37,9 +37,9 @@ public static class PerformanceEndpoints
         else RecordValidator.Validate(records[0], now);
         for (var i = 0; i < records.Count; i++) catalog.EnsureKnown(records[i].Model, isBatch ? $"[{i}].model" : "model");
 
-        var results = await Task.WhenAll(records.GroupBy(r => r.Model, StringComparer.Ordinal)
-            .Select(group => grains.GetGrain<IModelStatsGrain>(group.Key).RecordBatchAsync(group.ToArray())));
-        var total = results.Aggregate(RecordResult.None, (sum, r) => sum.Add(r));
+        var total = isBatch
+            ? await ModelBatches.RecordAsync(grains, records)
+            : await grains.GetGrain<IModelStatsGrain>(records[0].Model).RecordAsync(records[0]);
         return Results.Ok(new { total.Recorded, total.Duplicates });
     }
 

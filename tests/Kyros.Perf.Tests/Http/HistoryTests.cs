@@ -35,6 +35,20 @@ public sealed class HistoryTests
         await using var restarted = await HttpSilo.StartAsync(directory);
         var after = await restarted.Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/claude/history?resolution=1m");
         Assert.Equal(before.GetProperty("points").GetRawText(), after.GetProperty("points").GetRawText());
+
+        // The embedded silo kept its live state in memory; the model rebuilds it from history on activation,
+        // so new records add to the old ones instead of overwriting their minutes.
+        var rebuilt = await restarted.Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/claude?window=1h");
+        Assert.Equal(200, rebuilt.GetProperty("count").GetInt64());
+        var one = """{"model": "claude", "execution_time": 0.5, "request_id": "after-restart"}""";
+        (await restarted.Http.PostAsync("/v1/performance/records", new StringContent(one, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await restarted.Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/claude/history?resolution=1m"))
+               .GetProperty("total").GetProperty("count").GetInt64() != 201)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "history did not reach 201 records");
+            await Task.Delay(200);
+        }
     }
 
     [Fact]

@@ -72,6 +72,8 @@ public sealed class PerformanceApiTests(SharedHttpSilo silo) : IClassFixture<Sha
         { Record("local-llama", "b1", -1), "execution_time" },
         { Record("local-llama", "b2").Replace("\"execution_time\": 2.5", "\"execution_time\": \"NaN\""), "execution_time" },
         { Record("local-llama", "b3").Replace("\"execution_time\": 2.5, ", ""), "execution_time" },
+        { Record("local-llama", "b3b").Replace("\"execution_time\": 2.5", "\"execution_time\": 1e400"), "execution_time" },
+        { $"[{Record("local-llama", "b3c")}, {Record("no-such-model", "b3d")}]", "[1].model" },
         { Record("local-llama", "b4").Replace("\"time_to_first_token\": 0.4", "\"time_to_first_token\": 3"), "time_to_first_token" },
         { Record("local-llama", "b5").Replace("\"input_tokens\": 100", "\"input_tokens\": -3"), "input_tokens" },
         { Record("local-llama", "b6").Replace("\"cost\": 0.03", "\"cost\": -0.03"), "cost" },

@@ -24,15 +24,18 @@ public sealed class KyrosTestCluster : IAsyncDisposable
     public InProcessTestCluster Cluster { get; }
     public KyrosPerfClient Client { get; }
 
-    public static async Task<KyrosTestCluster> StartAsync(RedisServer redis, short silos = 2, TimeSpan? checkpointInterval = null)
+    public static async Task<KyrosTestCluster> StartAsync(RedisServer redis, short silos = 2, TimeSpan? checkpointInterval = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var directory = Directory.CreateTempSubdirectory("kyros-cluster-").FullName;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>
         {
             ["Kyros:History:DatabasePath"] = Path.Combine(directory, "history.db"),
             ["Kyros:RecentRecords:KeyPrefix"] = $"test-{Guid.NewGuid():N}",
             ["Kyros:ModelStats:CheckpointInterval"] = (checkpointInterval ?? TimeSpan.FromSeconds(1)).ToString(),
-        }).Build();
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var options = new KyrosSiloOptions { Redis = redis.ConnectionString, Dashboard = false };
 
         var builder = new InProcessTestClusterBuilder(silos);

@@ -18,6 +18,9 @@ public sealed class ValidationTests
         { "output_tokens", r => r with { OutputTokens = -5 } },
         { "cost", r => r with { Cost = -0.01 } },
         { "cost", r => r with { Cost = double.NaN } },
+        { "cost", r => r with { Cost = 2e6 } },
+        { "input_tokens", r => r with { InputTokens = 2_000_000_000 } },
+        { "output_tokens", r => r with { OutputTokens = long.MaxValue } },
         { "quality_score", r => r with { QualityScore = 1.01 } },
         { "quality_score", r => r with { QualityScore = -0.5 } },
         { "model", r => r with { Model = "" } },
@@ -75,6 +78,7 @@ public sealed class ValidationTests
     [InlineData("-5m")]
     [InlineData("1.5h")]
     [InlineData("hour")]
+    [InlineData("999999999h")]
     public void Unknown_windows_are_refused(string text)
     {
         Assert.Equal("window", Assert.Throws<ArgumentException>(() => TimeWindow.Parse(text)).ParamName);

@@ -52,6 +52,31 @@ public sealed class RedisRecentRecordLogTests(RedisServer redis) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Old_records_go_only_once_a_checkpoint_holds_them_and_their_request_ids_go_with_them()
+    {
+        var log = new RedisRecentRecordLog(_connection, Options.Create(new RecentRecordLogOptions
+        {
+            KeyPrefix = $"t{Guid.NewGuid():N}",
+            Retention = TimeSpan.FromMilliseconds(1),
+        }));
+        var a = Records.Valid();
+        var b = Records.Valid();
+        var first = await log.AppendAsync("gpt-4", [a]);
+        await log.MarkCheckpointAsync("gpt-4", first[0]);
+        await Task.Delay(5); // past the 1 ms retention, on Redis's own clock
+        var second = await log.AppendAsync("gpt-4", [b]);
+
+        // a was old and checkpointed: gone, and its request id may be recorded again. b is old too, but no checkpoint holds it.
+        var left = await log.ReadAfterAsync("gpt-4", 0, 10);
+        Assert.Equal([b], left.Select(e => e.Record));
+        await Task.Delay(5);
+        var third = await log.AppendAsync("gpt-4", [a, b]);
+        Assert.True(third[0] > second[0]);
+        Assert.Equal(0, third[1]);
+        Assert.Equal([b, a], (await log.ReadAfterAsync("gpt-4", 0, 10)).Select(e => e.Record));
+    }
+
+    [Fact]
     public void Positions_and_stream_ids_convert_both_ways()
     {
         Assert.Equal("1764331200000-7", RedisRecentRecordLog.ToEntryId(RedisRecentRecordLog.ToPosition("1764331200000-7")));
