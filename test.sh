@@ -14,5 +14,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 rm -rf TestResults
-exec dotnet test --project tests/Kyros.Perf.Tests \
+# The whole solution builds first (silo, CLI and benchmarks too: the tests start the silo and the CLI as processes).
+dotnet build Kyros.Perf.sln -nologo -v quiet
+exec dotnet test --project tests/Kyros.Perf.Tests --no-build \
   --results-directory TestResults --report-xunit-trx --report-xunit-trx-filename results.trx "$@"

@@ -9,14 +9,16 @@ public sealed class HttpSilo : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private HttpSilo(WebApplication app, string baseAddress, string dataDirectory)
+    private HttpSilo(WebApplication app, string baseAddress, string dataDirectory, int gatewayPort)
     {
         _app = app;
+        GatewayPort = gatewayPort;
         DataDirectory = dataDirectory;
         Http = new HttpClient { BaseAddress = new Uri(baseAddress), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public HttpClient Http { get; }
+    public int GatewayPort { get; }
     public string DataDirectory { get; }
     public IServiceProvider Services => _app.Services;
 
@@ -24,11 +26,12 @@ public sealed class HttpSilo : IAsyncDisposable
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("kyros-silo-").FullName;
         var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var gatewayPort = FreePort.Next();
         string[] args =
         [
             $"--Kyros:HttpUrl={url}",
             $"--Kyros:SiloPort={FreePort.Next()}",
-            $"--Kyros:GatewayPort={FreePort.Next()}",
+            $"--Kyros:GatewayPort={gatewayPort}",
             "--Kyros:HostName=test-silo",
             $"--Kyros:History:DatabasePath={Path.Combine(dataDirectory, "history.db")}",
             "--Kyros:ModelStats:CheckpointInterval=00:00:01",
@@ -38,7 +41,7 @@ public sealed class HttpSilo : IAsyncDisposable
         ];
         var app = KyrosSiloHost.Build(args, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
-        return new HttpSilo(app, url, dataDirectory);
+        return new HttpSilo(app, url, dataDirectory, gatewayPort);
     }
 
     public async ValueTask DisposeAsync()

@@ -32,7 +32,7 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             ArgumentList =
             {
-                SiloAssembly(),
+                BuiltAssembly.Path("silo", "Kyros.Perf.Silo.dll"),
                 $"--Kyros:Redis={redis}",
                 $"--Kyros:ServiceId={serviceId}",
                 $"--Kyros:ClusterId={serviceId}",
@@ -84,17 +84,6 @@ public sealed class SiloProcess : IAsyncDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"The silo at {HttpUrl} was not healthy within {timeout}.");
             await Task.Delay(200);
         }
-    }
-
-    /// <summary>silo/bin/&lt;configuration&gt;/net10.0/Kyros.Perf.Silo.dll, built with the tests.</summary>
-    private static string SiloAssembly()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Kyros.Perf.sln"))) directory = directory.Parent;
-        if (directory is null) throw new InvalidOperationException("Kyros.Perf.sln not found above " + AppContext.BaseDirectory);
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        var path = Path.Combine(directory.FullName, "silo", "bin", configuration, "net10.0", "Kyros.Perf.Silo.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException("Build the silo first.", path);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Kyros.Perf.Tests.Infrastructure;
+
+namespace Kyros.Perf.Tests.Processes;
+
+/// <summary>The kyros-perf CLI as a user runs it, against a real silo through its gateway.</summary>
+public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo>
+{
+    [Fact]
+    public async Task Record_then_summary_print_tables_and_bad_input_exits_2_naming_the_field()
+    {
+        var record = await RunAsync("record", "--model", "gpt-4", "--execution-time", "1.25", "--ttft", "0.2", "--output-tokens", "50", "--request-id", "cli-req-1");
+        Assert.Equal(0, record.ExitCode);
+        Assert.Contains("cli-req-1", record.Output);
+
+        var summary = await RunAsync("summary", "--model", "gpt-4", "--window", "5m");
+        Assert.Equal(0, summary.ExitCode);
+        Assert.Contains("gpt-4", summary.Output);
+        Assert.Contains("1.25", summary.Output);
+
+        var cluster = await RunAsync("summary", "--window", "5m");
+        Assert.Equal(0, cluster.ExitCode);
+        Assert.Contains("cluster", cluster.Output);
+        Assert.Contains("local-llama", cluster.Output);
+
+        var bad = await RunAsync("record", "--model", "gpt-4", "--execution-time", "-1");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("execution_time", bad.Output);
+
+        var unknown = await RunAsync("summary", "--windw", "5m");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--windw", unknown.Output);
+    }
+
+    private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(BuiltAssembly.Path(Path.Combine("client", "Kyros.Perf.Cli"), "kyros-perf.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.ArgumentList.Add("--gateway");
+        start.ArgumentList.Add($"127.0.0.1:{silo.Value.GatewayPort}");
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await error);
+    }
+}
