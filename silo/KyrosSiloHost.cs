@@ -29,6 +29,7 @@ public static class KyrosSiloHost
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
         app.MapPerformanceEndpoints();
+        app.MapMetricsEndpoint();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
     }

@@ -149,6 +149,25 @@ public sealed class PerformanceApiTests(SharedHttpSilo silo) : IClassFixture<Sha
     }
 
     [Fact]
+    public async Task Metrics_are_in_the_prometheus_text_format()
+    {
+        (await PostAsync($"[{Record("gpt-3.5-turbo", "m-1", 0.5)}, {Record("gpt-3.5-turbo", "m-2", 1.5, ", \"success\": false, \"error_kind\": \"rate_limit\"")}]")).EnsureSuccessStatusCode();
+
+        var response = await Http.GetAsync("/metrics?window=15m");
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n');
+        Assert.Contains("# TYPE kyros_model_requests gauge", lines);
+        Assert.Contains("kyros_model_requests{model=\"gpt-3.5-turbo\",window=\"15m\"} 2", lines);
+        Assert.Contains("kyros_model_errors{model=\"gpt-3.5-turbo\",window=\"15m\",kind=\"rate_limit\"} 1", lines);
+        Assert.Contains("kyros_model_latency_seconds_max{model=\"gpt-3.5-turbo\",window=\"15m\"} 1.5", lines);
+        Assert.Contains(lines, l => l.StartsWith("kyros_model_latency_seconds{model=\"gpt-3.5-turbo\",window=\"15m\",quantile=\"0.99\"} "));
+        // A model without records has a request count of 0 and no latency figures at all.
+        Assert.Contains("kyros_model_requests{model=\"gemini-pro\",window=\"15m\"} 0", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("kyros_model_latency_seconds{model=\"gemini-pro\""));
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync("/metrics?window=2d")).StatusCode);
+    }
+
+    [Fact]
     public async Task Health_and_dashboard_answer()
     {
         var health = await Http.GetFromJsonAsync<JsonElement>("/healthz");
