@@ -13,10 +13,12 @@ using Microsoft.Extensions.Logging;
 //   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis" };
+var footprint = true;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--seconds") seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
-    else if (args[i] == "--modes") modes = args[++i].Split(',');
+    else if (args[i] == "--modes") modes = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries);
+    else if (args[i] == "--no-footprint") footprint = false;
     else throw new ArgumentException($"unknown argument {args[i]}");
 }
 var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
@@ -89,6 +91,8 @@ foreach (var mode in modes)
     Console.Error.WriteLine($"[{mode}] CPU time over the run: silo {siloCpu.TotalSeconds:0.0} s, redis-server {redisCpu.TotalSeconds:0.0} s, this client {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s (cumulative)");
 }
 
+if (results.Count > 0)
+{
 Console.WriteLine();
 Console.WriteLine($"Kyros.Perf ingestion, {Environment.ProcessorCount} cores, {seconds:0.#} s per cell, client and silo on this machine ({configuration})");
 Console.WriteLine();
@@ -101,6 +105,8 @@ foreach (var r in results)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {r.Mode} | {r.Operation} | {r.Concurrency} | {r.CallsPerSecond:N0} | {(r.RecordsPerCall == 0 ? "-" : r.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {r.P50Micros:N0} | {r.P99Micros:N0} | {Ratio(r.CallsPerSecond, b.CallsPerSecond)} | {(r.RecordsPerCall == 0 ? "-" : Ratio(r.RecordsPerSecond, b.CallsPerSecond))} | {Ratio(r.P50Micros, b.P50Micros)} | {Ratio(r.P99Micros, b.P99Micros)} |"));
 }
+}
+if (footprint) LiveStateFootprint.Print();
 
 public sealed record Result(string Mode, string Operation, int Concurrency, int RecordsPerCall, double CallsPerSecond, double P50Micros, double P99Micros, Result? Baseline)
 {
