@@ -55,7 +55,7 @@ public sealed class ModelStatsGrain(
         RecordValidator.Validate(record, time.GetUtcNow());
         EnsureOwnModel(record.Model, "model");
         IReadOnlyList<ModelPerformanceRecord> records = [record];
-        EnsureInstanceRoom(records, single: true);
+        _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: true);
         return _commit.SubmitAsync(records);
     }
 
@@ -65,7 +65,7 @@ public sealed class ModelStatsGrain(
         for (var i = 0; i < records.Count; i++)
             if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
         catalog.EnsureKnown(_model, "[0].model");
-        EnsureInstanceRoom(records, single: false);
+        _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: false);
         return _commit.SubmitAsync(records);
     }
 
@@ -119,24 +119,6 @@ public sealed class ModelStatsGrain(
             throw new ArgumentException($"{field} '{model}' belongs to another model's grain than '{_model}'.", field);
     }
 
-    /// <summary>Refuses records that would take the model past its number of distinct instances.</summary>
-    private void EnsureInstanceRoom(IReadOnlyList<ModelPerformanceRecord> records, bool single)
-    {
-        var limit = options.Value.MaxInstancesPerModel;
-        HashSet<string>? added = null;
-        for (var i = 0; i < records.Count; i++)
-        {
-            var instance = records[i].Instance;
-            if (instance is null || _ledger.KnowsInstance(instance) || !(added ??= new(StringComparer.Ordinal)).Add(instance)) continue;
-            if (_ledger.Instances.Count + added.Count > limit)
-                throw new ArgumentException($"instance '{instance}' would be model '{_model}''s {limit + 1}th distinct instance; the limit is {limit} ({ModelStatsOptions.Section}:MaxInstancesPerModel).",
-                    single ? "instance" : $"[{i}].instance");
-        }
-        // Counted now, before the write yields to other callers.
-        if (added is not null)
-            foreach (var instance in added) _ledger.ReserveInstance(instance);
-    }
-
     private ModelStatsLedger RestoreLedger()
     {
         try
@@ -154,9 +136,18 @@ public sealed class ModelStatsGrain(
     private async Task SeedFromHistoryAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var rows = await history.QueryAsync(_model, HistoryResolution.Minute, now - ModelStatsLedger.LiveRetention, now + RecordValidator.MaxClockSkew + TimeSpan.FromMinutes(1), cancellationToken);
-        foreach (var (start, aggregate) in rows) _ledger.Seed(start, aggregate);
-        if (rows.Count > 0) logger.LogInformation("Model {Model}: live state rebuilt from {Minutes} minutes of history", _model, rows.Count);
+        try
+        {
+            var rows = await history.QueryAsync(_model, HistoryResolution.Minute, now - ModelStatsLedger.LiveRetention,
+                now + RecordValidator.MaxClockSkew + TimeSpan.FromMinutes(1), cancellationToken);
+            foreach (var (start, aggregate) in rows) _ledger.Seed(start, aggregate);
+            if (rows.Count > 0) logger.LogInformation("Model {Model}: live state rebuilt from {Minutes} minutes of history", _model, rows.Count);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException exception)
+        {
+            // Serving new records matters more than the old figures; the model starts empty.
+            logger.LogWarning(exception, "Model {Model}: history unreadable; live state starts empty", _model);
+        }
     }
 
     private async ValueTask<long[]> AppendAsync(IReadOnlyList<ModelPerformanceRecord> records)

@@ -37,8 +37,24 @@ public sealed class ModelStatsLedger
 
     public bool KnowsInstance(string instance) => _instances.Contains(instance);
 
-    /// <summary>Counts an instance before its first record is applied, so concurrent callers cannot pass a limit together.</summary>
-    public void ReserveInstance(string instance) => _instances.Add(instance);
+    /// <summary>
+    /// Refuses records that would take the model past <paramref name="limit"/> distinct instances, naming the first
+    /// such record; otherwise counts their new instances at once, before their records are applied, so callers
+    /// that interleave while a write is in flight cannot pass the limit together.
+    /// </summary>
+    public void ReserveInstances(IReadOnlyList<ModelPerformanceRecord> records, int limit, bool single)
+    {
+        HashSet<string>? added = null;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var instance = records[i].Instance;
+            if (instance is null || _instances.Contains(instance) || !(added ??= new(StringComparer.Ordinal)).Add(instance)) continue;
+            if (_instances.Count + added.Count > limit)
+                throw new ArgumentException($"instance '{instance}' would be model '{records[i].Model}''s {limit + 1}th distinct instance; the limit is {limit} (Kyros:ModelStats:MaxInstancesPerModel).",
+                    single ? "instance" : $"[{i}].instance");
+        }
+        if (added is not null) _instances.UnionWith(added);
+    }
 
     /// <summary>
     /// Takes a minute rebuilt from history (all instances merged) after the live state was lost.
