@@ -1,5 +1,6 @@
 using Kyros.Perf.Catalog;
 using Kyros.Perf.History;
+using Kyros.Perf.Routing;
 using Kyros.Perf.Stats;
 using Kyros.Perf.Storage;
 using Microsoft.Extensions.Configuration;
@@ -25,7 +26,13 @@ public static class KyrosGrainServices
         services.AddValidatedOptions<ModelStatsOptions, ModelStatsOptionsValidator>(configuration, ModelStatsOptions.Section);
         services.AddValidatedOptions<RecentRecordLogOptions, RecentRecordLogOptionsValidator>(configuration, RecentRecordLogOptions.Section);
 
+        services.AddValidatedOptions<RoutingOptions, RoutingOptionsValidator>(configuration, RoutingOptions.Section);
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton(sp => new ModelHealthBook(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
+        services.AddSingleton<RateLimiter>();
+        services.AddSingleton<RoutingSnapshot>();
+        services.AddHostedService(sp => sp.GetRequiredService<RoutingSnapshot>());
+        services.AddSingleton<RoutingEngine>();
         services.AddSingleton<SqliteHistoryStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());
         if (string.IsNullOrWhiteSpace(redisConnectionString))

@@ -1,6 +1,7 @@
 using Kyros.Perf.Catalog;
 using Kyros.Perf.History;
 using Kyros.Perf.Models;
+using Kyros.Perf.Routing;
 using Kyros.Perf.Statistics;
 using Kyros.Perf.Stats;
 using Kyros.Perf.Storage;
@@ -17,6 +18,7 @@ public sealed class ModelStatsGrain(
     ModelCatalog catalog,
     TimeProvider time,
     IOptions<ModelStatsOptions> options,
+    IOptions<RoutingOptions> routing,
     ILogger<ModelStatsGrain> logger) : Grain, IModelStatsGrain
 {
     private const int ReplayPage = 10_000;
@@ -26,6 +28,8 @@ public sealed class ModelStatsGrain(
     private bool _resync;
     private long _checkpointedPosition;
     private int _replayedOnActivation;
+    private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
+    private static readonly TimeSpan RoutingWindow = TimeSpan.FromMinutes(5);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -50,23 +54,27 @@ public sealed class ModelStatsGrain(
         await CheckpointAsync(writeState: reason.ReasonCode != DeactivationReasonCode.ShuttingDown, cancellationToken);
     }
 
-    public Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
+    public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
     {
         RecordValidator.Validate(record, time.GetUtcNow());
         EnsureOwnModel(record.Model, "model");
         IReadOnlyList<ModelPerformanceRecord> records = [record];
         _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: true);
-        return _commit.SubmitAsync(records);
+        var result = await _commit.SubmitAsync(records);
+        PublishRoutingStats(force: false);
+        return result;
     }
 
-    public Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
+    public async Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
     {
         RecordValidator.ValidateBatch(records, time.GetUtcNow());
         for (var i = 0; i < records.Count; i++)
             if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
         catalog.EnsureKnown(_model, "[0].model");
         _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: false);
-        return _commit.SubmitAsync(records);
+        var result = await _commit.SubmitAsync(records);
+        PublishRoutingStats(force: false);
+        return result;
     }
 
     public Task<ModelSummary> GetSummaryAsync(TimeSpan window, string? instance = null)
@@ -117,6 +125,20 @@ public sealed class ModelStatsGrain(
         catalog.EnsureKnown(model, field);
         if (!string.Equals(model, _model, StringComparison.Ordinal))
             throw new ArgumentException($"{field} '{model}' belongs to another model's grain than '{_model}'.", field);
+    }
+
+    /// <summary>Tells the routers this model's last 5 minutes, at most once per snapshot interval (and on every checkpoint).</summary>
+    private void PublishRoutingStats(bool force)
+    {
+        var now = time.GetUtcNow();
+        if (!force && now - _lastPublished < routing.Value.SnapshotInterval) return;
+        _lastPublished = now;
+        var window = _ledger.Window(now, RoutingWindow);
+        var stats = new ModelRoutingStats(_model, window.Count, window.Latency.Quantile(0.95), window.TimeToFirstToken.Quantile(0.95),
+            window.Count == 0 ? 0 : 1 - (double)window.Successes / window.Count, window.Count == 0 ? null : window.CostTotal / window.Count,
+            window.QualityCount == 0 ? null : window.QualitySum / window.QualityCount, window.QualityCount,
+            _ledger.ConsecutiveFailures, _ledger.LastSuccessAt, now);
+        GrainFactory.GetGrain<IRoutingStatsGrain>(0).PublishAsync(stats).Ignore();
     }
 
     private ModelStatsLedger RestoreLedger()
@@ -188,6 +210,7 @@ public sealed class ModelStatsGrain(
     {
         var now = time.GetUtcNow();
         _ledger.Prune(now);
+        if (writeState && catalog.Contains(_model)) PublishRoutingStats(force: true);
         if (_ledger.HasUnflushed)
         {
             var (rows, minutes) = _ledger.TakeUnflushed(_model);

@@ -30,6 +30,7 @@ public static class KyrosSiloHost
         app.MapHealthEndpoints();
         app.MapPerformanceEndpoints();
         app.MapMetricsEndpoint();
+        app.MapRoutingEndpoints();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
     }

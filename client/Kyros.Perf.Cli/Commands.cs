@@ -71,6 +71,50 @@ public static class Commands
         AnsiConsole.MarkupLineInterpolated($"window {TimeWindow.Format(window)}, from {rows[0].WindowStart:u} to {rows[0].WindowEnd:u}");
     }
 
+    public static async Task RouteAsync(KyrosPerfClient client, CommandLine line)
+    {
+        var models = line.Text("models");
+        var request = new Routing.RoutingRequest(
+            new Routing.RequestFeatures
+            {
+                Prompt = line.Text("prompt"),
+                EstimatedTokens = line.Integer("estimated-tokens"),
+                CreativityRequirement = line.Number("creativity") ?? 0,
+                ReasoningRequirement = line.Number("reasoning") ?? 0,
+                RequiresCode = line.Flag("requires-code"),
+                RequiresVision = line.Flag("requires-vision"),
+                RequiresTools = line.Flag("requires-tools"),
+                MaxLatency = line.Number("max-latency"),
+                MaxCost = line.Number("max-cost"),
+                OutputTokens = line.Integer("output-tokens") ?? 256,
+                Stream = line.Flag("stream"),
+            },
+            models?.Split(',', StringSplitOptions.TrimEntries),
+            Routing.RoutingStrategies.Parse(line.Text("strategy")));
+        line.RejectUnknown();
+        Routing.RoutingDecision decision;
+        try
+        {
+            decision = await client.RouteAsync(request);
+        }
+        catch (Routing.NoCandidateException none)
+        {
+            var why = new Table().AddColumns("rejected", "reason");
+            foreach (var r in none.Rejected) why.AddRow(Markup.Escape(r.Model), Markup.Escape(r.Reason));
+            AnsiConsole.Write(why);
+            throw new ArgumentException("No candidate passes the filters.");
+        }
+        AnsiConsole.MarkupLineInterpolated($"[bold]{decision.SelectedModel}[/] (confidence {decision.ConfidenceScore:0.00}, {decision.EstimatedTokens} input tokens)");
+        AnsiConsole.WriteLine(decision.Reasoning);
+        var table = new Table().AddColumns("model", "score", "latency part", "quality part", "cost part", "p95 s (samples)", "quality", "cost", "errors", "health");
+        foreach (var c in decision.Candidates)
+            table.AddRow(Markup.Escape(c.Model), F(c.Score), F(c.LatencyPart), F(c.QualityPart), F(c.CostPart),
+                $"{F(c.Latency.Value)} ({c.Latency.Samples})", F(c.Quality.Value), c.Cost.Value.ToString("0.######", CultureInfo.InvariantCulture), P(c.ErrorRate.Value), c.Health);
+        foreach (var r in decision.Rejected) table.AddRow(Markup.Escape(r.Model), "-", "-", "-", "-", "-", "-", "-", "-", Markup.Escape(r.Reason));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"fallback order: {string.Join(" > ", decision.FallbackOrder)}");
+    }
+
     private static string F(double? value) => value switch
     {
         null => "-",

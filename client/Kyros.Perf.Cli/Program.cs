@@ -16,6 +16,9 @@ const string Usage = """
       record  --model M --execution-time S [--ttft S] [--input-tokens N] [--output-tokens N]
               [--cost C] [--quality Q] [--error-kind K] [--request-id ID] [--instance I]
       summary [--model M] [--window 1h]   one model's figures, or every model and the cluster
+      route   [--strategy adaptive] [--prompt TEXT | --estimated-tokens N] [--requires-code] [--requires-vision]
+              [--requires-tools] [--creativity 0-1] [--reasoning 0-1] [--max-latency S] [--max-cost C]
+              [--output-tokens N] [--stream] [--models a,b,c]     a routing decision and its score table
 
     Connection (or Kyros__Redis / Kyros__Gateways__0 in the environment):
       --redis <connection string>     find the silos through Redis
@@ -47,6 +50,7 @@ try
         "status" => (Func<KyrosPerfClient, Task>)(client => Commands.StatusAsync(client, line)),
         "record" => client => Commands.RecordAsync(client, line),
         "summary" => client => Commands.SummaryAsync(client, line),
+        "route" => client => Commands.RouteAsync(client, line),
         _ => throw new ArgumentException($"Unknown command '{line.Verb}'. Run kyros-perf help."),
     };
     using var host = builder.Build();

@@ -58,6 +58,35 @@ public sealed class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
         return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetRecentRecordsAsync(limit));
     }
 
+    /// <summary>
+    /// Picks a model for a request. Throws <see cref="Routing.NoCandidateException"/> (with each candidate's reason)
+    /// when none passes the filters.
+    /// </summary>
+    public Task<Routing.RoutingDecision> RouteAsync(Routing.RoutingRequest request)
+    {
+        Routing.RoutingValidator.Validate(request);
+        return Call(() => cluster.GetGrain<IRouterGrain>(0).SelectModelAsync(request));
+    }
+
+    /// <summary>The best <paramref name="topN"/> candidates, each as the decision that would pick it.</summary>
+    public Task<IReadOnlyList<Routing.RoutingDecision>> RecommendAsync(Routing.RoutingRequest request, int topN = 3)
+    {
+        Routing.RoutingValidator.Validate(request);
+        if (topN < 1) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
+        return Call(() => cluster.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(request, topN));
+    }
+
+    /// <summary>Settles the tokens a decision reserved against a model's rate limit with what the request used.</summary>
+    public Task SettleAsync(string model, long reservedTokens, long actualTokens)
+    {
+        RequireModel(model);
+        return Call(async () =>
+        {
+            await cluster.GetGrain<IRouterGrain>(0).SettleAsync(model, reservedTokens, actualTokens);
+            return true;
+        });
+    }
+
     public Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync() => cluster.GetGrain<IModelCatalogGrain>(0).GetModelsAsync();
 
     /// <summary>The active silos and their status.</summary>

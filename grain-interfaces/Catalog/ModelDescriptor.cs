@@ -18,6 +18,10 @@ public sealed class ModelDescriptor
     /// <summary>Quality (0-1) to expect before feedback exists.</summary>
     [Id(9)] public double QualityPrior { get; set; } = 0.7;
     [Id(10)] public double TimeoutSeconds { get; set; } = 60;
+    /// <summary>Requests per minute the provider allows; null for no limit.</summary>
+    [Id(11)] public int? RequestsPerMinute { get; set; }
+    /// <summary>Tokens (input and output) per minute the provider allows; null for no limit.</summary>
+    [Id(12)] public long? TokensPerMinute { get; set; }
 }
 
 [GenerateSerializer, Alias("kyros.ModelCapabilities")]

@@ -28,6 +28,11 @@ public sealed class ModelStatsLedger
     private MetricsAggregate? _lastAggregate;
 
     public long AppliedPosition { get; private set; }
+
+    /// <summary>Failures since the last success, in the order records were applied (not kept in snapshots).</summary>
+    public int ConsecutiveFailures { get; private set; }
+
+    public DateTimeOffset? LastSuccessAt { get; private set; }
     public int MinuteCount => _minutes.Count;
     public long RecordCount => _minutes.Values.Sum(m => m.Values.Sum(a => a.Count));
     public bool HasUnflushed => _unflushed.Count > 0;
@@ -82,6 +87,12 @@ public sealed class ModelStatsLedger
             (_lastMinute, _lastInstance, _lastAggregate) = (minute, instance, found);
         }
         _lastAggregate.Add(record);
+        if (record.Success)
+        {
+            ConsecutiveFailures = 0;
+            if (LastSuccessAt is null || record.Timestamp > LastSuccessAt) LastSuccessAt = record.Timestamp;
+        }
+        else ConsecutiveFailures++;
         if (position > AppliedPosition) AppliedPosition = position;
     }
 

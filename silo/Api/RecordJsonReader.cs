@@ -44,68 +44,23 @@ public static class RecordJsonReader
 
     public static ModelPerformanceRecord Read(JsonElement json, string prefix, DateTimeOffset now)
     {
-        foreach (var property in json.EnumerateObject())
-            if (!KnownFields.Contains(property.Name))
-                throw new ArgumentException($"{prefix}{property.Name} is not a field of a record.", prefix + property.Name);
+        JsonFields.RejectUnknown(json, prefix, KnownFields, "a record");
 
-        var success = Bool(json, prefix, "success") ?? true;
+        var success = JsonFields.Bool(json, prefix, "success") ?? true;
         return new ModelPerformanceRecord(
-            Model: String(json, prefix, "model") ?? throw Missing(prefix, "model"),
-            Instance: String(json, prefix, "instance"),
-            Timestamp: Timestamp(json, prefix) ?? now,
-            ExecutionTime: Number(json, prefix, "execution_time") ?? throw Missing(prefix, "execution_time"),
-            TimeToFirstToken: Number(json, prefix, "time_to_first_token"),
-            InputTokens: Integer(json, prefix, "input_tokens") ?? 0,
-            OutputTokens: Integer(json, prefix, "output_tokens") ?? 0,
+            Model: JsonFields.String(json, prefix, "model") ?? throw Missing(prefix, "model"),
+            Instance: JsonFields.String(json, prefix, "instance"),
+            Timestamp: JsonFields.Timestamp(json, prefix) ?? now,
+            ExecutionTime: JsonFields.Number(json, prefix, "execution_time") ?? throw Missing(prefix, "execution_time"),
+            TimeToFirstToken: JsonFields.Number(json, prefix, "time_to_first_token"),
+            InputTokens: JsonFields.Integer(json, prefix, "input_tokens") ?? 0,
+            OutputTokens: JsonFields.Integer(json, prefix, "output_tokens") ?? 0,
             Success: success,
-            ErrorKind: String(json, prefix, "error_kind"),
-            Cost: Number(json, prefix, "cost") ?? 0,
-            QualityScore: Number(json, prefix, "quality_score"),
-            RequestId: String(json, prefix, "request_id") ?? throw Missing(prefix, "request_id"));
+            ErrorKind: JsonFields.String(json, prefix, "error_kind"),
+            Cost: JsonFields.Number(json, prefix, "cost") ?? 0,
+            QualityScore: JsonFields.Number(json, prefix, "quality_score"),
+            RequestId: JsonFields.String(json, prefix, "request_id") ?? throw Missing(prefix, "request_id"));
     }
 
-    private static JsonElement? Field(JsonElement json, string name) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
-
-    private static string? String(JsonElement json, string prefix, string name) => Field(json, name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.String } value => value.GetString(),
-        _ => throw WrongType(prefix, name, "a string"),
-    };
-
-    private static double? Number(JsonElement json, string prefix, string name) => Field(json, name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Number } value when value.TryGetDouble(out var number) && double.IsFinite(number) => number,
-        { ValueKind: JsonValueKind.Number } => throw new ArgumentException($"{prefix}{name} must be a finite number.", prefix + name),
-        _ => throw WrongType(prefix, name, "a number of seconds or units"),
-    };
-
-    private static long? Integer(JsonElement json, string prefix, string name) => Field(json, name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Number } value when value.TryGetInt64(out var number) => number,
-        _ => throw WrongType(prefix, name, "a whole number"),
-    };
-
-    private static bool? Bool(JsonElement json, string prefix, string name) => Field(json, name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.True } => true,
-        { ValueKind: JsonValueKind.False } => false,
-        _ => throw WrongType(prefix, name, "true or false"),
-    };
-
-    private static DateTimeOffset? Timestamp(JsonElement json, string prefix) => Field(json, "timestamp") switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.String } value when value.TryGetDateTimeOffset(out var time) => time.ToUniversalTime(),
-        _ => throw WrongType(prefix, "timestamp", "an ISO 8601 date and time such as 2026-11-28T12:00:00Z"),
-    };
-
     private static ArgumentException Missing(string prefix, string name) => new($"{prefix}{name} is required.", prefix + name);
-
-    private static ArgumentException WrongType(string prefix, string name, string expected) =>
-        new($"{prefix}{name} must be {expected}.", prefix + name);
 }

@@ -1,0 +1,31 @@
+using Kyros.Perf.Routing;
+using Orleans.Concurrency;
+
+namespace Kyros.Perf;
+
+/// <summary>Chooses models (a stateless worker on every silo, working from a snapshot of model statistics).</summary>
+[Alias("kyros.IRouterGrain")]
+public interface IRouterGrain : IGrainWithIntegerKey
+{
+    [Alias("select")]
+    Task<RoutingDecision> SelectModelAsync(RoutingRequest request);
+
+    /// <summary>The best <paramref name="topN"/> candidates, each as the decision that would pick it.</summary>
+    [Alias("recommend")]
+    Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN);
+
+    /// <summary>Settles a reservation made at decision time with the tokens the request really used.</summary>
+    [Alias("settle")]
+    Task SettleAsync(string model, long reservedTokens, long actualTokens);
+}
+
+/// <summary>The cluster's table of routing statistics: model grains publish, routers read.</summary>
+[Alias("kyros.IRoutingStatsGrain")]
+public interface IRoutingStatsGrain : IGrainWithIntegerKey
+{
+    [OneWay, Alias("publish")]
+    Task PublishAsync(ModelRoutingStats stats);
+
+    [AlwaysInterleave, Alias("all")]
+    Task<IReadOnlyList<ModelRoutingStats>> GetAllAsync();
+}

@@ -1,0 +1,96 @@
+namespace Kyros.Perf.Routing;
+
+/// <summary>What a request needs. Requirements are 0-1; times in seconds; cost in the catalog's currency.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.RequestFeatures")]
+public sealed record RequestFeatures
+{
+    /// <summary>Input tokens; counted from <see cref="Prompt"/> when not given.</summary>
+    [Id(0)] public long? EstimatedTokens { get; init; }
+    [Id(1)] public string? Prompt { get; init; }
+    [Id(2)] public double CreativityRequirement { get; init; }
+    [Id(3)] public double ReasoningRequirement { get; init; }
+    [Id(4)] public bool RequiresCode { get; init; }
+    [Id(5)] public bool RequiresVision { get; init; }
+    [Id(6)] public bool RequiresTools { get; init; }
+    /// <summary>A candidate whose expected p95 latency is longer is filtered out.</summary>
+    [Id(7)] public double? MaxLatency { get; init; }
+    /// <summary>A candidate whose expected cost for this request is higher is filtered out.</summary>
+    [Id(8)] public double? MaxCost { get; init; }
+    /// <summary>The output budget in tokens (what the context window must also hold).</summary>
+    [Id(9)] public long OutputTokens { get; init; } = 256;
+    /// <summary>Streaming requests are judged on time to first token rather than total latency.</summary>
+    [Id(10)] public bool Stream { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("kyros.RoutingRequest")]
+public sealed record RoutingRequest(
+    [property: Id(0)] RequestFeatures Features,
+    [property: Id(1)] IReadOnlyList<string>? Candidates = null,
+    [property: Id(2)] RoutingStrategy Strategy = RoutingStrategy.Balanced);
+
+/// <summary>A figure the router used and what it rests on: live samples, the catalog's prior, or both.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.Evidence")]
+public sealed record Evidence(
+    [property: Id(0)] double Value,
+    [property: Id(1)] long Samples,
+    [property: Id(2)] double? AgeSeconds,
+    [property: Id(3)] string Source);
+
+/// <summary>One candidate's score (0-1) and its parts, each already weighted by the strategy.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.CandidateScore")]
+public sealed record CandidateScore(
+    [property: Id(0)] string Model,
+    [property: Id(1)] double Score,
+    [property: Id(2)] double LatencyPart,
+    [property: Id(3)] double QualityPart,
+    [property: Id(4)] double CostPart,
+    [property: Id(5)] Evidence Latency,
+    [property: Id(6)] Evidence Quality,
+    [property: Id(7)] Evidence Cost,
+    [property: Id(8)] Evidence ErrorRate,
+    [property: Id(9)] double CapabilityFit,
+    [property: Id(10)] string Health);
+
+[GenerateSerializer, Immutable, Alias("kyros.RejectedCandidate")]
+public sealed record RejectedCandidate([property: Id(0)] string Model, [property: Id(1)] string Reason);
+
+/// <summary>
+/// The router's answer. <see cref="ConfidenceScore"/> (0-1) is half evidence (how far the chosen model's figures rest on
+/// live samples rather than priors) and half separation (how clearly it beat the runner-up: a lead of 0.1 counts as clear).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("kyros.RoutingDecision")]
+public sealed record RoutingDecision(
+    [property: Id(0)] string DecisionId,
+    [property: Id(1)] string SelectedModel,
+    [property: Id(2)] RoutingStrategy Strategy,
+    [property: Id(3)] double ConfidenceScore,
+    [property: Id(4)] string Reasoning,
+    [property: Id(5)] RoutingWeights Weights,
+    [property: Id(6)] IReadOnlyList<CandidateScore> Candidates,
+    [property: Id(7)] IReadOnlyList<RejectedCandidate> Rejected,
+    [property: Id(8)] IReadOnlyList<string> FallbackOrder,
+    [property: Id(9)] long EstimatedTokens,
+    [property: Id(10)] double SnapshotAgeSeconds,
+    [property: Id(11)] double ComputeMicroseconds);
+
+/// <summary>What a model's grain tells the routers about itself (over the last 5 minutes).</summary>
+[GenerateSerializer, Immutable, Alias("kyros.ModelRoutingStats")]
+public sealed record ModelRoutingStats(
+    [property: Id(0)] string Model,
+    [property: Id(1)] long Samples,
+    [property: Id(2)] double? LatencyP95,
+    [property: Id(3)] double? TtftP95,
+    [property: Id(4)] double ErrorRate,
+    [property: Id(5)] double? CostPerRequest,
+    [property: Id(6)] double? QualityMean,
+    [property: Id(7)] long QualitySamples,
+    [property: Id(8)] int ConsecutiveFailures,
+    [property: Id(9)] DateTimeOffset? LastSuccessAt,
+    [property: Id(10)] DateTimeOffset ComputedAt);
+
+/// <summary>No candidate passed the filters; each one's reason is given.</summary>
+[GenerateSerializer, Alias("kyros.NoCandidateException")]
+public sealed class NoCandidateException(string message, IReadOnlyList<RejectedCandidate> rejected) : Exception(message)
+{
+    [Id(0)] public IReadOnlyList<RejectedCandidate> Rejected { get; } = rejected;
+}

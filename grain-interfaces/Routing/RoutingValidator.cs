@@ -1,0 +1,48 @@
+namespace Kyros.Perf.Routing;
+
+/// <summary>The rules for a routing request, shared by the SDK, the HTTP API and the router; fields named as in JSON.</summary>
+public static class RoutingValidator
+{
+    public const long MaxTokens = 100_000_000;
+    public const int MaxPromptChars = 4_000_000;
+
+    public static void Validate(RoutingRequest? request)
+    {
+        if (request is null) throw new ArgumentException("request is required.", "request");
+        if (!Enum.IsDefined(request.Strategy)) throw new ArgumentException($"strategy {(int)request.Strategy} is not a strategy.", "strategy");
+        var f = request.Features ?? throw new ArgumentException("request_features is required.", "request_features");
+        Unit(f.CreativityRequirement, "request_features.creativity_requirement");
+        Unit(f.ReasoningRequirement, "request_features.reasoning_requirement");
+        if (f.EstimatedTokens is < 0 or > MaxTokens)
+            throw new ArgumentException($"request_features.estimated_tokens must be within 0..{MaxTokens}; got {f.EstimatedTokens}.", "request_features.estimated_tokens");
+        if (f.OutputTokens is < 1 or > MaxTokens)
+            throw new ArgumentException($"request_features.output_tokens must be within 1..{MaxTokens}; got {f.OutputTokens}.", "request_features.output_tokens");
+        if (f.MaxLatency is { } latency && !(double.IsFinite(latency) && latency > 0))
+            throw new ArgumentException($"request_features.max_latency must be a positive number of seconds; got {latency}.", "request_features.max_latency");
+        if (f.MaxCost is { } cost && !(double.IsFinite(cost) && cost >= 0))
+            throw new ArgumentException($"request_features.max_cost must be a finite, non-negative number; got {cost}.", "request_features.max_cost");
+        if (f.Prompt is { Length: > MaxPromptChars })
+            throw new ArgumentException($"request_features.prompt is longer than {MaxPromptChars} characters.", "request_features.prompt");
+        if (request.Candidates is { } candidates)
+        {
+            if (candidates.Count == 0) throw new ArgumentException("available_models must name at least one model when given.", "available_models");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(candidates[i])) throw new ArgumentException($"available_models[{i}] is empty.", $"available_models[{i}]");
+                if (!seen.Add(candidates[i])) throw new ArgumentException($"available_models[{i}] '{candidates[i]}' appears twice.", $"available_models[{i}]");
+            }
+        }
+    }
+
+    public static void ValidateTopN(int topN, int candidates)
+    {
+        if (topN < 1 || topN > candidates)
+            throw new ArgumentException($"top_n must be within 1..{candidates} (the number of candidates); got {topN}.", "top_n");
+    }
+
+    private static void Unit(double value, string field)
+    {
+        if (!(value >= 0 && value <= 1)) throw new ArgumentException($"{field} must be within 0..1; got {value}.", field);
+    }
+}

@@ -1,0 +1,38 @@
+using Kyros.Perf.Routing;
+using Orleans.Concurrency;
+
+namespace Kyros.Perf;
+
+/// <summary>A stateless worker on every silo: decisions come from the silo's snapshot, with no grain calls of their own.</summary>
+[StatelessWorker]
+public sealed class RouterGrain(RoutingEngine engine) : Grain, IRouterGrain
+{
+    public Task<RoutingDecision> SelectModelAsync(RoutingRequest request) =>
+        Task.FromResult(engine.Decide(request, Random.Shared.NextDouble));
+
+    public Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN) =>
+        Task.FromResult(engine.Recommend(request, topN, Random.Shared.NextDouble));
+
+    public Task SettleAsync(string model, long reservedTokens, long actualTokens)
+    {
+        engine.Settle(model, reservedTokens, actualTokens);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The cluster's routing statistics: one entry per model, replaced by each publication.</summary>
+public sealed class RoutingStatsGrain : Grain, IRoutingStatsGrain
+{
+    private readonly Dictionary<string, ModelRoutingStats> _stats = new(StringComparer.Ordinal);
+    private ModelRoutingStats[]? _all;
+
+    public Task PublishAsync(ModelRoutingStats stats)
+    {
+        if (_stats.TryGetValue(stats.Model, out var known) && known.ComputedAt > stats.ComputedAt) return Task.CompletedTask;
+        _stats[stats.Model] = stats;
+        _all = null;
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ModelRoutingStats>> GetAllAsync() => Task.FromResult<IReadOnlyList<ModelRoutingStats>>(_all ??= [.. _stats.Values]);
+}

@@ -1,0 +1,59 @@
+namespace Kyros.Perf.Routing;
+
+/// <summary>
+/// Which models a silo's router may use now. A failing model is cooled down (skipped) for a while, then probed with a
+/// share of traffic until one of its requests succeeds. Thread-safe; one per silo.
+/// </summary>
+public sealed class ModelHealthBook(RoutingOptions options)
+{
+    private readonly Dictionary<string, State> _states = new(StringComparer.Ordinal);
+
+    /// <summary>Moves a model's state on from its latest statistics.</summary>
+    public void Observe(ModelRoutingStats stats, DateTimeOffset now)
+    {
+        lock (_states)
+        {
+            var state = _states.GetValueOrDefault(stats.Model) ?? State.Healthy;
+            _states[stats.Model] = state.Kind switch
+            {
+                Kind.Healthy when Failing(stats) is { } reason => State.Cooling(now + options.CooldownPeriod, reason),
+                Kind.Cooling when now >= state.Until => State.Probing(now, stats.ConsecutiveFailures, state.Reason),
+                Kind.Probing when stats.LastSuccessAt > state.Since => State.Healthy,
+                Kind.Probing when stats.ConsecutiveFailures > state.FailuresAtStart =>
+                    State.Cooling(now + options.CooldownPeriod, $"failed again while probed ({stats.ConsecutiveFailures} consecutive failures)"),
+                _ => state,
+            };
+        }
+    }
+
+    /// <summary>Whether the model may take this decision; <paramref name="draw"/> is uniform in [0, 1).</summary>
+    public (bool Admitted, string Health, string? Reason) Admit(string model, DateTimeOffset now, double draw)
+    {
+        State state;
+        lock (_states) state = _states.GetValueOrDefault(model) ?? State.Healthy;
+        return state.Kind switch
+        {
+            Kind.Cooling when now < state.Until => (false, "cooling_down", $"cooling down until {state.Until:HH:mm:ss} ({state.Reason})"),
+            Kind.Cooling or Kind.Probing when draw < options.ProbeShare => (true, "probing", null),
+            Kind.Cooling or Kind.Probing => (false, "probing", $"recovering from {state.Reason}: probed with {options.ProbeShare:P0} of decisions until it succeeds"),
+            _ => (true, "healthy", null),
+        };
+    }
+
+    private string? Failing(ModelRoutingStats stats)
+    {
+        if (stats.ConsecutiveFailures >= options.CooldownAfterFailures) return $"{stats.ConsecutiveFailures} consecutive failures";
+        if (stats.Samples >= 20 && stats.ConsecutiveFailures > 0 && stats.ErrorRate >= options.CooldownErrorRate)
+            return $"error rate {stats.ErrorRate:P0} over {stats.Samples} requests";
+        return null;
+    }
+
+    private enum Kind { Healthy, Cooling, Probing }
+
+    private sealed record State(Kind Kind, DateTimeOffset Until, DateTimeOffset Since, int FailuresAtStart, string Reason)
+    {
+        public static readonly State Healthy = new(Kind.Healthy, default, default, 0, "");
+        public static State Cooling(DateTimeOffset until, string reason) => new(Kind.Cooling, until, default, 0, reason);
+        public static State Probing(DateTimeOffset since, int failures, string reason) => new(Kind.Probing, default, since, failures, reason);
+    }
+}

@@ -1,0 +1,107 @@
+using Kyros.Perf.Catalog;
+
+namespace Kyros.Perf.Routing;
+
+/// <summary>One candidate's expected figures for a request, before normalisation across candidates.</summary>
+public sealed record CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, string Health);
+
+/// <summary>
+/// The router's arithmetic. Live figures are blended with the catalog's priors by sample count (shrinkage);
+/// latency and cost are normalised against the candidates' median, so one outlier moves only its own score.
+/// </summary>
+public static class ModelScorer
+{
+    /// <summary>Catalog priors are medians; the p95 the router compares is taken as 1.5x the median, TTFT p95 as 0.4x.</summary>
+    public const double LatencyP95PerMedian = 1.5;
+    public const double TtftP95PerMedian = 0.4;
+    public const double ErrorRatePrior = 0.01;
+    private const double ClearLead = 0.1;
+
+    public static RoutingWeights WeightsFor(RoutingStrategy strategy, RequestFeatures features, long estimatedTokens)
+    {
+        if (strategy != RoutingStrategy.Adaptive) return RoutingWeights.For(strategy);
+        // Demanding prompts raise quality, long ones raise cost, a latency bound or streaming raises latency.
+        var weights = RoutingWeights.For(RoutingStrategy.Balanced);
+        var quality = weights.Quality + 0.5 * Math.Max(features.ReasoningRequirement, features.CreativityRequirement);
+        var cost = weights.Cost + 0.4 * Math.Min(1, (estimatedTokens + features.OutputTokens) / 20_000.0);
+        var latency = weights.Latency + (features.MaxLatency is null ? 0 : 0.3) + (features.Stream ? 0.15 : 0);
+        return new RoutingWeights(latency, quality, cost).Normalized();
+    }
+
+    public static CandidateFigures Figures(ModelDescriptor model, ModelRoutingStats? stats, RequestFeatures features,
+        long estimatedTokens, double priorStrength, DateTimeOffset now, string health)
+    {
+        var age = stats is null ? (double?)null : Math.Max(0, (now - stats.ComputedAt).TotalSeconds);
+        var samples = stats?.Samples ?? 0;
+        var live = features.Stream ? stats?.TtftP95 : stats?.LatencyP95;
+        var prior = model.LatencyPrior * (features.Stream ? TtftP95PerMedian : LatencyP95PerMedian);
+        var latency = Blend(live, live is null ? 0 : samples, prior, priorStrength, age);
+        var quality = Blend(stats?.QualityMean, stats?.QualitySamples ?? 0, model.QualityPrior, priorStrength, age);
+        var errors = Blend(stats?.ErrorRate, samples, ErrorRatePrior, priorStrength, age);
+
+        var priced = (estimatedTokens * model.InputPricePer1k + features.OutputTokens * model.OutputPricePer1k) / 1000;
+        var cost = model.InputPricePer1k == 0 && model.OutputPricePer1k == 0 && stats?.CostPerRequest is > 0
+            ? new Evidence(stats.CostPerRequest.Value, samples, age, "live")
+            : new Evidence(priced, 0, null, "catalog");
+
+        var shortfall = Math.Max(0, features.CreativityRequirement - model.Capabilities.Creativity)
+                        + Math.Max(0, features.ReasoningRequirement - model.Capabilities.Reasoning);
+        return new CandidateFigures(model, latency, quality, cost, errors, 1 - shortfall / 2, health);
+    }
+
+    /// <summary>The hard filters that need expected figures: a latency or cost bound.</summary>
+    public static string? Exceeds(CandidateFigures figures, RequestFeatures features)
+    {
+        if (features.MaxLatency is { } maxLatency && figures.Latency.Value > maxLatency)
+            return $"expected p95 {(features.Stream ? "time to first token" : "latency")} {figures.Latency.Value:0.###} s exceeds max_latency {maxLatency} s";
+        if (features.MaxCost is { } maxCost && figures.Cost.Value > maxCost)
+            return $"expected cost {figures.Cost.Value:0.######} exceeds max_cost {maxCost}";
+        return null;
+    }
+
+    /// <summary>Scores and ranks the candidates, best first.</summary>
+    public static IReadOnlyList<CandidateScore> Rank(IReadOnlyList<CandidateFigures> candidates, RoutingWeights weights, bool adaptive)
+    {
+        var latencyMedian = Median(candidates.Select(c => c.Latency.Value));
+        var costMedian = Median(candidates.Select(c => c.Cost.Value));
+        var scores = candidates.Select(c =>
+        {
+            var latency = weights.Latency * Relative(c.Latency.Value, latencyMedian);
+            var quality = weights.Quality * c.Quality.Value * c.CapabilityFit;
+            var cost = weights.Cost * Relative(c.Cost.Value, costMedian);
+            // Expected success scales the whole score; adaptive counts failures twice as hard.
+            var success = 1 - c.ErrorRate.Value;
+            var score = (latency + quality + cost) * (adaptive ? success * success : success);
+            return new CandidateScore(c.Model.Id, score, latency, quality, cost, c.Latency, c.Quality, c.Cost, c.ErrorRate, c.CapabilityFit, c.Health);
+        });
+        return scores.OrderByDescending(s => s.Score).ThenBy(s => s.Model, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Half evidence (live share of the chosen model's latency figure), half separation from the runner-up.</summary>
+    public static double Confidence(IReadOnlyList<CandidateScore> ranked, double priorStrength)
+    {
+        var best = ranked[0];
+        var evidence = best.Latency.Samples / (best.Latency.Samples + priorStrength);
+        var separation = ranked.Count == 1 ? 1 : Math.Min(1, (best.Score - ranked[1].Score) / ClearLead);
+        return Math.Round(0.5 * evidence + 0.5 * separation, 4);
+    }
+
+    /// <summary>Lower is better: 0.5 at the median, towards 1 for much less, towards 0 for much more.</summary>
+    private static double Relative(double value, double median) =>
+        median <= 0 ? (value <= 0 ? 1 : 0.5) : median / (median + value);
+
+    private static Evidence Blend(double? live, long samples, double prior, double priorStrength, double? age)
+    {
+        if (live is null || samples == 0) return new Evidence(prior, 0, age, "prior");
+        var value = (samples * live.Value + priorStrength * prior) / (samples + priorStrength);
+        return new Evidence(value, samples, age, samples >= 10 * priorStrength ? "live" : "blended");
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return 0;
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}

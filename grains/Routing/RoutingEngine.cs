@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kyros.Perf.Catalog;
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Routing;
+
+/// <summary>Turns a request and this silo's snapshot into a decision: filters, scores, ranks, reserves, explains.</summary>
+public sealed class RoutingEngine(
+    ModelCatalog catalog, RoutingSnapshot snapshot, ModelHealthBook health, RateLimiter limits, IOptions<RoutingOptions> options, TimeProvider time)
+{
+    private readonly RoutingOptions _options = options.Value;
+
+    public RoutingDecision Decide(RoutingRequest request, Func<double> draw)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (ranked, rejected, weights, tokens, now) = Evaluate(request, draw);
+        // The best candidate whose rate limit has room takes the decision and its reservation.
+        var reserveTokens = tokens + request.Features.OutputTokens;
+        CandidateScore? chosen = null;
+        foreach (var candidate in ranked)
+        {
+            var model = catalog.Find(candidate.Model)!;
+            if (limits.TryReserve(model.Id, reserveTokens, model.RequestsPerMinute, model.TokensPerMinute, now) is { } limited)
+            {
+                rejected.Add(new RejectedCandidate(model.Id, limited));
+                continue;
+            }
+            chosen = candidate;
+            break;
+        }
+        if (chosen is null) throw NoCandidate(rejected);
+        var order = ranked.Where(c => !rejected.Any(r => r.Model == c.Model)).ToList();
+        order.Remove(chosen);
+        order.Insert(0, chosen);
+        return Build(request, order, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
+    }
+
+    public IReadOnlyList<RoutingDecision> Recommend(RoutingRequest request, int topN, Func<double> draw)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (ranked, rejected, weights, tokens, _) = Evaluate(request, draw);
+        RoutingValidator.ValidateTopN(topN, ranked.Count);
+        return Enumerable.Range(0, topN).Select(i =>
+        {
+            var order = ranked.Skip(i).Concat(ranked.Take(i)).ToList();
+            return Build(request, order, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
+        }).ToArray();
+    }
+
+    public void Settle(string model, long reservedTokens, long actualTokens)
+    {
+        catalog.EnsureKnown(model);
+        if (reservedTokens < 0) throw new ArgumentException("reserved_tokens must not be negative.", "reserved_tokens");
+        if (actualTokens < 0) throw new ArgumentException("actual_tokens must not be negative.", "actual_tokens");
+        limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow());
+    }
+
+    private (List<CandidateScore> Ranked, List<RejectedCandidate> Rejected, RoutingWeights Weights, long Tokens, DateTimeOffset Now) Evaluate(
+        RoutingRequest request, Func<double> draw)
+    {
+        RoutingValidator.Validate(request);
+        var features = request.Features;
+        var candidates = Resolve(request.Candidates);
+        var tokens = features.EstimatedTokens ?? (features.Prompt is null ? 0 : PromptTokens.Count(features.Prompt));
+        var now = time.GetUtcNow();
+        var stats = snapshot.Stats;
+        var rejected = new List<RejectedCandidate>();
+        var passing = new List<CandidateFigures>(candidates.Count);
+        foreach (var model in candidates)
+        {
+            var reason = Lacks(model, features, tokens);
+            var (admitted, state, healthReason) = health.Admit(model.Id, now, draw());
+            reason ??= admitted ? null : healthReason;
+            CandidateFigures? figures = null;
+            if (reason is null)
+            {
+                figures = ModelScorer.Figures(model, stats.GetValueOrDefault(model.Id), features, tokens, _options.PriorStrength, now, state);
+                reason = ModelScorer.Exceeds(figures, features);
+            }
+            if (reason is null) passing.Add(figures!);
+            else rejected.Add(new RejectedCandidate(model.Id, reason));
+        }
+        if (passing.Count == 0) throw NoCandidate(rejected);
+        var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens);
+        return (ModelScorer.Rank(passing, weights, request.Strategy == RoutingStrategy.Adaptive).ToList(), rejected, weights, tokens, now);
+    }
+
+    private IReadOnlyList<ModelDescriptor> Resolve(IReadOnlyList<string>? names)
+    {
+        if (names is null) return catalog.Models;
+        var models = new ModelDescriptor[names.Count];
+        for (var i = 0; i < names.Count; i++)
+            models[i] = catalog.Find(names[i]) ?? throw new ArgumentException(
+                $"available_models[{i}] '{names[i]}' is not in the model catalog.", $"available_models[{i}]");
+        return models;
+    }
+
+    private static string? Lacks(ModelDescriptor model, RequestFeatures features, long tokens)
+    {
+        if (features.RequiresVision && !model.Capabilities.Vision) return "requires vision, which it lacks";
+        if (features.RequiresCode && !model.Capabilities.Code) return "requires code, which it lacks";
+        if (features.RequiresTools && !model.Capabilities.Tools) return "requires tools, which it lacks";
+        if (tokens + features.OutputTokens > model.ContextWindow)
+            return $"{tokens} input + {features.OutputTokens} output tokens exceed its context window of {model.ContextWindow}";
+        return null;
+    }
+
+    private RoutingDecision Build(RoutingRequest request, List<CandidateScore> order, List<RejectedCandidate> rejected,
+        RoutingWeights weights, long tokens, TimeSpan compute)
+    {
+        var best = order[0];
+        var runnerUp = order.Count > 1 ? order[1] : null;
+        var confidence = ModelScorer.Confidence(order, _options.PriorStrength);
+        var snapshotAge = snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (time.GetUtcNow() - snapshot.RefreshedAt).TotalSeconds;
+        return new RoutingDecision($"dec_{Guid.NewGuid():N}", best.Model, request.Strategy, confidence,
+            Explain(request.Strategy, weights, best, runnerUp, rejected.Count, request.Features.Stream), weights,
+            order, rejected, order.Skip(1).Select(c => c.Model).ToArray(), tokens, snapshotAge, compute.TotalMicroseconds);
+    }
+
+    private static string Explain(RoutingStrategy strategy, RoutingWeights w, CandidateScore best, CandidateScore? runnerUp, int rejected, bool stream)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var latency = best.Latency.Samples == 0
+            ? string.Create(c, $"an expected p95 {(stream ? "time to first token" : "latency")} of {best.Latency.Value:0.###} s from the catalog (no live samples yet)")
+            : string.Create(c, $"a p95 {(stream ? "time to first token" : "latency")} of {best.Latency.Value:0.###} s over {best.Latency.Samples} recent requests ({best.Latency.Source})");
+        var text = string.Create(c,
+            $"{best.Model} scores {best.Score:0.000} under {RoutingStrategies.Name(strategy)} (latency {w.Latency:0.00}, quality {w.Quality:0.00}, cost {w.Cost:0.00}): {latency}, quality {best.Quality.Value:0.00}, about {best.Cost.Value:0.######} for this request, error rate {best.ErrorRate.Value:P1}");
+        if (runnerUp is not null) text += string.Create(c, $"; ahead of {runnerUp.Model} ({runnerUp.Score:0.000})");
+        if (rejected > 0) text += string.Create(c, $"; {rejected} candidate{(rejected == 1 ? "" : "s")} filtered out");
+        if (best.Health != "healthy") text += $"; it is {best.Health.Replace('_', ' ')}";
+        return text + ".";
+    }
+
+    private static NoCandidateException NoCandidate(List<RejectedCandidate> rejected) =>
+        new($"No candidate passes the filters: {string.Join("; ", rejected.Select(r => $"{r.Model}: {r.Reason}"))}.", rejected);
+}

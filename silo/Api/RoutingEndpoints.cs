@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text.Json;
+using Kyros.Perf.Routing;
+
+namespace Kyros.Perf.Silo.Api;
+
+public static class RoutingEndpoints
+{
+    private static readonly HashSet<string> RequestFields = ["request_features", "available_models", "strategy"];
+    private static readonly HashSet<string> FeatureFields =
+    [
+        "estimated_tokens", "prompt", "creativity_requirement", "reasoning_requirement", "requires_code", "requires_vision",
+        "requires_tools", "max_latency", "max_cost", "output_tokens", "stream",
+    ];
+
+    public static void MapRoutingEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/models/route", Route);
+        app.MapGet("/v1/models/recommendations", Recommend);
+    }
+
+    private static async Task<IResult> Route(HttpRequest request, IGrainFactory grains)
+    {
+        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        var routing = ReadRequest(document.RootElement);
+        return await Decide(() => grains.GetGrain<IRouterGrain>(0).SelectModelAsync(routing));
+    }
+
+    private static async Task<IResult> Recommend(HttpRequest request, IGrainFactory grains, Catalog.ModelCatalog catalog)
+    {
+        var q = request.Query;
+        var features = new RequestFeatures
+        {
+            Prompt = q["prompt"].FirstOrDefault(),
+            EstimatedTokens = Long(q, "estimated_tokens"),
+            CreativityRequirement = Double(q, "creativity_requirement") ?? 0,
+            ReasoningRequirement = Double(q, "reasoning_requirement") ?? 0,
+            RequiresCode = Bool(q, "requires_code") ?? false,
+            RequiresVision = Bool(q, "requires_vision") ?? false,
+            RequiresTools = Bool(q, "requires_tools") ?? false,
+            MaxLatency = Double(q, "max_latency"),
+            MaxCost = Double(q, "max_cost"),
+            OutputTokens = Long(q, "output_tokens") ?? 256,
+            Stream = Bool(q, "stream") ?? false,
+        };
+        var candidates = q["available_models"].FirstOrDefault()?.Split(',', StringSplitOptions.TrimEntries);
+        var routing = new RoutingRequest(features, candidates, RoutingStrategies.Parse(q["strategy"].FirstOrDefault()));
+        var topN = Long(q, "top_n") ?? Math.Min(3, candidates?.Length ?? catalog.Models.Count);
+        if (topN is < 1 or > int.MaxValue) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
+        return await Decide(async () => new { Recommendations = await grains.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(routing, (int)topN) });
+    }
+
+    /// <summary>A decision, or 422 with every candidate's reason when none passes the filters.</summary>
+    private static async Task<IResult> Decide<T>(Func<Task<T>> decide)
+    {
+        try
+        {
+            return Results.Ok(await decide());
+        }
+        catch (NoCandidateException none)
+        {
+            return Results.Problem(title: "No candidate passes the filters", detail: none.Message, statusCode: StatusCodes.Status422UnprocessableEntity,
+                extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected });
+        }
+    }
+
+    public static RoutingRequest ReadRequest(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a routing request object.", "body");
+        JsonFields.RejectUnknown(root, "", RequestFields, "a routing request");
+        var json = JsonFields.Field(root, "request_features") is { ValueKind: JsonValueKind.Object } f ? f
+            : JsonFields.Field(root, "request_features") is null ? default(JsonElement?)
+            : throw JsonFields.WrongType("", "request_features", "an object");
+        var features = json is { } element ? ReadFeatures(element) : new RequestFeatures();
+        IReadOnlyList<string>? candidates = JsonFields.Field(root, "available_models") switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select((m, i) => m.ValueKind == JsonValueKind.String
+                ? m.GetString()! : throw JsonFields.WrongType("", $"available_models[{i}]", "a model id")).ToArray(),
+            _ => throw JsonFields.WrongType("", "available_models", "an array of model ids"),
+        };
+        return new RoutingRequest(features, candidates, RoutingStrategies.Parse(JsonFields.String(root, "", "strategy")));
+    }
+
+    private static RequestFeatures ReadFeatures(JsonElement json)
+    {
+        const string p = "request_features.";
+        JsonFields.RejectUnknown(json, p, FeatureFields, "request_features");
+        return new RequestFeatures
+        {
+            EstimatedTokens = JsonFields.Integer(json, p, "estimated_tokens"),
+            Prompt = JsonFields.String(json, p, "prompt"),
+            CreativityRequirement = JsonFields.Number(json, p, "creativity_requirement") ?? 0,
+            ReasoningRequirement = JsonFields.Number(json, p, "reasoning_requirement") ?? 0,
+            RequiresCode = JsonFields.Bool(json, p, "requires_code") ?? false,
+            RequiresVision = JsonFields.Bool(json, p, "requires_vision") ?? false,
+            RequiresTools = JsonFields.Bool(json, p, "requires_tools") ?? false,
+            MaxLatency = JsonFields.Number(json, p, "max_latency"),
+            MaxCost = JsonFields.Number(json, p, "max_cost"),
+            OutputTokens = JsonFields.Integer(json, p, "output_tokens") ?? 256,
+            Stream = JsonFields.Bool(json, p, "stream") ?? false,
+        };
+    }
+
+    private static double? Double(IQueryCollection q, string name) => q[name].FirstOrDefault() is { } text
+        ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
+            : throw new ArgumentException($"{name} '{text}' is not a number.", name)
+        : null;
+
+    private static long? Long(IQueryCollection q, string name) => q[name].FirstOrDefault() is { } text
+        ? long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new ArgumentException($"{name} '{text}' is not a whole number.", name)
+        : null;
+
+    private static bool? Bool(IQueryCollection q, string name) => q[name].FirstOrDefault() is { } text
+        ? text switch { "true" or "1" or "" => true, "false" or "0" => false, _ => throw new ArgumentException($"{name} '{text}' is not true or false.", name) }
+        : null;
+}
