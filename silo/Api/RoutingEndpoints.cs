@@ -45,6 +45,16 @@ public static class RoutingEndpoints
         };
         var candidates = q["available_models"].FirstOrDefault()?.Split(',', StringSplitOptions.TrimEntries);
         var routing = new RoutingRequest(features, candidates, RoutingStrategies.Parse(q["strategy"].FirstOrDefault()));
+        try
+        {
+            RoutingValidator.Validate(routing);
+        }
+        catch (ArgumentException exception) when (exception.ParamName?.StartsWith("request_features.", StringComparison.Ordinal) == true)
+        {
+            // Here the fields are query parameters of their own.
+            var name = exception.ParamName["request_features.".Length..];
+            throw new ArgumentException(exception.Message.Replace(exception.ParamName, name).Replace($" (Parameter '{name}')", ""), name);
+        }
         var topN = Long(q, "top_n") ?? Math.Min(3, candidates?.Length ?? catalog.Models.Count);
         if (topN is < 1 or > int.MaxValue) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
         return await Decide(async () => new { Recommendations = await grains.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(routing, (int)topN) });

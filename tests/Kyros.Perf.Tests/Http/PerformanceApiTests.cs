@@ -175,4 +175,72 @@ public sealed class PerformanceApiTests(SharedHttpSilo silo) : IClassFixture<Sha
         Assert.Equal("up", health.GetProperty("orleans").GetString());
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/dashboard")).StatusCode);
     }
+
+    [Fact]
+    public async Task Route_answers_a_decision_in_the_seed_shape()
+    {
+        var response = await Http.PostAsync("/v1/models/route", new StringContent("""
+            {"request_features": {"estimated_tokens": 150, "creativity_requirement": 0.8, "reasoning_requirement": 0.7, "requires_code": true, "requires_vision": false},
+             "available_models": ["gpt-4", "claude", "gemini-pro"], "strategy": "adaptive"}
+            """, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var decision = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(decision.GetProperty("selected_model").GetString(), new[] { "gpt-4", "claude", "gemini-pro" });
+        Assert.InRange(decision.GetProperty("confidence_score").GetDouble(), 0, 1);
+        Assert.Equal("adaptive", decision.GetProperty("strategy").GetString());
+        Assert.StartsWith("dec_", decision.GetProperty("decision_id").GetString());
+        Assert.Equal(3, decision.GetProperty("candidates").GetArrayLength());
+        Assert.Equal(2, decision.GetProperty("fallback_order").GetArrayLength());
+        Assert.False(string.IsNullOrWhiteSpace(decision.GetProperty("reasoning").GetString()));
+
+        var top = await Http.GetFromJsonAsync<JsonElement>("/v1/models/recommendations?prompt=Write%20a%20haiku&strategy=cost_effective&top_n=2&requires_code=true");
+        Assert.Equal(2, top.GetProperty("recommendations").GetArrayLength());
+    }
+
+    public static TheoryData<string, string> BadRoutes => new()
+    {
+        { """{"strategy": "fastest"}""", "strategy" },
+        { """{"request_features": {"creativity_requirement": 1.5}}""", "request_features.creativity_requirement" },
+        { """{"request_features": {"estimated_tokens": -5}}""", "request_features.estimated_tokens" },
+        { """{"request_features": {"requires_code": "yes"}}""", "request_features.requires_code" },
+        { """{"request_features": {"colour": "blue"}}""", "request_features.colour" },
+        { """{"available_models": []}""", "available_models" },
+        { """{"available_models": ["gpt-4", "gpt-5"]}""", "available_models[1]" },
+        { """[1, 2]""", "body" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRoutes))]
+    public async Task Bad_route_requests_get_400_naming_the_field(string body, string field)
+    {
+        var response = await Http.PostAsync("/v1/models/route", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("top_n=0", "top_n")]
+    [InlineData("top_n=9", "top_n")]
+    [InlineData("strategy=fastest", "strategy")]
+    [InlineData("reasoning_requirement=2", "reasoning_requirement")]
+    [InlineData("available_models=gpt-4,nope", "available_models[1]")]
+    [InlineData("requires_code=maybe", "requires_code")]
+    public async Task Bad_recommendation_queries_get_400_naming_the_field(string query, string field)
+    {
+        var response = await Http.GetAsync($"/v1/models/recommendations?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task When_no_candidate_passes_the_answer_is_422_with_each_reason()
+    {
+        var response = await Http.PostAsync("/v1/models/route", new StringContent(
+            """{"request_features": {"requires_vision": true}, "available_models": ["gpt-3.5-turbo", "local-llama"]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var rejected = problem.GetProperty("rejected").EnumerateArray().ToArray();
+        Assert.Equal(["gpt-3.5-turbo", "local-llama"], rejected.Select(r => r.GetProperty("model").GetString()));
+        Assert.All(rejected, r => Assert.Contains("vision", r.GetProperty("reason").GetString()));
+    }
 }

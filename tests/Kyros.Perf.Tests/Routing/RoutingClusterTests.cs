@@ -1,0 +1,59 @@
+using Kyros.Perf.Routing;
+using Kyros.Perf.Tests.Infrastructure;
+
+namespace Kyros.Perf.Tests.Routing;
+
+/// <summary>The router on real grains: model statistics flow from the model grains to every silo's snapshot.</summary>
+public sealed class RoutingClusterTests(SharedCluster cluster) : IClassFixture<SharedCluster>
+{
+    [Fact]
+    public async Task Adaptive_routing_moves_away_from_a_model_whose_latency_degrades()
+    {
+        var client = cluster.Value.Client;
+        string[] pair = ["claude", "gemini-pro"];
+        var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 500 }, pair, RoutingStrategy.Adaptive);
+        foreach (var model in pair)
+            await client.RecordBatchAsync(Enumerable.Range(0, 500).Select(_ => Records.Valid(model, 0.8)).ToArray());
+        var before = await UntilAsync(() => client.RouteAsync(request), d => d.Candidates.All(c => c.Latency.Samples >= 500));
+
+        // The chosen model slows down to 8 s; within a snapshot interval or two the router prefers the other.
+        await client.RecordBatchAsync(Enumerable.Range(0, 2_000).Select(_ => Records.Valid(before.SelectedModel, 8)).ToArray());
+        var after = await UntilAsync(() => client.RouteAsync(request), d => d.SelectedModel != before.SelectedModel);
+        var slowed = after.Candidates.Single(c => c.Model == before.SelectedModel);
+        Assert.True(slowed.Latency.Value > 5, $"p95 seen by the router: {slowed.Latency.Value}");
+        Assert.InRange(after.SnapshotAgeSeconds, 0, 1.5);
+        Assert.Equal([before.SelectedModel], after.FallbackOrder);
+    }
+
+    [Fact]
+    public async Task Errors_cross_to_the_sdk_with_their_field_or_their_reasons()
+    {
+        var client = cluster.Value.Client;
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() =>
+            client.RouteAsync(new RoutingRequest(new RequestFeatures(), ["gpt-4", "no-such-model"])));
+        Assert.Equal("available_models[1]", unknown.ParamName);
+        Assert.Equal("request_features.creativity_requirement", (await Assert.ThrowsAsync<ArgumentException>(() =>
+            client.RouteAsync(new RoutingRequest(new RequestFeatures { CreativityRequirement = 2 })))).ParamName);
+
+        var none = await Assert.ThrowsAsync<NoCandidateException>(() =>
+            client.RouteAsync(new RoutingRequest(new RequestFeatures { RequiresVision = true }, ["gpt-3.5-turbo", "local-llama"])));
+        Assert.Equal(["gpt-3.5-turbo", "local-llama"], none.Rejected.Select(r => r.Model));
+        Assert.All(none.Rejected, r => Assert.Contains("vision", r.Reason));
+
+        var top = await client.RecommendAsync(new RoutingRequest(new RequestFeatures(), null, RoutingStrategy.CostEffective), 2);
+        Assert.Equal(2, top.Count);
+        Assert.Equal("local-llama", top[0].SelectedModel);
+    }
+
+    private static async Task<RoutingDecision> UntilAsync(Func<Task<RoutingDecision>> decide, Func<RoutingDecision, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var decision = await decide();
+            if (done(decision)) return decision;
+            Assert.True(DateTime.UtcNow < deadline, $"condition not met; last decision: {decision.Reasoning}");
+            await Task.Delay(100);
+        }
+    }
+}

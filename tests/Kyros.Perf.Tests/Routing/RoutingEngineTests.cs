@@ -1,0 +1,203 @@
+using Kyros.Perf.Routing;
+
+namespace Kyros.Perf.Tests.Routing;
+
+public sealed class RoutingEngineTests
+{
+    // p95 figures with 10,000 samples each, so the priors hardly count: fast, smart and free.
+    private static RoutingFixture ThreeModels()
+    {
+        var fixture = new RoutingFixture([
+            RoutingFixture.Model("fast", latency: 0.3, quality: 0.6, inputPrice: 0.001, outputPrice: 0.002),
+            RoutingFixture.Model("smart", latency: 2, quality: 0.95, inputPrice: 0.03, outputPrice: 0.06),
+            RoutingFixture.Model("cheap", latency: 1, quality: 0.7, inputPrice: 0, outputPrice: 0),
+        ]);
+        fixture.Snapshot.Apply([
+            fixture.Stats("fast", 10_000, 0.4, quality: 0.6),
+            fixture.Stats("smart", 10_000, 3.0, quality: 0.95),
+            fixture.Stats("cheap", 10_000, 1.5, quality: 0.7),
+        ]);
+        return fixture;
+    }
+
+    [Theory]
+    [InlineData(RoutingStrategy.LowestLatency, "fast")]
+    [InlineData(RoutingStrategy.HighestQuality, "smart")]
+    [InlineData(RoutingStrategy.CostEffective, "cheap")]
+    [InlineData(RoutingStrategy.Balanced, "cheap")]
+    public void Each_strategy_picks_what_its_weights_imply(RoutingStrategy strategy, string expected)
+    {
+        var decision = ThreeModels().Decide(strategy);
+        Assert.Equal(expected, decision.SelectedModel);
+        Assert.Equal(RoutingWeights.For(strategy), decision.Weights);
+        Assert.Equal(decision.Candidates.Skip(1).Select(c => c.Model), decision.FallbackOrder);
+        Assert.Contains(expected, decision.Reasoning);
+
+        // The parts are the weights times the normalised figures: latency against the median p95, here cheap's.
+        var fast = decision.Candidates.Single(c => c.Model == "fast");
+        var p95 = fast.Latency.Value;
+        var median = decision.Candidates.Single(c => c.Model == "cheap").Latency.Value;
+        Assert.Equal(decision.Weights.Latency * median / (median + p95), fast.LatencyPart, 9);
+        Assert.Equal((fast.LatencyPart + fast.QualityPart + fast.CostPart) * (1 - fast.ErrorRate.Value), fast.Score, 9);
+    }
+
+    [Fact]
+    public void Capabilities_and_the_context_window_filter_with_reasons()
+    {
+        var fixture = new RoutingFixture([
+            RoutingFixture.Model("eyes", 1, 0.8, 0.01, 0.01, vision: true, context: 200_000),
+            RoutingFixture.Model("blind", 1, 0.8, 0.01, 0.01, vision: false),
+            RoutingFixture.Model("small", 1, 0.8, 0.01, 0.01, vision: true, context: 8_192),
+        ]);
+        var decision = fixture.Decide(RoutingStrategy.Balanced, new RequestFeatures { RequiresVision = true, EstimatedTokens = 10_000 });
+        Assert.Equal("eyes", decision.SelectedModel);
+        Assert.Contains("vision", decision.Rejected.Single(r => r.Model == "blind").Reason);
+        Assert.Contains("context window of 8192", decision.Rejected.Single(r => r.Model == "small").Reason);
+        Assert.Empty(decision.FallbackOrder);
+
+        var none = Assert.Throws<NoCandidateException>(() => fixture.Decide(RoutingStrategy.Balanced, new RequestFeatures { EstimatedTokens = 500_000 }));
+        Assert.Equal(3, none.Rejected.Count);
+    }
+
+    [Fact]
+    public void Three_great_samples_do_not_beat_ten_thousand_good_ones_until_the_evidence_grows()
+    {
+        var fixture = new RoutingFixture([RoutingFixture.Model("new", 1, 0.8, 0.01, 0.01), RoutingFixture.Model("proven", 1, 0.8, 0.01, 0.01)]);
+        fixture.Snapshot.Apply([fixture.Stats("new", 3, 0.1), fixture.Stats("proven", 10_000, 0.5)]);
+        var early = fixture.Decide(RoutingStrategy.LowestLatency);
+        Assert.Equal("proven", early.SelectedModel);
+        Assert.Equal("blended", early.Candidates.Single(c => c.Model == "new").Latency.Source);
+
+        fixture.Snapshot.Apply([fixture.Stats("new", 2_000, 0.1), fixture.Stats("proven", 10_000, 0.5)]);
+        Assert.Equal("new", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+    }
+
+    [Fact]
+    public void One_outlier_does_not_flatten_the_others()
+    {
+        var fixture = new RoutingFixture([
+            RoutingFixture.Model("a", 1, 0.8, 0.01, 0.01), RoutingFixture.Model("b", 1, 0.8, 0.01, 0.01), RoutingFixture.Model("stuck", 1, 0.8, 0.01, 0.01),
+        ]);
+        fixture.Snapshot.Apply([fixture.Stats("a", 10_000, 0.5), fixture.Stats("b", 10_000, 1.0), fixture.Stats("stuck", 10_000, 600)]);
+        var decision = fixture.Decide(RoutingStrategy.LowestLatency);
+        var a = decision.Candidates.Single(c => c.Model == "a").LatencyPart / decision.Weights.Latency;
+        var b = decision.Candidates.Single(c => c.Model == "b").LatencyPart / decision.Weights.Latency;
+        // Against the median (b), a is 2/3 and b 1/2: a min-max scale would have put both near 1.
+        Assert.Equal(2.0 / 3, a, 2);
+        Assert.Equal(0.5, b, 2);
+        Assert.True(decision.Candidates.Single(c => c.Model == "stuck").LatencyPart < 0.01);
+    }
+
+    [Fact]
+    public void A_failing_model_cools_down_is_probed_and_is_trusted_again_after_a_success()
+    {
+        var fixture = new RoutingFixture([RoutingFixture.Model("flaky", 0.2, 0.9, 0.001, 0.001), RoutingFixture.Model("steady", 2, 0.8, 0.01, 0.01)]);
+        fixture.Snapshot.Apply([fixture.Stats("flaky", 1_000, 0.3), fixture.Stats("steady", 1_000, 2)]);
+        Assert.Equal("flaky", fixture.Decide(RoutingStrategy.Balanced).SelectedModel);
+
+        fixture.Snapshot.Apply([fixture.Stats("flaky", 1_000, 0.3, consecutiveFailures: 5), fixture.Stats("steady", 1_000, 2)]);
+        var cooling = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Admit);
+        Assert.Equal("steady", cooling.SelectedModel);
+        Assert.Contains("cooling down", cooling.Rejected.Single().Reason);
+
+        // After the cooldown, a share of decisions probes it.
+        fixture.Time.Advance(fixture.Options.CooldownPeriod + TimeSpan.FromSeconds(1));
+        fixture.Snapshot.Apply([fixture.Stats("flaky", 1_000, 0.3, consecutiveFailures: 5), fixture.Stats("steady", 1_000, 2)]);
+        Assert.Equal("steady", fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Refuse).SelectedModel);
+        var probe = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Admit);
+        Assert.Equal("flaky", probe.SelectedModel);
+        Assert.Equal("probing", probe.Candidates[0].Health);
+
+        // One success and it takes every decision again.
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        fixture.Snapshot.Apply([fixture.Stats("flaky", 1_000, 0.3, lastSuccess: fixture.Time.GetUtcNow()), fixture.Stats("steady", 1_000, 2)]);
+        var healthy = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Refuse);
+        Assert.Equal("flaky", healthy.SelectedModel);
+        Assert.Equal("healthy", healthy.Candidates[0].Health);
+    }
+
+    [Fact]
+    public void Rate_limits_reserve_at_decision_time_and_settle_later()
+    {
+        var fixture = new RoutingFixture([
+            RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 2, tpm: 1_500),
+            RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01),
+        ]);
+        var features = new RequestFeatures { EstimatedTokens = 400, OutputTokens = 200 };
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency, features).SelectedModel);
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency, features).SelectedModel);
+        var third = fixture.Decide(RoutingStrategy.LowestLatency, features);
+        Assert.Equal("other", third.SelectedModel);
+        Assert.Contains("2 of 2 requests", third.Rejected.Single().Reason);
+
+        fixture.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency, features).SelectedModel);
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var tokens = fixture.Decide(RoutingStrategy.LowestLatency, features with { EstimatedTokens = 800 });
+        Assert.Equal("other", tokens.SelectedModel);
+        Assert.Contains("tokens", tokens.Rejected.Single().Reason);
+
+        // The first request used far fewer tokens than it reserved: settling frees the rest.
+        fixture.Engine.Settle("limited", 600, 100);
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency, features with { EstimatedTokens = 800 }).SelectedModel);
+    }
+
+    [Fact]
+    public void Adaptive_weights_follow_the_request_and_confidence_follows_evidence_and_lead()
+    {
+        var balanced = RoutingWeights.For(RoutingStrategy.Balanced);
+        var reasoning = ModelScorer.WeightsFor(RoutingStrategy.Adaptive, new RequestFeatures { ReasoningRequirement = 1 }, 100);
+        var big = ModelScorer.WeightsFor(RoutingStrategy.Adaptive, new RequestFeatures(), 50_000);
+        var urgent = ModelScorer.WeightsFor(RoutingStrategy.Adaptive, new RequestFeatures { MaxLatency = 1, Stream = true }, 100);
+        Assert.True(reasoning.Quality > balanced.Quality + 0.1);
+        Assert.True(big.Cost > balanced.Cost + 0.1);
+        Assert.True(urgent.Latency > balanced.Latency + 0.1);
+        Assert.Equal(1, reasoning.Latency + reasoning.Quality + reasoning.Cost, 9);
+
+        var fixture = new RoutingFixture([RoutingFixture.Model("only", 1, 0.8, 0.01, 0.01)]);
+        Assert.Equal(0.5, fixture.Decide(RoutingStrategy.Balanced).ConfidenceScore); // no evidence, nothing to beat
+        var known = ThreeModels().Decide(RoutingStrategy.LowestLatency);
+        Assert.InRange(known.ConfidenceScore, 0.9, 1.0);
+    }
+
+    [Fact]
+    public void A_prompt_is_counted_with_the_tokenizer()
+    {
+        var decision = new RoutingFixture().Decide(RoutingStrategy.Balanced, new RequestFeatures { Prompt = "Explain quantum computing in one paragraph." });
+        Assert.Equal(PromptTokens.Count("Explain quantum computing in one paragraph."), decision.EstimatedTokens);
+        Assert.InRange(decision.EstimatedTokens, 5, 12);
+    }
+
+    public static TheoryData<string, RoutingRequest> BadRequests => new()
+    {
+        { "request_features.creativity_requirement", new RoutingRequest(new RequestFeatures { CreativityRequirement = 1.5 }) },
+        { "request_features.reasoning_requirement", new RoutingRequest(new RequestFeatures { ReasoningRequirement = -0.1 }) },
+        { "request_features.estimated_tokens", new RoutingRequest(new RequestFeatures { EstimatedTokens = -1 }) },
+        { "request_features.output_tokens", new RoutingRequest(new RequestFeatures { OutputTokens = 0 }) },
+        { "request_features.max_latency", new RoutingRequest(new RequestFeatures { MaxLatency = 0 }) },
+        { "request_features.max_cost", new RoutingRequest(new RequestFeatures { MaxCost = double.NaN }) },
+        { "available_models", new RoutingRequest(new RequestFeatures(), []) },
+        { "available_models[1]", new RoutingRequest(new RequestFeatures(), ["gpt-4", "no-such-model"]) },
+        { "available_models[1]", new RoutingRequest(new RequestFeatures(), ["gpt-4", "gpt-4"]) },
+        { "strategy", new RoutingRequest(new RequestFeatures(), null, (RoutingStrategy)42) },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public void Bad_requests_name_the_field(string field, RoutingRequest request)
+    {
+        Assert.Equal(field, Assert.Throws<ArgumentException>(() => new RoutingFixture().Engine.Decide(request, RoutingFixture.Refuse)).ParamName);
+    }
+
+    [Fact]
+    public void Recommendations_are_the_top_n_as_decisions_and_n_is_bounded()
+    {
+        var fixture = ThreeModels();
+        var top = fixture.Engine.Recommend(new RoutingRequest(new RequestFeatures { EstimatedTokens = 1000 }, null, RoutingStrategy.LowestLatency), 2, RoutingFixture.Refuse);
+        Assert.Equal(["fast", "cheap"], top.Select(d => d.SelectedModel));
+        Assert.Equal("top_n", Assert.Throws<ArgumentException>(() =>
+            fixture.Engine.Recommend(new RoutingRequest(new RequestFeatures()), 4, RoutingFixture.Refuse)).ParamName);
+        Assert.Equal("top_n", Assert.Throws<ArgumentException>(() =>
+            fixture.Engine.Recommend(new RoutingRequest(new RequestFeatures()), 0, RoutingFixture.Refuse)).ParamName);
+    }
+}
