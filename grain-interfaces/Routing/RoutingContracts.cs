@@ -26,7 +26,21 @@ public sealed record RequestFeatures
 public sealed record RoutingRequest(
     [property: Id(0)] RequestFeatures Features,
     [property: Id(1)] IReadOnlyList<string>? Candidates = null,
-    [property: Id(2)] RoutingStrategy Strategy = RoutingStrategy.Balanced);
+    [property: Id(2)] RoutingStrategy Strategy = RoutingStrategy.Balanced)
+{
+    /// <summary>How much of the score table the decision carries (the fallback order and the rejections are always whole).</summary>
+    [Id(3)] public RoutingDetail Detail { get; init; } = RoutingDetail.Full;
+}
+
+[GenerateSerializer]
+public enum RoutingDetail
+{
+    /// <summary>Every candidate's score and figures.</summary>
+    Full,
+
+    /// <summary>The chosen candidate's and the runner-up's: for callers that route on every request and only log the why.</summary>
+    Summary,
+}
 
 /// <summary>A figure the router used and what it rests on: live samples, the catalog's prior, or both.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.Evidence")]

@@ -59,12 +59,17 @@ public static class ModelScorer
         return null;
     }
 
-    /// <summary>Scores and ranks the candidates, best first.</summary>
-    public static IReadOnlyList<CandidateScore> Rank(IReadOnlyList<CandidateFigures> candidates, RoutingWeights weights, bool adaptive)
+    /// <summary>Scores and ranks the candidates, best first (ties by model id, so equal scores rank the same way every time).</summary>
+    public static List<CandidateScore> Rank(IReadOnlyList<CandidateFigures> candidates, RoutingWeights weights, bool adaptive)
     {
-        var latencyMedian = Median(candidates.Select(c => c.Latency.Value));
-        var costMedian = Median(candidates.Select(c => c.Cost.Value));
-        var scores = candidates.Select(c =>
+        var values = new double[candidates.Count];
+        for (var i = 0; i < values.Length; i++) values[i] = candidates[i].Latency.Value;
+        var latencyMedian = Median(values);
+        for (var i = 0; i < values.Length; i++) values[i] = candidates[i].Cost.Value;
+        var costMedian = Median(values);
+
+        var scores = new List<CandidateScore>(candidates.Count);
+        foreach (var c in candidates)
         {
             var latency = weights.Latency * Relative(c.Latency.Value, latencyMedian);
             var quality = weights.Quality * c.Quality.Value * c.CapabilityFit;
@@ -72,9 +77,10 @@ public static class ModelScorer
             // Expected success scales the whole score; adaptive counts failures twice as hard.
             var success = 1 - c.ErrorRate.Value;
             var score = (latency + quality + cost) * (adaptive ? success * success : success);
-            return new CandidateScore(c.Model.Id, score, latency, quality, cost, c.Latency, c.Quality, c.Cost, c.ErrorRate, c.CapabilityFit, c.Health);
-        });
-        return scores.OrderByDescending(s => s.Score).ThenBy(s => s.Model, StringComparer.Ordinal).ToArray();
+            scores.Add(new CandidateScore(c.Model.Id, score, latency, quality, cost, c.Latency, c.Quality, c.Cost, c.ErrorRate, c.CapabilityFit, c.Health));
+        }
+        scores.Sort(static (x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : string.CompareOrdinal(x.Model, y.Model));
+        return scores;
     }
 
     /// <summary>Half evidence (live share of the chosen model's latency figure), half separation from the runner-up.</summary>
@@ -97,11 +103,12 @@ public static class ModelScorer
         return new Evidence(value, samples, age, samples >= 10 * priorStrength ? "live" : "blended");
     }
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>The median; sorts <paramref name="values"/> in place.</summary>
+    private static double Median(double[] values)
     {
-        var sorted = values.Order().ToArray();
-        if (sorted.Length == 0) return 0;
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        if (values.Length == 0) return 0;
+        Array.Sort(values);
+        var mid = values.Length / 2;
+        return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
     }
 }

@@ -30,10 +30,12 @@ public sealed class RoutingEngine(
             break;
         }
         if (chosen is null) throw NoCandidate(rejected);
-        var order = ranked.Where(c => !rejected.Any(r => r.Model == c.Model)).ToList();
-        order.Remove(chosen);
-        order.Insert(0, chosen);
-        return Build(request, order, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
+        if (!ReferenceEquals(ranked[0], chosen))
+        {
+            // Candidates above the chosen one were refused by their rate limits: they are out of this decision.
+            ranked.RemoveRange(0, ranked.IndexOf(chosen));
+        }
+        return Build(request, ranked, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
     }
 
     public IReadOnlyList<RoutingDecision> Recommend(RoutingRequest request, int topN, Func<double> draw)
@@ -83,7 +85,7 @@ public sealed class RoutingEngine(
         }
         if (passing.Count == 0) throw NoCandidate(rejected);
         var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens);
-        return (ModelScorer.Rank(passing, weights, request.Strategy == RoutingStrategy.Adaptive).ToList(), rejected, weights, tokens, now);
+        return (ModelScorer.Rank(passing, weights, request.Strategy == RoutingStrategy.Adaptive), rejected, weights, tokens, now);
     }
 
     private IReadOnlyList<ModelDescriptor> Resolve(IReadOnlyList<string>? names)
@@ -113,9 +115,12 @@ public sealed class RoutingEngine(
         var runnerUp = order.Count > 1 ? order[1] : null;
         var confidence = ModelScorer.Confidence(order, _options.PriorStrength);
         var snapshotAge = snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (time.GetUtcNow() - snapshot.RefreshedAt).TotalSeconds;
+        var fallback = new string[order.Count - 1];
+        for (var i = 1; i < order.Count; i++) fallback[i - 1] = order[i].Model;
+        IReadOnlyList<CandidateScore> table = request.Detail == RoutingDetail.Full || order.Count <= 2 ? order : order.GetRange(0, 2);
         return new RoutingDecision($"dec_{Guid.NewGuid():N}", best.Model, request.Strategy, confidence,
             Explain(request.Strategy, weights, best, runnerUp, rejected.Count, request.Features.Stream), weights,
-            order, rejected, order.Skip(1).Select(c => c.Model).ToArray(), tokens, snapshotAge, compute.TotalMicroseconds);
+            table, rejected, fallback, tokens, snapshotAge, compute.TotalMicroseconds);
     }
 
     private static string Explain(RoutingStrategy strategy, RoutingWeights w, CandidateScore best, CandidateScore? runnerUp, int rejected, bool stream)

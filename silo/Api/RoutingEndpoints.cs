@@ -6,7 +6,7 @@ namespace Kyros.Perf.Silo.Api;
 
 public static class RoutingEndpoints
 {
-    private static readonly HashSet<string> RequestFields = ["request_features", "available_models", "strategy"];
+    private static readonly HashSet<string> RequestFields = ["request_features", "available_models", "strategy", "detail"];
     private static readonly HashSet<string> FeatureFields =
     [
         "estimated_tokens", "prompt", "creativity_requirement", "reasoning_requirement", "requires_code", "requires_vision",
@@ -89,7 +89,13 @@ public static class RoutingEndpoints
                 ? m.GetString()! : throw JsonFields.WrongType("", $"available_models[{i}]", "a model id")).ToArray(),
             _ => throw JsonFields.WrongType("", "available_models", "an array of model ids"),
         };
-        return new RoutingRequest(features, candidates, RoutingStrategies.Parse(JsonFields.String(root, "", "strategy")));
+        var detail = JsonFields.String(root, "", "detail") switch
+        {
+            null or "full" => RoutingDetail.Full,
+            "summary" => RoutingDetail.Summary,
+            var other => throw new ArgumentException($"detail '{other}' must be full or summary.", "detail"),
+        };
+        return new RoutingRequest(features, candidates, RoutingStrategies.Parse(JsonFields.String(root, "", "strategy"))) { Detail = detail };
     }
 
     private static RequestFeatures ReadFeatures(JsonElement json)

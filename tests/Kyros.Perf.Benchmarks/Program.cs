@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 // Every figure is also given as a ratio to a no-op grain call measured in the same run.
 //   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis]
 var seconds = 3.0;
-var modes = new[] { "memory", "redis" };
+var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
 for (var i = 0; i < args.Length; i++)
 {
@@ -39,6 +39,7 @@ foreach (var mode in modes)
         await ChildProcess.WaitForPortAsync(redisPort, TimeSpan.FromSeconds(10));
         redisConnection = $"127.0.0.1:{redisPort}";
     }
+    if (mode == "routing") File.WriteAllText(Path.Combine(work, "appsettings.json"), RoutingLoad.CatalogJson(1000));
     var gateway = ChildProcess.FreePort();
     var siloArgs = new List<string>
     {
@@ -65,6 +66,13 @@ foreach (var mode in modes)
     long sequence = 0;
     ModelPerformanceRecord NewRecord(string model) => new(model, null, DateTimeOffset.UtcNow, 0.5 + (sequence & 1023) / 1000.0, 0.1, 100, 200,
         true, null, 0.001, null, $"b{Interlocked.Increment(ref sequence)}");
+
+    if (mode == "routing")
+    {
+        results.AddRange(await RoutingLoad.RunAsync(client, grains, seconds));
+        await host.StopAsync();
+        continue;
+    }
 
     // Every operation runs once before anything is measured, so no figure pays for the JIT or first activations.
     await Load.RunAsync(mode, "warm-up", 16, 0, 2, w => grains.GetGrain<IPingGrain>(w % 5).PingAsync());
@@ -105,6 +113,15 @@ foreach (var r in results)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {r.Mode} | {r.Operation} | {r.Concurrency} | {r.CallsPerSecond:N0} | {(r.RecordsPerCall == 0 ? "-" : r.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {r.P50Micros:N0} | {r.P99Micros:N0} | {Ratio(r.CallsPerSecond, b.CallsPerSecond)} | {(r.RecordsPerCall == 0 ? "-" : Ratio(r.RecordsPerSecond, b.CallsPerSecond))} | {Ratio(r.P50Micros, b.P50Micros)} | {Ratio(r.P99Micros, b.P99Micros)} |"));
 }
+}
+if (RoutingLoad.ComputeTable.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("Routing decision compute inside the silo (from each decision's compute_microseconds)");
+    Console.WriteLine();
+    Console.WriteLine("| candidates | concurrency | p50 µs | p99 µs |");
+    Console.WriteLine("|---|---:|---:|---:|");
+    foreach (var row in RoutingLoad.ComputeTable) Console.WriteLine(row);
 }
 if (footprint) LiveStateFootprint.Print();
 

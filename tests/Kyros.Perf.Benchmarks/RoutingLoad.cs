@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+using Kyros.Perf.Client;
+using Kyros.Perf.Routing;
+
+namespace Kyros.Perf.Benchmarks;
+
+/// <summary>Routing decisions through the external client over 5, 50 and 1,000 candidates, against the no-op call.</summary>
+public static class RoutingLoad
+{
+    /// <summary>A silo configuration with <paramref name="count"/> models (written as the silo's appsettings.json).</summary>
+    public static string CatalogJson(int count)
+    {
+        var models = Enumerable.Range(0, count).Select(i => new Dictionary<string, object>
+        {
+            ["Id"] = $"model-{i:D4}",
+            ["InputPricePer1k"] = 0.0005 + i % 7 * 0.002,
+            ["OutputPricePer1k"] = 0.0015 + i % 5 * 0.004,
+            ["ContextWindow"] = 32_000 + i % 3 * 32_000,
+            ["LatencyPrior"] = 0.5 + i % 11 * 0.2,
+            ["QualityPrior"] = 0.6 + i % 9 * 0.04,
+            ["Capabilities"] = new Dictionary<string, object> { ["Code"] = i % 2 == 0, ["Vision"] = i % 3 == 0, ["Tools"] = true, ["Reasoning"] = 0.5 + i % 5 * 0.1, ["Creativity"] = 0.5 + i % 4 * 0.1 },
+        });
+        return JsonSerializer.Serialize(new Dictionary<string, object> { ["Kyros"] = new Dictionary<string, object> { ["Catalog"] = new Dictionary<string, object> { ["Models"] = models } } });
+    }
+
+    public static async Task<List<Result>> RunAsync(KyrosPerfClient client, IClusterClient grains, double seconds)
+    {
+        // Live statistics for the first 50 models, so decisions blend samples with priors.
+        for (var i = 0; i < 50; i++)
+        {
+            var model = $"model-{i:D4}";
+            await client.RecordBatchAsync(Enumerable.Range(0, 200).Select(r => new Models.ModelPerformanceRecord(model, null, DateTimeOffset.UtcNow,
+                0.3 + (i * 7 + r) % 40 / 20.0, 0.1, 100, 200, r % 25 != 0, r % 25 == 0 ? "timeout" : null, 0.001, 0.8, $"seed-{i}-{r}")).ToArray());
+        }
+        await Task.Delay(1500); // two snapshot intervals: every silo's table holds them
+
+        var results = new List<Result>();
+        var computeNotes = new List<string>();
+        await Load.RunAsync("routing", "warm-up", 16, 0, 2, w => grains.GetGrain<IPingGrain>(w % 5).PingAsync());
+        foreach (var size in new[] { 5, 50, 1000 })
+        {
+            IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
+            var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 }, candidates, RoutingStrategy.Adaptive);
+            await Load.RunAsync("routing", "warm-up", 16, 0, 1, _ => client.RouteAsync(request));
+            await Load.RunAsync("routing", "warm-up", 16, 0, 1, _ => client.RouteAsync(request with { Detail = RoutingDetail.Summary }));
+        }
+        foreach (var concurrency in new[] { 1, 16, 256 })
+        {
+            var noop = await Load.RunAsync("routing", "no-op grain call", concurrency, 0, seconds, w => grains.GetGrain<IPingGrain>(w % 5).PingAsync());
+            results.Add(noop);
+            foreach (var (size, detail) in new[] { (5, RoutingDetail.Summary), (50, RoutingDetail.Summary), (50, RoutingDetail.Full), (1000, RoutingDetail.Summary) })
+            {
+                IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
+                var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 }, candidates, RoutingStrategy.Adaptive)
+                {
+                    Detail = detail,
+                };
+                var label = $"{size} models, {(detail == RoutingDetail.Full ? "full table" : "summary")}";
+                var compute = new List<double>[concurrency];
+                for (var i = 0; i < concurrency; i++) compute[i] = new List<double>(1024);
+                results.Add(await Load.RunAsync("routing", $"SelectModelAsync ({label})", concurrency, 0, seconds, async w =>
+                {
+                    var decision = await client.RouteAsync(request);
+                    compute[w].Add(decision.ComputeMicroseconds);
+                }, noop));
+                var all = compute.SelectMany(c => c).Order().ToArray();
+                computeNotes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"| {label} | {concurrency} | {all[all.Length / 2]:0.0} | {all[(int)(all.Length * 0.99)]:0.0} |"));
+            }
+        }
+        ComputeTable = computeNotes;
+        return results;
+    }
+
+    /// <summary>The decision's own compute, measured inside the silo (µs), per candidate count and concurrency.</summary>
+    public static IReadOnlyList<string> ComputeTable { get; private set; } = [];
+}
