@@ -49,6 +49,9 @@ public static class RoutingLoad
         {
             var noop = await Load.RunAsync("routing", "no-op grain call", concurrency, 0, seconds, w => grains.GetGrain<IPingGrain>(w % 5).PingAsync());
             results.Add(noop);
+            // The router's own cheapest call: what the stateless worker path costs before any decision.
+            results.Add(await Load.RunAsync("routing", "router SettleAsync (no decision)", concurrency, 0, seconds,
+                _ => grains.GetGrain<IRouterGrain>(0).SettleAsync("model-0000", 0, 0), noop));
             foreach (var (size, detail) in new[] { (5, RoutingDetail.Summary), (50, RoutingDetail.Summary), (50, RoutingDetail.Full), (1000, RoutingDetail.Summary) })
             {
                 IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
