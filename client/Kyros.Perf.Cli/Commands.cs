@@ -109,7 +109,7 @@ public static class Commands
         var table = new Table().AddColumns("model", "score", "latency part", "quality part", "cost part", "p95 s (samples)", "quality", "cost", "errors", "health");
         foreach (var c in decision.Candidates)
             table.AddRow(Markup.Escape(c.Model), F(c.Score), F(c.LatencyPart), F(c.QualityPart), F(c.CostPart),
-                $"{F(c.Latency.Value)} ({c.Latency.Samples})", F(c.Quality.Value), c.Cost.Value.ToString("0.######", CultureInfo.InvariantCulture), P(c.ErrorRate.Value), c.Health);
+                $"{F(c.Latency.Value)} ({c.Latency.Samples})", F(c.Quality.Value), c.Cost.Value.ToString("0.######", CultureInfo.InvariantCulture), P(c.ErrorRate.Value), c.Health.ToString());
         foreach (var r in decision.Rejected) table.AddRow(Markup.Escape(r.Model), "-", "-", "-", "-", "-", "-", "-", "-", Markup.Escape(r.Reason));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"fallback order: {string.Join(" > ", decision.FallbackOrder)}");

@@ -42,13 +42,40 @@ public enum RoutingDetail
     Summary,
 }
 
-/// <summary>A figure the router used and what it rests on: live samples, the catalog's prior, or both.</summary>
+/// <summary>
+/// A figure the router used and what it rests on: live samples, the catalog's prior, or both. A value type, like the
+/// other small parts of a decision, so a decision serializes as few objects.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("kyros.Evidence")]
-public sealed record Evidence(
+public readonly record struct Evidence(
     [property: Id(0)] double Value,
     [property: Id(1)] long Samples,
     [property: Id(2)] double? AgeSeconds,
-    [property: Id(3)] string Source);
+    [property: Id(3)] EvidenceSource Source);
+
+[GenerateSerializer]
+public enum EvidenceSource
+{
+    /// <summary>The catalog's prior alone: no live samples.</summary>
+    Prior,
+
+    /// <summary>Live samples and the prior, weighed by sample count.</summary>
+    Blended,
+
+    /// <summary>So many live samples (ten times the prior's strength) that the prior hardly counts.</summary>
+    Live,
+
+    /// <summary>The catalog's prices for this request's tokens.</summary>
+    Catalog,
+}
+
+[GenerateSerializer]
+public enum ModelHealth
+{
+    Healthy,
+    CoolingDown,
+    Probing,
+}
 
 /// <summary>One candidate's score (0-1) and its parts, each already weighted by the strategy.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.CandidateScore")]
@@ -63,7 +90,7 @@ public sealed record CandidateScore(
     [property: Id(7)] Evidence Cost,
     [property: Id(8)] Evidence ErrorRate,
     [property: Id(9)] double CapabilityFit,
-    [property: Id(10)] string Health);
+    [property: Id(10)] ModelHealth Health);
 
 [GenerateSerializer, Immutable, Alias("kyros.RejectedCandidate")]
 public sealed record RejectedCandidate([property: Id(0)] string Model, [property: Id(1)] string Reason);

@@ -13,7 +13,7 @@ public enum RoutingStrategy
 
 /// <summary>The weight of each part of a candidate's score; they sum to 1.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.RoutingWeights")]
-public sealed record RoutingWeights(
+public readonly record struct RoutingWeights(
     [property: Id(0)] double Latency,
     [property: Id(1)] double Quality,
     [property: Id(2)] double Cost)

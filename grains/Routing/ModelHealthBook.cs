@@ -27,16 +27,16 @@ public sealed class ModelHealthBook(RoutingOptions options)
     }
 
     /// <summary>Whether the model may take this decision; <paramref name="draw"/> is uniform in [0, 1).</summary>
-    public (bool Admitted, string Health, string? Reason) Admit(string model, DateTimeOffset now, double draw)
+    public (bool Admitted, ModelHealth Health, string? Reason) Admit(string model, DateTimeOffset now, double draw)
     {
         State state;
         lock (_states) state = _states.GetValueOrDefault(model) ?? State.Healthy;
         return state.Kind switch
         {
-            Kind.Cooling when now < state.Until => (false, "cooling_down", $"cooling down until {state.Until:HH:mm:ss} ({state.Reason})"),
-            Kind.Cooling or Kind.Probing when draw < options.ProbeShare => (true, "probing", null),
-            Kind.Cooling or Kind.Probing => (false, "probing", $"recovering from {state.Reason}: probed with {options.ProbeShare:P0} of decisions until it succeeds"),
-            _ => (true, "healthy", null),
+            Kind.Cooling when now < state.Until => (false, ModelHealth.CoolingDown, $"cooling down until {state.Until:HH:mm:ss} ({state.Reason})"),
+            Kind.Cooling or Kind.Probing when draw < options.ProbeShare => (true, ModelHealth.Probing, null),
+            Kind.Cooling or Kind.Probing => (false, ModelHealth.Probing, $"recovering from {state.Reason}: probed with {options.ProbeShare:P0} of decisions until it succeeds"),
+            _ => (true, ModelHealth.Healthy, null),
         };
     }
 

@@ -3,7 +3,7 @@ using Kyros.Perf.Catalog;
 namespace Kyros.Perf.Routing;
 
 /// <summary>One candidate's expected figures for a request, before normalisation across candidates.</summary>
-public sealed record CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, string Health);
+public sealed record CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, ModelHealth Health);
 
 /// <summary>
 /// The router's arithmetic. Live figures are blended with the catalog's priors by sample count (shrinkage);
@@ -29,7 +29,7 @@ public static class ModelScorer
     }
 
     public static CandidateFigures Figures(ModelDescriptor model, ModelRoutingStats? stats, RequestFeatures features,
-        long estimatedTokens, double priorStrength, DateTimeOffset now, string health)
+        long estimatedTokens, double priorStrength, DateTimeOffset now, ModelHealth health)
     {
         var age = stats is null ? (double?)null : Math.Max(0, (now - stats.ComputedAt).TotalSeconds);
         var samples = stats?.Samples ?? 0;
@@ -41,8 +41,8 @@ public static class ModelScorer
 
         var priced = (estimatedTokens * model.InputPricePer1k + features.OutputTokens * model.OutputPricePer1k) / 1000;
         var cost = model.InputPricePer1k == 0 && model.OutputPricePer1k == 0 && stats?.CostPerRequest is > 0
-            ? new Evidence(stats.CostPerRequest.Value, samples, age, "live")
-            : new Evidence(priced, 0, null, "catalog");
+            ? new Evidence(stats.CostPerRequest.Value, samples, age, EvidenceSource.Live)
+            : new Evidence(priced, 0, null, EvidenceSource.Catalog);
 
         var shortfall = Math.Max(0, features.CreativityRequirement - model.Capabilities.Creativity)
                         + Math.Max(0, features.ReasoningRequirement - model.Capabilities.Reasoning);
@@ -98,9 +98,9 @@ public static class ModelScorer
 
     private static Evidence Blend(double? live, long samples, double prior, double priorStrength, double? age)
     {
-        if (live is null || samples == 0) return new Evidence(prior, 0, age, "prior");
+        if (live is null || samples == 0) return new Evidence(prior, 0, age, EvidenceSource.Prior);
         var value = (samples * live.Value + priorStrength * prior) / (samples + priorStrength);
-        return new Evidence(value, samples, age, samples >= 10 * priorStrength ? "live" : "blended");
+        return new Evidence(value, samples, age, samples >= 10 * priorStrength ? EvidenceSource.Live : EvidenceSource.Blended);
     }
 
     /// <summary>The median; sorts <paramref name="values"/> in place.</summary>

@@ -128,12 +128,12 @@ public sealed class RoutingEngine(
         var c = CultureInfo.InvariantCulture;
         var latency = best.Latency.Samples == 0
             ? string.Create(c, $"an expected p95 {(stream ? "time to first token" : "latency")} of {best.Latency.Value:0.###} s from the catalog (no live samples yet)")
-            : string.Create(c, $"a p95 {(stream ? "time to first token" : "latency")} of {best.Latency.Value:0.###} s over {best.Latency.Samples} recent requests ({best.Latency.Source})");
+            : string.Create(c, $"a p95 {(stream ? "time to first token" : "latency")} of {best.Latency.Value:0.###} s over {best.Latency.Samples} recent requests ({best.Latency.Source.ToString().ToLowerInvariant()})");
         var text = string.Create(c,
             $"{best.Model} scores {best.Score:0.000} under {RoutingStrategies.Name(strategy)} (latency {w.Latency:0.00}, quality {w.Quality:0.00}, cost {w.Cost:0.00}): {latency}, quality {best.Quality.Value:0.00}, about {best.Cost.Value:0.######} for this request, error rate {best.ErrorRate.Value:P1}");
         if (runnerUp is not null) text += string.Create(c, $"; ahead of {runnerUp.Model} ({runnerUp.Score:0.000})");
         if (rejected > 0) text += string.Create(c, $"; {rejected} candidate{(rejected == 1 ? "" : "s")} filtered out");
-        if (best.Health != "healthy") text += $"; it is {best.Health.Replace('_', ' ')}";
+        if (best.Health == ModelHealth.Probing) text += "; it is being probed after a cooldown";
         return text + ".";
     }
 

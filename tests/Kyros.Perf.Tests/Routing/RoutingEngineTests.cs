@@ -66,7 +66,7 @@ public sealed class RoutingEngineTests
         fixture.Snapshot.Apply([fixture.Stats("new", 3, 0.1), fixture.Stats("proven", 10_000, 0.5)]);
         var early = fixture.Decide(RoutingStrategy.LowestLatency);
         Assert.Equal("proven", early.SelectedModel);
-        Assert.Equal("blended", early.Candidates.Single(c => c.Model == "new").Latency.Source);
+        Assert.Equal(EvidenceSource.Blended, early.Candidates.Single(c => c.Model == "new").Latency.Source);
 
         fixture.Snapshot.Apply([fixture.Stats("new", 2_000, 0.1), fixture.Stats("proven", 10_000, 0.5)]);
         Assert.Equal("new", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
@@ -106,14 +106,14 @@ public sealed class RoutingEngineTests
         Assert.Equal("steady", fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Refuse).SelectedModel);
         var probe = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Admit);
         Assert.Equal("flaky", probe.SelectedModel);
-        Assert.Equal("probing", probe.Candidates[0].Health);
+        Assert.Equal(ModelHealth.Probing, probe.Candidates[0].Health);
 
         // One success and it takes every decision again.
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
         fixture.Snapshot.Apply([fixture.Stats("flaky", 1_000, 0.3, lastSuccess: fixture.Time.GetUtcNow()), fixture.Stats("steady", 1_000, 2)]);
         var healthy = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Refuse);
         Assert.Equal("flaky", healthy.SelectedModel);
-        Assert.Equal("healthy", healthy.Candidates[0].Health);
+        Assert.Equal(ModelHealth.Healthy, healthy.Candidates[0].Health);
     }
 
     [Fact]
