@@ -10,7 +10,7 @@ public interface IRouterGrain : IGrainWithIntegerKey
     [Alias("select")]
     Task<RoutingDecision> SelectModelAsync(RoutingRequest request);
 
-    /// <summary>The best <paramref name="topN"/> candidates, each as the decision that would pick it.</summary>
+    /// <summary>The best <paramref name="topN"/> candidates (0: up to 3 of those that pass), each as the decision that would pick it.</summary>
     [Alias("recommend")]
     Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN);
 

@@ -29,6 +29,7 @@ public sealed class ModelStatsGrain(
     private long _checkpointedPosition;
     private int _replayedOnActivation;
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
+    private IGrainTimer? _deferredPublish;
     private static readonly TimeSpan RoutingWindow = TimeSpan.FromMinutes(5);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -131,13 +132,25 @@ public sealed class ModelStatsGrain(
     private void PublishRoutingStats(bool force)
     {
         var now = time.GetUtcNow();
-        if (!force && now - _lastPublished < routing.Value.SnapshotInterval) return;
+        var due = _lastPublished + routing.Value.SnapshotInterval;
+        if (!force && now < due)
+        {
+            // Throttled: publish once the interval is up, so no record waits for the next one to be seen.
+            _deferredPublish ??= this.RegisterGrainTimer(() =>
+            {
+                _deferredPublish?.Dispose();
+                _deferredPublish = null;
+                PublishRoutingStats(force: true);
+                return Task.CompletedTask;
+            }, new GrainTimerCreationOptions(due - now, Timeout.InfiniteTimeSpan) { Interleave = true });
+            return;
+        }
         _lastPublished = now;
         var window = _ledger.Window(now, RoutingWindow);
         var stats = new ModelRoutingStats(_model, window.Count, window.Latency.Quantile(0.95), window.TimeToFirstToken.Quantile(0.95),
             window.Count == 0 ? 0 : 1 - (double)window.Successes / window.Count, window.Count == 0 ? null : window.CostTotal / window.Count,
             window.QualityCount == 0 ? null : window.QualitySum / window.QualityCount, window.QualityCount,
-            _ledger.ConsecutiveFailures, _ledger.LastSuccessAt, now);
+            _ledger.ConsecutiveFailures, _ledger.SuccessesApplied, now, window.TimeToFirstToken.Count);
         GrainFactory.GetGrain<IRoutingStatsGrain>(0).PublishAsync(stats).Ignore();
     }
 

@@ -68,12 +68,12 @@ public sealed class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
         return Call(() => cluster.GetGrain<IRouterGrain>(0).SelectModelAsync(request));
     }
 
-    /// <summary>The best <paramref name="topN"/> candidates, each as the decision that would pick it.</summary>
-    public Task<IReadOnlyList<Routing.RoutingDecision>> RecommendAsync(Routing.RoutingRequest request, int topN = 3)
+    /// <summary>The best <paramref name="topN"/> candidates (null: up to 3 of those that pass), each as the decision that would pick it.</summary>
+    public Task<IReadOnlyList<Routing.RoutingDecision>> RecommendAsync(Routing.RoutingRequest request, int? topN = null)
     {
         Routing.RoutingValidator.Validate(request);
         if (topN < 1) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
-        return Call(() => cluster.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(request, topN));
+        return Call(() => cluster.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(request, topN ?? 0));
     }
 
     /// <summary>Settles the tokens a decision reserved against a model's rate limit with what the request used.</summary>

@@ -114,7 +114,10 @@ public sealed record RoutingDecision(
     [property: Id(10)] double SnapshotAgeSeconds,
     [property: Id(11)] double ComputeMicroseconds);
 
-/// <summary>What a model's grain tells the routers about itself (over the last 5 minutes).</summary>
+/// <summary>
+/// What a model's grain tells the routers about itself: figures over the last 5 minutes, plus the failures since its
+/// last success and a running count of successes (which only says whether one happened since an earlier look).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("kyros.ModelRoutingStats")]
 public sealed record ModelRoutingStats(
     [property: Id(0)] string Model,
@@ -126,12 +129,17 @@ public sealed record ModelRoutingStats(
     [property: Id(6)] double? QualityMean,
     [property: Id(7)] long QualitySamples,
     [property: Id(8)] int ConsecutiveFailures,
-    [property: Id(9)] DateTimeOffset? LastSuccessAt,
-    [property: Id(10)] DateTimeOffset ComputedAt);
+    [property: Id(9)] long SuccessesApplied,
+    [property: Id(10)] DateTimeOffset ComputedAt,
+    [property: Id(11)] long TtftSamples);
 
-/// <summary>No candidate passed the filters; each one's reason is given.</summary>
+/// <summary>
+/// No candidate passes the filters; each one's reason is given. <see cref="Temporary"/>: every candidate was refused only
+/// for its health or its rate limit, so the same request may pass in a while.
+/// </summary>
 [GenerateSerializer, Alias("kyros.NoCandidateException")]
-public sealed class NoCandidateException(string message, IReadOnlyList<RejectedCandidate> rejected) : Exception(message)
+public sealed class NoCandidateException(string message, IReadOnlyList<RejectedCandidate> rejected, bool temporary) : Exception(message)
 {
     [Id(0)] public IReadOnlyList<RejectedCandidate> Rejected { get; } = rejected;
+    [Id(1)] public bool Temporary { get; } = temporary;
 }

@@ -16,9 +16,9 @@ public sealed class ModelHealthBook(RoutingOptions options)
             var state = _states.GetValueOrDefault(stats.Model) ?? State.Healthy;
             _states[stats.Model] = state.Kind switch
             {
-                Kind.Healthy when Failing(stats) is { } reason => State.Cooling(now + options.CooldownPeriod, reason),
-                Kind.Cooling when now >= state.Until => State.Probing(now, stats.ConsecutiveFailures, state.Reason),
-                Kind.Probing when stats.LastSuccessAt > state.Since => State.Healthy,
+                Kind.Healthy when Failing(stats, now - state.Since < RecentWindow) is { } reason => State.Cooling(now + options.CooldownPeriod, reason),
+                Kind.Cooling when now >= state.Until => State.Probing(now, stats.ConsecutiveFailures, stats.SuccessesApplied, state.Reason),
+                Kind.Probing when stats.SuccessesApplied != state.SuccessesAtStart && stats.ConsecutiveFailures == 0 => State.RecoveredAt(now),
                 Kind.Probing when stats.ConsecutiveFailures > state.FailuresAtStart =>
                     State.Cooling(now + options.CooldownPeriod, $"failed again while probed ({stats.ConsecutiveFailures} consecutive failures)"),
                 _ => state,
@@ -40,20 +40,24 @@ public sealed class ModelHealthBook(RoutingOptions options)
         };
     }
 
-    private string? Failing(ModelRoutingStats stats)
+    /// <summary>The window the published error rate covers: after a recovery, only consecutive failures count until it has passed.</summary>
+    private static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(5);
+
+    private string? Failing(ModelRoutingStats stats, bool recentlyRecovered)
     {
         if (stats.ConsecutiveFailures >= options.CooldownAfterFailures) return $"{stats.ConsecutiveFailures} consecutive failures";
-        if (stats.Samples >= 20 && stats.ConsecutiveFailures > 0 && stats.ErrorRate >= options.CooldownErrorRate)
+        if (!recentlyRecovered && stats.Samples >= 20 && stats.ConsecutiveFailures > 0 && stats.ErrorRate >= options.CooldownErrorRate)
             return $"error rate {stats.ErrorRate:P0} over {stats.Samples} requests";
         return null;
     }
 
     private enum Kind { Healthy, Cooling, Probing }
 
-    private sealed record State(Kind Kind, DateTimeOffset Until, DateTimeOffset Since, int FailuresAtStart, string Reason)
+    private sealed record State(Kind Kind, DateTimeOffset Until, DateTimeOffset Since, int FailuresAtStart, long SuccessesAtStart, string Reason)
     {
-        public static readonly State Healthy = new(Kind.Healthy, default, default, 0, "");
-        public static State Cooling(DateTimeOffset until, string reason) => new(Kind.Cooling, until, default, 0, reason);
-        public static State Probing(DateTimeOffset since, int failures, string reason) => new(Kind.Probing, default, since, failures, reason);
+        public static readonly State Healthy = new(Kind.Healthy, default, DateTimeOffset.MinValue, 0, 0, "");
+        public static State RecoveredAt(DateTimeOffset since) => new(Kind.Healthy, default, since, 0, 0, "");
+        public static State Cooling(DateTimeOffset until, string reason) => new(Kind.Cooling, until, default, 0, 0, reason);
+        public static State Probing(DateTimeOffset since, int failures, long successes, string reason) => new(Kind.Probing, default, since, failures, successes, reason);
     }
 }

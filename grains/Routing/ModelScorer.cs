@@ -15,6 +15,7 @@ public static class ModelScorer
     public const double LatencyP95PerMedian = 1.5;
     public const double TtftP95PerMedian = 0.4;
     public const double ErrorRatePrior = 0.01;
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(15);
     private const double ClearLead = 0.1;
 
     public static RoutingWeights WeightsFor(RoutingStrategy strategy, RequestFeatures features, long estimatedTokens)
@@ -31,11 +32,14 @@ public static class ModelScorer
     public static CandidateFigures Figures(ModelDescriptor model, ModelRoutingStats? stats, RequestFeatures features,
         long estimatedTokens, double priorStrength, DateTimeOffset now, ModelHealth health)
     {
+        // Figures published longer ago than their 5-minute window plus slack describe nothing current: priors only.
+        if (stats is not null && now - stats.ComputedAt > StaleAfter) stats = null;
         var age = stats is null ? (double?)null : Math.Max(0, (now - stats.ComputedAt).TotalSeconds);
         var samples = stats?.Samples ?? 0;
         var live = features.Stream ? stats?.TtftP95 : stats?.LatencyP95;
+        var liveSamples = features.Stream ? stats?.TtftSamples ?? 0 : samples;
         var prior = model.LatencyPrior * (features.Stream ? TtftP95PerMedian : LatencyP95PerMedian);
-        var latency = Blend(live, live is null ? 0 : samples, prior, priorStrength, age);
+        var latency = Blend(live, live is null ? 0 : liveSamples, prior, priorStrength, age);
         var quality = Blend(stats?.QualityMean, stats?.QualitySamples ?? 0, model.QualityPrior, priorStrength, age);
         var errors = Blend(stats?.ErrorRate, samples, ErrorRatePrior, priorStrength, age);
 
@@ -67,6 +71,12 @@ public static class ModelScorer
         var latencyMedian = Median(values);
         for (var i = 0; i < values.Length; i++) values[i] = candidates[i].Cost.Value;
         var costMedian = Median(values);
+        if (costMedian <= 0)
+        {
+            // Mostly free candidates: priced ones are still told apart, against the median of the priced.
+            var priced = values.Where(v => v > 0).ToArray();
+            costMedian = priced.Length == 0 ? 0 : Median(priced);
+        }
 
         var scores = new List<CandidateScore>(candidates.Count);
         foreach (var c in candidates)
@@ -80,15 +90,26 @@ public static class ModelScorer
             scores.Add(new CandidateScore(c.Model.Id, score, latency, quality, cost, c.Latency, c.Quality, c.Cost, c.ErrorRate, c.CapabilityFit, c.Health));
         }
         scores.Sort(static (x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : string.CompareOrdinal(x.Model, y.Model));
+        // A model admitted as a probe takes the decision: otherwise, having just failed, it would rarely rank first.
+        var probe = scores.FindIndex(s => s.Health == ModelHealth.Probing);
+        if (probe > 0)
+        {
+            var probed = scores[probe];
+            scores.RemoveAt(probe);
+            scores.Insert(0, probed);
+        }
         return scores;
     }
 
-    /// <summary>Half evidence (live share of the chosen model's latency figure), half separation from the runner-up.</summary>
+    /// <summary>
+    /// Half evidence (live share of the chosen model's latency figure), half separation from the runner-up (none when the
+    /// chosen one scores lower, as a probe or a lower recommendation may).
+    /// </summary>
     public static double Confidence(IReadOnlyList<CandidateScore> ranked, double priorStrength)
     {
         var best = ranked[0];
         var evidence = best.Latency.Samples / (best.Latency.Samples + priorStrength);
-        var separation = ranked.Count == 1 ? 1 : Math.Min(1, (best.Score - ranked[1].Score) / ClearLead);
+        var separation = ranked.Count == 1 ? 1 : Math.Clamp((best.Score - ranked[1].Score) / ClearLead, 0, 1);
         return Math.Round(0.5 * evidence + 0.5 * separation, 4);
     }
 

@@ -17,7 +17,8 @@ public sealed class RateLimiter
         {
             var usage = Usage(model, now);
             var requests = usage.Count(u => u.Request);
-            var used = usage.Sum(u => u.Tokens);
+            // Settlements may lower the count, never below nothing.
+            var used = Math.Max(0, usage.Sum(u => u.Tokens));
             if (requests + 1 > requestsPerMinute) return $"rate limit: {requests} of {requestsPerMinute} requests this minute";
             if (used + tokens > tokensPerMinute) return $"rate limit: {used} + {tokens} tokens would pass {tokensPerMinute} this minute";
             usage.Enqueue((now, tokens, true));

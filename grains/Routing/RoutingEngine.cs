@@ -9,12 +9,14 @@ namespace Kyros.Perf.Routing;
 public sealed class RoutingEngine(
     ModelCatalog catalog, RoutingSnapshot snapshot, ModelHealthBook health, RateLimiter limits, IOptions<RoutingOptions> options, TimeProvider time)
 {
+    /// <summary>Recommendations given when the caller names no number.</summary>
+    public const int DefaultTopN = 3;
     private readonly RoutingOptions _options = options.Value;
 
     public RoutingDecision Decide(RoutingRequest request, Func<double> draw)
     {
         var started = Stopwatch.GetTimestamp();
-        var (ranked, rejected, weights, tokens, now) = Evaluate(request, draw);
+        var (ranked, rejected, weights, tokens, now, permanentRejections) = Evaluate(request, draw);
         // The best candidate whose rate limit has room takes the decision and its reservation.
         var reserveTokens = tokens + request.Features.OutputTokens;
         CandidateScore? chosen = null;
@@ -29,7 +31,7 @@ public sealed class RoutingEngine(
             chosen = candidate;
             break;
         }
-        if (chosen is null) throw NoCandidate(rejected);
+        if (chosen is null) throw NoCandidate(rejected, permanent: ranked.Count == 0 ? permanentRejections : 0);
         if (!ReferenceEquals(ranked[0], chosen))
         {
             // Candidates above the chosen one were refused by their rate limits: they are out of this decision.
@@ -41,11 +43,14 @@ public sealed class RoutingEngine(
     public IReadOnlyList<RoutingDecision> Recommend(RoutingRequest request, int topN, Func<double> draw)
     {
         var started = Stopwatch.GetTimestamp();
-        var (ranked, rejected, weights, tokens, _) = Evaluate(request, draw);
+        var (ranked, rejected, weights, tokens, _, _) = Evaluate(request, draw);
+        if (topN == 0) topN = Math.Min(DefaultTopN, ranked.Count);
         RoutingValidator.ValidateTopN(topN, ranked.Count);
         return Enumerable.Range(0, topN).Select(i =>
         {
-            var order = ranked.Skip(i).Concat(ranked.Take(i)).ToList();
+            // The i-th best first, then the others in their order.
+            var order = new List<CandidateScore>(ranked.Count) { ranked[i] };
+            order.AddRange(ranked.Where((_, j) => j != i));
             return Build(request, order, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
         }).ToArray();
     }
@@ -53,12 +58,14 @@ public sealed class RoutingEngine(
     public void Settle(string model, long reservedTokens, long actualTokens)
     {
         catalog.EnsureKnown(model);
-        if (reservedTokens < 0) throw new ArgumentException("reserved_tokens must not be negative.", "reserved_tokens");
-        if (actualTokens < 0) throw new ArgumentException("actual_tokens must not be negative.", "actual_tokens");
+        if (reservedTokens is < 0 or > RoutingValidator.MaxTokens)
+            throw new ArgumentException($"reserved_tokens must be within 0..{RoutingValidator.MaxTokens}.", "reserved_tokens");
+        if (actualTokens is < 0 or > RoutingValidator.MaxTokens)
+            throw new ArgumentException($"actual_tokens must be within 0..{RoutingValidator.MaxTokens}.", "actual_tokens");
         limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow());
     }
 
-    private (List<CandidateScore> Ranked, List<RejectedCandidate> Rejected, RoutingWeights Weights, long Tokens, DateTimeOffset Now) Evaluate(
+    private (List<CandidateScore> Ranked, List<RejectedCandidate> Rejected, RoutingWeights Weights, long Tokens, DateTimeOffset Now, int Permanent) Evaluate(
         RoutingRequest request, Func<double> draw)
     {
         RoutingValidator.Validate(request);
@@ -68,24 +75,31 @@ public sealed class RoutingEngine(
         var now = time.GetUtcNow();
         var stats = snapshot.Stats;
         var rejected = new List<RejectedCandidate>();
+        var permanent = 0;
         var passing = new List<CandidateFigures>(candidates.Count);
         foreach (var model in candidates)
         {
             var reason = Lacks(model, features, tokens);
-            var (admitted, state, healthReason) = health.Admit(model.Id, now, draw());
-            reason ??= admitted ? null : healthReason;
             CandidateFigures? figures = null;
             if (reason is null)
             {
-                figures = ModelScorer.Figures(model, stats.GetValueOrDefault(model.Id), features, tokens, _options.PriorStrength, now, state);
+                figures = ModelScorer.Figures(model, stats.GetValueOrDefault(model.Id), features, tokens, _options.PriorStrength, now, ModelHealth.Healthy);
                 reason = ModelScorer.Exceeds(figures, features);
             }
-            if (reason is null) passing.Add(figures!);
-            else rejected.Add(new RejectedCandidate(model.Id, reason));
+            if (reason is not null)
+            {
+                permanent++;
+                rejected.Add(new RejectedCandidate(model.Id, reason));
+                continue;
+            }
+            // Health last: a model refused for it alone may pass the same request later.
+            var (admitted, state, healthReason) = health.Admit(model.Id, now, draw());
+            if (admitted) passing.Add(figures! with { Health = state });
+            else rejected.Add(new RejectedCandidate(model.Id, healthReason!));
         }
-        if (passing.Count == 0) throw NoCandidate(rejected);
+        if (passing.Count == 0) throw NoCandidate(rejected, permanent);
         var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens);
-        return (ModelScorer.Rank(passing, weights, request.Strategy == RoutingStrategy.Adaptive), rejected, weights, tokens, now);
+        return (ModelScorer.Rank(passing, weights, request.Strategy == RoutingStrategy.Adaptive), rejected, weights, tokens, now, permanent);
     }
 
     private IReadOnlyList<ModelDescriptor> Resolve(IReadOnlyList<string>? names)
@@ -103,6 +117,8 @@ public sealed class RoutingEngine(
         if (features.RequiresVision && !model.Capabilities.Vision) return "requires vision, which it lacks";
         if (features.RequiresCode && !model.Capabilities.Code) return "requires code, which it lacks";
         if (features.RequiresTools && !model.Capabilities.Tools) return "requires tools, which it lacks";
+        if (features.OutputTokens > model.MaxOutputTokens)
+            return $"output_tokens {features.OutputTokens} exceed its limit of {model.MaxOutputTokens}";
         if (tokens + features.OutputTokens > model.ContextWindow)
             return $"{tokens} input + {features.OutputTokens} output tokens exceed its context window of {model.ContextWindow}";
         return null;
@@ -137,6 +153,7 @@ public sealed class RoutingEngine(
         return text + ".";
     }
 
-    private static NoCandidateException NoCandidate(List<RejectedCandidate> rejected) =>
-        new($"No candidate passes the filters: {string.Join("; ", rejected.Select(r => $"{r.Model}: {r.Reason}"))}.", rejected);
+    /// <summary>Temporary when no candidate was refused for what it is, only for its health or its rate limit.</summary>
+    private static NoCandidateException NoCandidate(List<RejectedCandidate> rejected, int permanent) =>
+        new($"No candidate passes the filters: {string.Join("; ", rejected.Select(r => $"{r.Model}: {r.Reason}"))}.", rejected, temporary: permanent == 0);
 }

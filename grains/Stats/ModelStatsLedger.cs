@@ -32,7 +32,8 @@ public sealed class ModelStatsLedger
     /// <summary>Failures since the last success, in the order records were applied (not kept in snapshots).</summary>
     public int ConsecutiveFailures { get; private set; }
 
-    public DateTimeOffset? LastSuccessAt { get; private set; }
+    /// <summary>Successes applied by this ledger: it only rises, so a change means a success happened.</summary>
+    public long SuccessesApplied { get; private set; }
     public int MinuteCount => _minutes.Count;
     public long RecordCount => _minutes.Values.Sum(m => m.Values.Sum(a => a.Count));
     public bool HasUnflushed => _unflushed.Count > 0;
@@ -90,7 +91,7 @@ public sealed class ModelStatsLedger
         if (record.Success)
         {
             ConsecutiveFailures = 0;
-            if (LastSuccessAt is null || record.Timestamp > LastSuccessAt) LastSuccessAt = record.Timestamp;
+            SuccessesApplied++;
         }
         else ConsecutiveFailures++;
         if (position > AppliedPosition) AppliedPosition = position;

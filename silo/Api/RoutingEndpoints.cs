@@ -55,8 +55,9 @@ public static class RoutingEndpoints
             var name = exception.ParamName["request_features.".Length..];
             throw new ArgumentException(exception.Message.Replace(exception.ParamName, name).Replace($" (Parameter '{name}')", ""), name);
         }
-        var topN = Long(q, "top_n") ?? Math.Min(3, candidates?.Length ?? catalog.Models.Count);
-        if (topN is < 1 or > int.MaxValue) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
+        // Without top_n: up to three of the candidates that pass the filters.
+        var topN = Long(q, "top_n") ?? 0;
+        if (q.ContainsKey("top_n") && topN is < 1 or > int.MaxValue) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
         return await Decide(async () => new { Recommendations = await grains.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(routing, (int)topN) });
     }
 
@@ -67,10 +68,25 @@ public static class RoutingEndpoints
         {
             return Results.Ok(await decide());
         }
+        catch (NoCandidateException none) when (none.Temporary)
+        {
+            // Every candidate is cooling down or at its rate limit: the same request can pass shortly.
+            return new RetryAfterResult(Results.Problem(title: "No candidate available now", detail: none.Message, statusCode: StatusCodes.Status503ServiceUnavailable,
+                extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected }));
+        }
         catch (NoCandidateException none)
         {
             return Results.Problem(title: "No candidate passes the filters", detail: none.Message, statusCode: StatusCodes.Status422UnprocessableEntity,
                 extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected });
+        }
+    }
+
+    private sealed class RetryAfterResult(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return inner.ExecuteAsync(context);
         }
     }
 

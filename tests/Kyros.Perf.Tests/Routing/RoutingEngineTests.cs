@@ -110,7 +110,7 @@ public sealed class RoutingEngineTests
 
         // One success and it takes every decision again.
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
-        fixture.Snapshot.Apply([fixture.Stats("flaky", 1_000, 0.3, lastSuccess: fixture.Time.GetUtcNow()), fixture.Stats("steady", 1_000, 2)]);
+        fixture.Snapshot.Apply([fixture.Stats("flaky", 1_000, 0.3, successes: 1), fixture.Stats("steady", 1_000, 2)]);
         var healthy = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Refuse);
         Assert.Equal("flaky", healthy.SelectedModel);
         Assert.Equal(ModelHealth.Healthy, healthy.Candidates[0].Health);
@@ -198,6 +198,93 @@ public sealed class RoutingEngineTests
         Assert.Equal("top_n", Assert.Throws<ArgumentException>(() =>
             fixture.Engine.Recommend(new RoutingRequest(new RequestFeatures()), 4, RoutingFixture.Refuse)).ParamName);
         Assert.Equal("top_n", Assert.Throws<ArgumentException>(() =>
-            fixture.Engine.Recommend(new RoutingRequest(new RequestFeatures()), 0, RoutingFixture.Refuse)).ParamName);
+            fixture.Engine.Recommend(new RoutingRequest(new RequestFeatures()), -1, RoutingFixture.Refuse)).ParamName);
+    }
+
+    [Fact]
+    public void A_probed_model_takes_the_decision_and_after_recovering_one_failure_does_not_cool_it_again()
+    {
+        // "slow" would never rank first: as a probe it still gets its turn.
+        var fixture = new RoutingFixture([RoutingFixture.Model("slow", 5, 0.5, 0.05, 0.05), RoutingFixture.Model("good", 0.5, 0.9, 0.001, 0.001)]);
+        fixture.Snapshot.Apply([fixture.Stats("slow", 100, 8, errorRate: 0.9, consecutiveFailures: 1, successes: 10), fixture.Stats("good", 1_000, 0.6)]);
+        Assert.Equal("good", fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Admit).SelectedModel); // the error rate cooled it
+
+        fixture.Time.Advance(fixture.Options.CooldownPeriod + TimeSpan.FromSeconds(1));
+        fixture.Snapshot.Apply([fixture.Stats("slow", 100, 8, errorRate: 0.9, consecutiveFailures: 1, successes: 10), fixture.Stats("good", 1_000, 0.6)]);
+        var probe = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Admit);
+        Assert.Equal("slow", probe.SelectedModel);
+        // It scores below the runner-up, so its confidence rests on evidence alone.
+        Assert.Equal(0.5 * 100 / (100 + fixture.Options.PriorStrength), probe.ConfidenceScore, 3);
+
+        // It succeeds, recovers, then fails once: its 5-minute error rate is still high, but that alone does not cool it again.
+        fixture.Snapshot.Apply([fixture.Stats("slow", 100, 8, errorRate: 0.9, successes: 11), fixture.Stats("good", 1_000, 0.6)]);
+        fixture.Snapshot.Apply([fixture.Stats("slow", 100, 8, errorRate: 0.9, consecutiveFailures: 1, successes: 11), fixture.Stats("good", 1_000, 0.6)]);
+        var after = fixture.Decide(RoutingStrategy.Balanced, draw: RoutingFixture.Refuse);
+        Assert.Empty(after.Rejected);
+        Assert.Equal(ModelHealth.Healthy, after.Candidates.Single(c => c.Model == "slow").Health);
+    }
+
+    [Fact]
+    public void Streaming_is_judged_on_ttft_with_its_own_sample_count()
+    {
+        var fixture = new RoutingFixture([RoutingFixture.Model("a", 1, 0.8, 0.01, 0.01)]);
+        fixture.Snapshot.Apply([fixture.Stats("a", 10_000, 2.0, ttftSamples: 3)]);
+        var decision = fixture.Decide(RoutingStrategy.LowestLatency, new RequestFeatures { Stream = true });
+        var latency = decision.Candidates[0].Latency;
+        Assert.Equal(3, latency.Samples);
+        // 3 samples of TTFT 0.5 s against a prior of 0.4 s weighed as 20: (3 x 0.5 + 20 x 0.4) / 23.
+        Assert.Equal((3 * 0.5 + 20 * 0.4) / 23, latency.Value, 9);
+        Assert.Contains("time to first token", decision.Reasoning);
+    }
+
+    [Fact]
+    public void Latency_cost_output_and_tools_bounds_filter_with_reasons()
+    {
+        var fixture = new RoutingFixture();
+        var decision = fixture.Decide(RoutingStrategy.Balanced, new RequestFeatures { EstimatedTokens = 1000, MaxLatency = 2.0, RequiresTools = true });
+        string Reason(RoutingDecision d, string model) => d.Rejected.Single(r => r.Model == model).Reason;
+        Assert.Contains("max_latency", Reason(decision, "claude"));  // p95 prior 2.7 s
+        Assert.Contains("max_latency", Reason(decision, "gpt-4"));   // 3.75 s
+        Assert.Contains("tools", Reason(decision, "local-llama"));
+        Assert.Equal(["gemini-pro", "gpt-3.5-turbo"], decision.Candidates.Select(c => c.Model).Order());
+        var cheap = fixture.Decide(RoutingStrategy.Balanced, new RequestFeatures { EstimatedTokens = 1000, MaxCost = 0.01 });
+        Assert.Contains("max_cost", Reason(cheap, "gpt-4"));        // 0.03 + 0.01536 for this request
+        Assert.Equal(4, cheap.Candidates.Count);
+        var tooLong = Assert.Throws<NoCandidateException>(() => fixture.Decide(RoutingStrategy.Balanced, new RequestFeatures { OutputTokens = 5_000 }));
+        Assert.All(tooLong.Rejected, r => Assert.Contains("output_tokens 5000 exceed its limit of 4096", r.Reason));
+        Assert.False(tooLong.Temporary);
+    }
+
+    [Fact]
+    public void Summary_detail_keeps_the_top_two_and_the_whole_fallback_order()
+    {
+        var decision = ThreeModels().Engine.Decide(new RoutingRequest(new RequestFeatures { EstimatedTokens = 1000 }, null, RoutingStrategy.LowestLatency)
+        {
+            Detail = RoutingDetail.Summary,
+        }, RoutingFixture.Refuse);
+        Assert.Equal(["fast", "cheap"], decision.Candidates.Select(c => c.Model));
+        Assert.Equal(["cheap", "smart"], decision.FallbackOrder);
+    }
+
+    [Fact]
+    public void Refusals_for_health_or_rate_limits_alone_are_temporary()
+    {
+        var fixture = new RoutingFixture([RoutingFixture.Model("only", 1, 0.8, 0, 0, rpm: 1)]);
+        fixture.Decide(RoutingStrategy.Balanced);
+        var limited = Assert.Throws<NoCandidateException>(() => fixture.Decide(RoutingStrategy.Balanced));
+        Assert.True(limited.Temporary);
+        var unfit = Assert.Throws<NoCandidateException>(() => fixture.Decide(RoutingStrategy.Balanced, new RequestFeatures { RequiresVision = false, EstimatedTokens = 200_000 }));
+        Assert.False(unfit.Temporary);
+    }
+
+    [Fact]
+    public void Every_recommendation_leads_with_its_model_and_confidence_stays_within_0_and_1()
+    {
+        var fixture = ThreeModels();
+        var all = fixture.Engine.Recommend(new RoutingRequest(new RequestFeatures { EstimatedTokens = 1000 }, null, RoutingStrategy.LowestLatency), 0, RoutingFixture.Refuse);
+        Assert.Equal(["fast", "cheap", "smart"], all.Select(d => d.SelectedModel));
+        Assert.All(all, d => Assert.InRange(d.ConfidenceScore, 0, 1));
+        Assert.Equal(["fast", "cheap"], all[2].FallbackOrder);
+        Assert.True(all[0].ConfidenceScore > all[2].ConfidenceScore);
     }
 }

@@ -32,8 +32,9 @@ public sealed class RoutingFixture
         Engine.Decide(new RoutingRequest(features ?? new RequestFeatures { EstimatedTokens = 1000 }, candidates, strategy), draw ?? Refuse);
 
     public ModelRoutingStats Stats(string model, long samples, double p95, double errorRate = 0.01, double? quality = null,
-        int consecutiveFailures = 0, DateTimeOffset? lastSuccess = null) =>
-        new(model, samples, p95, p95 / 4, errorRate, null, quality, quality is null ? 0 : samples, consecutiveFailures, lastSuccess, Time.GetUtcNow());
+        int consecutiveFailures = 0, long successes = 0, long? ttftSamples = null) =>
+        new(model, samples, p95, p95 / 4, errorRate, null, quality, quality is null ? 0 : samples, consecutiveFailures, successes, Time.GetUtcNow(),
+            ttftSamples ?? samples);
 
     public static ModelDescriptor Model(string id, double latency, double quality, double inputPrice, double outputPrice,
         bool vision = true, int context = 100_000, int? rpm = null, long? tpm = null) => new()
