@@ -243,26 +243,4 @@ public sealed class PerformanceApiTests(SharedHttpSilo silo) : IClassFixture<Sha
         Assert.Equal(["gpt-3.5-turbo", "local-llama"], rejected.Select(r => r.GetProperty("model").GetString()));
         Assert.All(rejected, r => Assert.Contains("vision", r.GetProperty("reason").GetString()));
     }
-
-    [Fact]
-    public async Task A_model_that_keeps_failing_cools_down_and_routing_to_it_alone_answers_503_with_retry_after()
-    {
-        var failures = string.Join(",", Enumerable.Range(0, 5).Select(i => Record("claude", $"fail-{i}", 1, ", \"success\": false, \"error_kind\": \"server_error\"")));
-        (await PostAsync($"[{failures}]")).EnsureSuccessStatusCode();
-
-        // The statistics reach the router within a snapshot interval or two.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        HttpResponseMessage response;
-        while (true)
-        {
-            response = await Http.PostAsync("/v1/models/route", new StringContent("""{"available_models": ["claude"]}""", Encoding.UTF8, "application/json"));
-            if (response.StatusCode != HttpStatusCode.OK) break;
-            Assert.True(DateTime.UtcNow < deadline, "claude was never cooled down");
-            await Task.Delay(100);
-        }
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
-        var reason = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rejected")[0].GetProperty("reason").GetString();
-        Assert.Contains("5 consecutive failures", reason);
-    }
 }

@@ -1,0 +1,35 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Kyros.Perf.Tests.Infrastructure;
+
+namespace Kyros.Perf.Tests.Http;
+
+/// <summary>Cools a model down, so it has a silo of its own: other tests route to the same models.</summary>
+public sealed class RoutingHealthHttpTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo>
+{
+    private HttpClient Http => silo.Value.Http;
+
+    [Fact]
+    public async Task A_model_that_keeps_failing_cools_down_and_routing_to_it_alone_answers_503_with_retry_after()
+    {
+        var failures = string.Join(",", Enumerable.Range(0, 5).Select(i => $$"""{"model": "claude", "execution_time": 1, "success": false, "error_kind": "server_error", "request_id": "fail-{{i}}"}"""));
+        (await Http.PostAsync("/v1/performance/records", new StringContent($"[{failures}]", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+
+        // The statistics reach the router within a snapshot interval or two.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        HttpResponseMessage response;
+        while (true)
+        {
+            response = await Http.PostAsync("/v1/models/route", new StringContent("""{"available_models": ["claude"]}""", Encoding.UTF8, "application/json"));
+            if (response.StatusCode != HttpStatusCode.OK) break;
+            Assert.True(DateTime.UtcNow < deadline, "claude was never cooled down");
+            await Task.Delay(100);
+        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
+        var reason = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rejected")[0].GetProperty("reason").GetString();
+        Assert.Contains("5 consecutive failures", reason);
+    }
+}
