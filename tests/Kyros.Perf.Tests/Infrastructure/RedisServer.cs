@@ -46,7 +46,8 @@ public sealed class RedisServer : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        ConnectionString = $"127.0.0.1:{port}";
+        // Generous timeouts: on 2 shared cores several clusters and silo processes start at once.
+        ConnectionString = $"127.0.0.1:{port},asyncTimeout=15000,syncTimeout=15000,connectTimeout=15000";
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
