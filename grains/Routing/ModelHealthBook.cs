@@ -6,15 +6,17 @@ namespace Kyros.Perf.Routing;
 /// </summary>
 public sealed class ModelHealthBook(RoutingOptions options)
 {
-    private readonly Dictionary<string, State> _states = new(StringComparer.Ordinal);
+    // Written by the snapshot refresh (twice a second), read by every decision: readers take no lock.
+    private volatile Dictionary<string, State> _states = new(StringComparer.Ordinal);
+    private readonly Lock _write = new();
 
     /// <summary>Moves a model's state on from its latest statistics.</summary>
     public void Observe(ModelRoutingStats stats, DateTimeOffset now)
     {
-        lock (_states)
+        lock (_write)
         {
             var state = _states.GetValueOrDefault(stats.Model) ?? State.Healthy;
-            _states[stats.Model] = state.Kind switch
+            var next = state.Kind switch
             {
                 Kind.Healthy when Failing(stats, now - state.Since < RecentWindow) is { } reason => State.Cooling(now + options.CooldownPeriod, reason),
                 Kind.Cooling when now >= state.Until => State.Probing(now, stats.ConsecutiveFailures, stats.SuccessesApplied, state.Reason),
@@ -23,14 +25,15 @@ public sealed class ModelHealthBook(RoutingOptions options)
                     State.Cooling(now + options.CooldownPeriod, $"failed again while probed ({stats.ConsecutiveFailures} consecutive failures)"),
                 _ => state,
             };
+            if (ReferenceEquals(next, state)) return;
+            _states = new Dictionary<string, State>(_states, StringComparer.Ordinal) { [stats.Model] = next };
         }
     }
 
     /// <summary>Whether the model may take this decision; <paramref name="draw"/> is uniform in [0, 1).</summary>
     public (bool Admitted, ModelHealth Health, string? Reason) Admit(string model, DateTimeOffset now, double draw)
     {
-        State state;
-        lock (_states) state = _states.GetValueOrDefault(model) ?? State.Healthy;
+        var state = _states.GetValueOrDefault(model) ?? State.Healthy;
         return state.Kind switch
         {
             Kind.Cooling when now < state.Until => (false, ModelHealth.CoolingDown, $"cooling down until {state.Until:HH:mm:ss} ({state.Reason})"),
