@@ -30,7 +30,6 @@ public sealed class ModelStatsGrain(
     private int _replayedOnActivation;
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
     private IGrainTimer? _deferredPublish;
-    private static readonly TimeSpan RoutingWindow = TimeSpan.FromMinutes(5);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -146,12 +145,7 @@ public sealed class ModelStatsGrain(
             return;
         }
         _lastPublished = now;
-        var window = _ledger.Window(now, RoutingWindow);
-        var stats = new ModelRoutingStats(_model, window.Count, window.Latency.Quantile(0.95), window.TimeToFirstToken.Quantile(0.95),
-            window.Count == 0 ? 0 : 1 - (double)window.Successes / window.Count, window.Count == 0 ? null : window.CostTotal / window.Count,
-            window.QualityCount == 0 ? null : window.QualitySum / window.QualityCount, window.QualityCount,
-            _ledger.ConsecutiveFailures, _ledger.SuccessesApplied, now, window.TimeToFirstToken.Count);
-        GrainFactory.GetGrain<IRoutingStatsGrain>(0).PublishAsync(stats).Ignore();
+        GrainFactory.GetGrain<IRoutingStatsGrain>(0).PublishAsync(_ledger.RoutingStats(_model, now)).Ignore();
     }
 
     private ModelStatsLedger RestoreLedger()

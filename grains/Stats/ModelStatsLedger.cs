@@ -1,5 +1,6 @@
 using Kyros.Perf.History;
 using Kyros.Perf.Models;
+using Kyros.Perf.Routing;
 using Kyros.Perf.Statistics;
 
 namespace Kyros.Perf.Stats;
@@ -20,6 +21,7 @@ public sealed class ModelStatsLedger
     /// <summary>The key of records that name no instance.</summary>
     private const string NoInstance = "";
     private const byte SnapshotVersion = 2;
+    private static readonly TimeSpan RoutingWindow = TimeSpan.FromMinutes(5);
     private readonly Dictionary<long, Dictionary<string, MetricsAggregate>> _minutes = [];
     private readonly HashSet<long> _unflushed = [];
     private readonly HashSet<string> _instances = new(StringComparer.Ordinal);
@@ -114,6 +116,16 @@ public sealed class ModelStatsLedger
                 result.Merge(aggregate);
         }
         return result;
+    }
+
+    /// <summary>What the routers need of this model: its last 5 minutes, and its failures since the last success.</summary>
+    public ModelRoutingStats RoutingStats(string model, DateTimeOffset now)
+    {
+        var w = Window(now, RoutingWindow);
+        return new ModelRoutingStats(model, w.Count, w.Latency.Quantile(0.95), w.TimeToFirstToken.Quantile(0.95),
+            w.Count == 0 ? 0 : 1 - (double)w.Successes / w.Count, w.Count == 0 ? null : w.CostTotal / w.Count,
+            w.QualityCount == 0 ? null : w.QualitySum / w.QualityCount, w.QualityCount,
+            ConsecutiveFailures, SuccessesApplied, now, w.TimeToFirstToken.Count);
     }
 
     public void Prune(DateTimeOffset now)
