@@ -79,6 +79,13 @@ public sealed class MetricsAggregate
         if (_last is null || other._last > _last) _last = other._last;
     }
 
+    /// <summary>Shrinks the sketches of an aggregate that will rarely change again (see <see cref="QuantileSketch.Compact"/>).</summary>
+    public void Compact()
+    {
+        _latency.Compact();
+        _ttft.Compact();
+    }
+
     public MetricsAggregate Clone()
     {
         var copy = new MetricsAggregate();

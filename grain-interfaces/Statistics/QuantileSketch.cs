@@ -26,6 +26,11 @@ public sealed class QuantileSketch
     [Id(5)] private double _min = double.PositiveInfinity;
     [Id(6)] private double _max = double.NegativeInfinity;
 
+    // A compacted sketch keeps only its occupied buckets (index, count), sorted by index, and no dense array.
+    // Those arrays are never changed in place, so clones may share them.
+    [Id(7)] private int[]? _sparseIndex;
+    [Id(8)] private long[]? _sparseCount;
+
     public long Count => _count;
     public double Sum => _sum;
     public double? Min => _count == 0 ? null : _min;
@@ -33,14 +38,38 @@ public sealed class QuantileSketch
     public double? Mean => _count == 0 ? null : _sum / _count;
     public bool IsEmpty => _count == 0;
 
-    /// <summary>Number of buckets allocated; memory is about 8 bytes each.</summary>
-    public int AllocatedBins => _bins.Length;
+    /// <summary>Number of buckets held: dense ones (8 bytes each), or occupied ones once compacted (12 bytes each).</summary>
+    public int AllocatedBins => _sparseIndex?.Length ?? _bins.Length;
+
+    public bool IsCompact => _sparseIndex is not null;
+
+    /// <summary>
+    /// Shrinks a sketch that will rarely change again (a closed minute) to its occupied buckets. Its answers do not change;
+    /// a later <see cref="Add"/> or <see cref="Merge"/> into it expands it again.
+    /// </summary>
+    public void Compact()
+    {
+        if (_sparseIndex is not null || _bins.Length == 0) return;
+        var occupied = 0;
+        foreach (var bin in _bins)
+            if (bin != 0) occupied++;
+        var index = new int[occupied];
+        var count = new long[occupied];
+        for (int i = 0, j = 0; i < _bins.Length; i++)
+        {
+            if (_bins[i] == 0) continue;
+            index[j] = i + _offset;
+            count[j++] = _bins[i];
+        }
+        (_sparseIndex, _sparseCount, _bins, _offset) = (index, count, [], 0);
+    }
 
     public void Add(double value)
     {
         if (!double.IsFinite(value) || value < 0)
             throw new ArgumentOutOfRangeException(nameof(value), value, "Sketch values must be finite and non-negative.");
 
+        Expand();
         _count++;
         _sum += value;
         if (value < _min) _min = value;
@@ -59,11 +88,18 @@ public sealed class QuantileSketch
     public void Merge(QuantileSketch other)
     {
         if (other._count == 0) return;
+        Expand();
         _count += other._count;
         _sum += other._sum;
         _zeroCount += other._zeroCount;
         if (other._min < _min) _min = other._min;
         if (other._max > _max) _max = other._max;
+        if (other._sparseIndex is { Length: > 0 } index)
+        {
+            EnsureCovers(index[0], index[^1]);
+            for (var i = 0; i < index.Length; i++) _bins[index[i] - _offset] += other._sparseCount![i];
+            return;
+        }
         if (other._bins.Length == 0) return;
 
         EnsureCovers(other._offset, other._offset + other._bins.Length - 1);
@@ -86,6 +122,15 @@ public sealed class QuantileSketch
         var rank = q * (_count - 1);
         double cumulative = _zeroCount;
         if (cumulative > rank) return _min;
+        if (_sparseIndex is { } sparse)
+        {
+            for (var i = 0; i < sparse.Length; i++)
+            {
+                cumulative += _sparseCount![i];
+                if (cumulative > rank) return Math.Clamp(ValueOf(sparse[i]), _min, _max);
+            }
+            return _max;
+        }
         for (var i = 0; i < _bins.Length; i++)
         {
             cumulative += _bins[i];
@@ -104,6 +149,14 @@ public sealed class QuantileSketch
 
     public void WriteTo(BinaryWriter writer)
     {
+        if (_sparseIndex is not null)
+        {
+            // Stored as the dense run it stands for: one format, whichever form the sketch is in.
+            var copy = Clone();
+            copy.Expand();
+            copy.WriteTo(writer);
+            return;
+        }
         writer.Write7BitEncodedInt64(_count);
         if (_count == 0) return;
         writer.Write(_sum);
@@ -135,6 +188,17 @@ public sealed class QuantileSketch
         sketch._bins = new long[length];
         for (var i = 0; i < length; i++) sketch._bins[i] = reader.Read7BitEncodedInt64();
         return sketch;
+    }
+
+    /// <summary>Turns a compacted sketch back into a dense one before it changes.</summary>
+    private void Expand()
+    {
+        if (_sparseIndex is not { } index) return;
+        var count = _sparseCount!;
+        (_sparseIndex, _sparseCount) = (null, null);
+        if (index.Length == 0) return;
+        EnsureCovers(index[0], index[^1]);
+        for (var i = 0; i < index.Length; i++) _bins[index[i] - _offset] = count[i];
     }
 
     private static int IndexOf(double value) => (int)Math.Ceiling(Math.Log(value) * InverseLogGamma);

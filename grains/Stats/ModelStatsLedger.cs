@@ -128,8 +128,13 @@ public sealed class ModelStatsLedger
             ConsecutiveFailures, SuccessesApplied, now, w.TimeToFirstToken.Count);
     }
 
+    /// <summary>Drops minutes past the live retention and compacts the closed ones (memory; their answers do not change).</summary>
     public void Prune(DateTimeOffset now)
     {
+        var closed = MinuteOf(now) - 1;
+        foreach (var (minute, byInstance) in _minutes)
+            if (minute < closed)
+                foreach (var aggregate in byInstance.Values) aggregate.Compact();
         var oldest = MinuteOf(now - LiveRetention);
         var stale = _minutes.Keys.Where(m => m < oldest).ToArray();
         if (stale.Length == 0) return;

@@ -80,4 +80,39 @@ public sealed class QuantileSketchTests
         Assert.Throws<ArgumentOutOfRangeException>(() => sketch.Add(-1));
         Assert.Equal(3, sketch.Count);
     }
+
+    [Fact]
+    public void A_compacted_sketch_answers_merges_stores_and_grows_as_before()
+    {
+        var values = Records.LogNormalSeconds(300, seed: 17);
+        var dense = new QuantileSketch();
+        foreach (var v in values) dense.Add(v);
+        dense.Add(0);
+        var compact = dense.Clone();
+        compact.Compact();
+        Assert.True(compact.IsCompact);
+        Assert.True(compact.AllocatedBins < dense.AllocatedBins);
+        foreach (var q in Quantiles) Assert.Equal(dense.Quantile(q), compact.Quantile(q));
+
+        var mergedFromDense = new QuantileSketch();
+        mergedFromDense.Merge(dense);
+        var mergedFromCompact = new QuantileSketch();
+        mergedFromCompact.Merge(compact);
+        foreach (var q in Quantiles) Assert.Equal(mergedFromDense.Quantile(q), mergedFromCompact.Quantile(q));
+
+        Assert.Equal(Bytes(dense), Bytes(compact));
+
+        // A late value expands it again; the clone it was made from is untouched.
+        compact.Add(1000);
+        dense.Add(1000);
+        Assert.False(compact.IsCompact);
+        foreach (var q in Quantiles) Assert.Equal(dense.Quantile(q), compact.Quantile(q));
+    }
+
+    private static byte[] Bytes(QuantileSketch sketch)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream)) sketch.WriteTo(writer);
+        return stream.ToArray();
+    }
 }
