@@ -11,6 +11,9 @@ public static class TimeWindow
     public static readonly TimeSpan Min = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan Max = TimeSpan.FromHours(24);
 
+    /// <summary>Parses an optional window: <paramref name="fallback"/> when none is given.</summary>
+    public static TimeSpan ParseOr(string? text, TimeSpan fallback, string field = "window") => text is null ? fallback : Parse(text, field);
+
     public static TimeSpan Parse(string? text, string field = "window")
     {
         if (string.IsNullOrWhiteSpace(text))

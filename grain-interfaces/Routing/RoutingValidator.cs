@@ -6,23 +6,25 @@ public static class RoutingValidator
     public const long MaxTokens = 100_000_000;
     public const int MaxPromptChars = 4_000_000;
 
-    public static void Validate(RoutingRequest? request)
+    /// <param name="featuresPrefix">How the features' fields are named: nested in a JSON body, or bare as query parameters.</param>
+    public static void Validate(RoutingRequest? request, string featuresPrefix = "request_features.")
     {
+        var p = featuresPrefix;
         if (request is null) throw new ArgumentException("request is required.", "request");
         if (!Enum.IsDefined(request.Strategy)) throw new ArgumentException($"strategy {(int)request.Strategy} is not a strategy.", "strategy");
         var f = request.Features ?? throw new ArgumentException("request_features is required.", "request_features");
-        Unit(f.CreativityRequirement, "request_features.creativity_requirement");
-        Unit(f.ReasoningRequirement, "request_features.reasoning_requirement");
+        Unit(f.CreativityRequirement, p + "creativity_requirement");
+        Unit(f.ReasoningRequirement, p + "reasoning_requirement");
         if (f.EstimatedTokens is < 0 or > MaxTokens)
-            throw new ArgumentException($"request_features.estimated_tokens must be within 0..{MaxTokens}; got {f.EstimatedTokens}.", "request_features.estimated_tokens");
+            throw new ArgumentException($"{p}estimated_tokens must be within 0..{MaxTokens}; got {f.EstimatedTokens}.", p + "estimated_tokens");
         if (f.OutputTokens is < 1 or > MaxTokens)
-            throw new ArgumentException($"request_features.output_tokens must be within 1..{MaxTokens}; got {f.OutputTokens}.", "request_features.output_tokens");
+            throw new ArgumentException($"{p}output_tokens must be within 1..{MaxTokens}; got {f.OutputTokens}.", p + "output_tokens");
         if (f.MaxLatency is { } latency && !(double.IsFinite(latency) && latency > 0))
-            throw new ArgumentException($"request_features.max_latency must be a positive number of seconds; got {latency}.", "request_features.max_latency");
+            throw new ArgumentException($"{p}max_latency must be a positive number of seconds; got {latency}.", p + "max_latency");
         if (f.MaxCost is { } cost && !(double.IsFinite(cost) && cost >= 0))
-            throw new ArgumentException($"request_features.max_cost must be a finite, non-negative number; got {cost}.", "request_features.max_cost");
+            throw new ArgumentException($"{p}max_cost must be a finite, non-negative number; got {cost}.", p + "max_cost");
         if (f.Prompt is { Length: > MaxPromptChars })
-            throw new ArgumentException($"request_features.prompt is longer than {MaxPromptChars} characters.", "request_features.prompt");
+            throw new ArgumentException($"{p}prompt is longer than {MaxPromptChars} characters.", p + "prompt");
         if (request.Candidates is { } candidates)
         {
             if (candidates.Count == 0) throw new ArgumentException("available_models must name at least one model when given.", "available_models");

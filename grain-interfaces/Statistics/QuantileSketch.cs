@@ -36,7 +36,6 @@ public sealed class QuantileSketch
     public double? Min => _count == 0 ? null : _min;
     public double? Max => _count == 0 ? null : _max;
     public double? Mean => _count == 0 ? null : _sum / _count;
-    public bool IsEmpty => _count == 0;
 
     /// <summary>Number of buckets held: dense ones (8 bytes each), or occupied ones once compacted (12 bytes each).</summary>
     public int AllocatedBins => _sparseIndex?.Length ?? _bins.Length;

@@ -7,7 +7,7 @@ namespace Kyros.Perf.Routing;
 public sealed class RateLimiter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    private readonly Dictionary<string, Queue<(DateTimeOffset At, long Tokens, bool Request)>> _usage = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Minute> _usage = new(StringComparer.Ordinal);
 
     /// <summary>Reserves one request and <paramref name="tokens"/>, or says which limit is spent.</summary>
     public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now)
@@ -16,12 +16,11 @@ public sealed class RateLimiter
         lock (_usage)
         {
             var usage = Usage(model, now);
-            var requests = usage.Count(u => u.Request);
             // Settlements may lower the count, never below nothing.
-            var used = Math.Max(0, usage.Sum(u => u.Tokens));
-            if (requests + 1 > requestsPerMinute) return $"rate limit: {requests} of {requestsPerMinute} requests this minute";
+            var used = Math.Max(0, usage.Tokens);
+            if (usage.Requests + 1 > requestsPerMinute) return $"rate limit: {usage.Requests} of {requestsPerMinute} requests this minute";
             if (used + tokens > tokensPerMinute) return $"rate limit: {used} + {tokens} tokens would pass {tokensPerMinute} this minute";
-            usage.Enqueue((now, tokens, true));
+            usage.Add(now, tokens, request: true);
             return null;
         }
     }
@@ -29,13 +28,39 @@ public sealed class RateLimiter
     /// <summary>Replaces a reservation's tokens with what the request used.</summary>
     public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset now)
     {
-        lock (_usage) Usage(model, now).Enqueue((now, actualTokens - reservedTokens, false));
+        lock (_usage) Usage(model, now).Add(now, actualTokens - reservedTokens, request: false);
     }
 
-    private Queue<(DateTimeOffset At, long Tokens, bool Request)> Usage(string model, DateTimeOffset now)
+    private Minute Usage(string model, DateTimeOffset now)
     {
-        if (!_usage.TryGetValue(model, out var usage)) _usage[model] = usage = new();
-        while (usage.Count > 0 && usage.Peek().At <= now - Window) usage.Dequeue();
+        if (!_usage.TryGetValue(model, out var usage)) _usage[model] = usage = new Minute();
+        usage.ExpireBefore(now - Window);
         return usage;
+    }
+
+    /// <summary>One model's entries of the last minute, with running totals so a decision never scans them.</summary>
+    private sealed class Minute
+    {
+        private readonly Queue<(DateTimeOffset At, long Tokens, bool Request)> _entries = new();
+
+        public int Requests { get; private set; }
+        public long Tokens { get; private set; }
+
+        public void Add(DateTimeOffset at, long tokens, bool request)
+        {
+            _entries.Enqueue((at, tokens, request));
+            Tokens += tokens;
+            if (request) Requests++;
+        }
+
+        public void ExpireBefore(DateTimeOffset cutoff)
+        {
+            while (_entries.Count > 0 && _entries.Peek().At <= cutoff)
+            {
+                var (_, tokens, request) = _entries.Dequeue();
+                Tokens -= tokens;
+                if (request) Requests--;
+            }
+        }
     }
 }

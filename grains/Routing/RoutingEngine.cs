@@ -94,7 +94,7 @@ public sealed class RoutingEngine(
             }
             // Health last: a model refused for it alone may pass the same request later.
             var (admitted, state, healthReason) = health.Admit(model.Id, now, draw());
-            if (admitted) passing.Add(figures! with { Health = state });
+            if (admitted) passing.Add(state == ModelHealth.Healthy ? figures! : figures! with { Health = state });
             else rejected.Add(new RejectedCandidate(model.Id, healthReason!));
         }
         if (passing.Count == 0) throw NoCandidate(rejected, permanent);

@@ -12,11 +12,10 @@ namespace Kyros.Perf.Silo.Api;
 public static class MetricsEndpoint
 {
     private static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(5);
-    private static readonly (string Label, double Q)[] Quantiles = [("0.5", 0.5), ("0.9", 0.9), ("0.95", 0.95), ("0.99", 0.99)];
 
     public static void MapMetricsEndpoint(this IEndpointRouteBuilder app) => app.MapGet("/metrics", async (string? window, IGrainFactory grains) =>
     {
-        var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
+        var span = TimeWindow.ParseOr(window, DefaultWindow);
         var summary = await grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span);
         return Results.Text(Render(summary), "text/plain; version=0.0.4; charset=utf-8");
     });
@@ -31,7 +30,7 @@ public static class MetricsEndpoint
             s => s.ErrorsByKind.Select(e => ($"kind=\"{Escape(e.Key)}\"", (double?)e.Value)));
         Family(text, "kyros_model_error_ratio", "Failed requests / requests in the window.", models, s => [("", s.Count == 0 ? null : s.ErrorRate)]);
         Family(text, "kyros_model_latency_seconds", "Execution time quantiles (within 1%) in the window.", models,
-            s => Quantiles.Select(q => ($"quantile=\"{q.Label}\"", q.Q switch { 0.5 => s.Latency.P50, 0.9 => s.Latency.P90, 0.95 => s.Latency.P95, _ => s.Latency.P99 })));
+            s => [("quantile=\"0.5\"", s.Latency.P50), ("quantile=\"0.9\"", s.Latency.P90), ("quantile=\"0.95\"", s.Latency.P95), ("quantile=\"0.99\"", s.Latency.P99)]);
         Family(text, "kyros_model_latency_seconds_max", "Longest execution time in the window.", models, s => [("", s.Latency.Max)]);
         Family(text, "kyros_model_ttft_seconds", "Time to first token quantiles (within 1%) in the window.", models,
             s => [("quantile=\"0.5\"", s.Ttft.P50), ("quantile=\"0.95\"", s.Ttft.P95), ("quantile=\"0.99\"", s.Ttft.P99)]);

@@ -46,14 +46,14 @@ public static class PerformanceEndpoints
     private static async Task<IResult> GetModelSummary(string model, string? window, string? instance, IGrainFactory grains, ModelCatalog catalog)
     {
         if (!catalog.Contains(model)) return UnknownModel(model);
-        var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
+        var span = TimeWindow.ParseOr(window, DefaultWindow);
         return Results.Ok(await grains.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(span, instance));
     }
 
     private static async Task<IResult> GetInstanceSummaries(string model, string? window, IGrainFactory grains, ModelCatalog catalog)
     {
         if (!catalog.Contains(model)) return UnknownModel(model);
-        var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
+        var span = TimeWindow.ParseOr(window, DefaultWindow);
         var instances = await grains.GetGrain<IModelStatsGrain>(model).GetInstanceSummariesAsync(span);
         return Results.Ok(new { Model = model, Window = TimeWindow.Format(span), Instances = instances });
     }
@@ -67,7 +67,7 @@ public static class PerformanceEndpoints
 
     private static async Task<IResult> GetClusterSummary(string? window, IGrainFactory grains)
     {
-        var span = window is null ? DefaultWindow : TimeWindow.Parse(window);
+        var span = TimeWindow.ParseOr(window, DefaultWindow);
         return Results.Ok(await grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span));
     }
 

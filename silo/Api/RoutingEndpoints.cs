@@ -45,16 +45,8 @@ public static class RoutingEndpoints
         };
         var candidates = q["available_models"].FirstOrDefault()?.Split(',', StringSplitOptions.TrimEntries);
         var routing = new RoutingRequest(features, candidates, RoutingStrategies.Parse(q["strategy"].FirstOrDefault()));
-        try
-        {
-            RoutingValidator.Validate(routing);
-        }
-        catch (ArgumentException exception) when (exception.ParamName?.StartsWith("request_features.", StringComparison.Ordinal) == true)
-        {
-            // Here the fields are query parameters of their own.
-            var name = exception.ParamName["request_features.".Length..];
-            throw new ArgumentException(exception.Message.Replace(exception.ParamName, name).Replace($" (Parameter '{name}')", ""), name);
-        }
+        // Here the features are query parameters of their own, and errors name them so.
+        RoutingValidator.Validate(routing, featuresPrefix: "");
         // Without top_n: up to three of the candidates that pass the filters.
         var topN = Long(q, "top_n") ?? 0;
         if (q.ContainsKey("top_n") && topN is < 1 or > int.MaxValue) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
