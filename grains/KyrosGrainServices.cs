@@ -1,5 +1,6 @@
 using Kyros.Perf.Catalog;
 using Kyros.Perf.History;
+using Kyros.Perf.Resources;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Stats;
 using Kyros.Perf.Storage;
@@ -33,6 +34,13 @@ public static class KyrosGrainServices
         services.AddSingleton<RoutingSnapshot>();
         services.AddHostedService(sp => sp.GetRequiredService<RoutingSnapshot>());
         services.AddSingleton<RoutingEngine>();
+        services.AddValidatedOptions<ResourceOptions, ResourceOptionsValidator>(configuration, ResourceOptions.Section);
+        services.AddSingleton<InFlightRequests>();
+        services.AddSingleton<GpuReader>();
+        services.TryAddSingleton<IResourceSampler, HostResourceSampler>();
+        services.AddPlacementDirector<HostAffinePlacement, HostAffinePlacementDirector>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LocalHostSampling>();
+
         services.AddSingleton<SqliteHistoryStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());
         if (string.IsNullOrWhiteSpace(redisConnectionString))

@@ -26,11 +26,25 @@ public static class KyrosSiloHost
 
         var app = builder.Build();
         app.UseExceptionHandler();
+        var inFlight = app.Services.GetRequiredService<Resources.InFlightRequests>();
+        app.Use(async (context, next) =>
+        {
+            inFlight.Enter();
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                inFlight.Leave();
+            }
+        });
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
         app.MapPerformanceEndpoints();
         app.MapMetricsEndpoint();
         app.MapRoutingEndpoints();
+        app.MapResourceEndpoints();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
     }
@@ -73,8 +87,16 @@ public static class KyrosSiloHost
     {
         silo.Services.AddKyrosPerfGrains(configuration, options.Redis);
         if (options.UsesRedis)
+        {
             silo.AddRedisGrainStorage(KyrosStorage.Name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis!));
+            silo.AddRedisGrainStorage("PubSubStore", o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis!));
+        }
         else
+        {
             silo.AddMemoryGrainStorage(KyrosStorage.Name);
+            silo.AddMemoryGrainStorage("PubSubStore");
+        }
+        // Alert events: every silo and every client that subscribes adds the same provider.
+        silo.AddMemoryStreams(Resources.AlertStreams.Provider);
     }
 }

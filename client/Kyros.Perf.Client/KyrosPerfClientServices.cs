@@ -28,6 +28,7 @@ public static class KyrosPerfClientServices
                 client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis));
             else
                 client.UseStaticClustering(options.GatewayEndPoints());
+            client.AddMemoryStreams(Resources.AlertStreams.Provider);
         });
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<KyrosPerfClient>();

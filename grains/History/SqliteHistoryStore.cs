@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Threading.Channels;
+using Kyros.Perf.Resources;
 using Kyros.Perf.Statistics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
@@ -67,6 +69,43 @@ public sealed class SqliteHistoryStore : BackgroundService
         while (await reader.ReadAsync(cancellationToken))
             rows.Add((DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(0)), MetricsAggregate.FromBytes((byte[])reader[1])));
         return rows;
+    }
+
+    /// <summary>Alert events, kept as long as hourly roll-ups.</summary>
+    public async Task AppendAlertsAsync(IReadOnlyList<AlertEvent> events)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO alert_events (at, node, data) VALUES ($at, $node, $data)";
+        var at = command.Parameters.Add("$at", SqliteType.Integer);
+        var node = command.Parameters.Add("$node", SqliteType.Text);
+        var data = command.Parameters.Add("$data", SqliteType.Text);
+        foreach (var alert in events)
+        {
+            at.Value = alert.Timestamp.ToUnixTimeMilliseconds();
+            node.Value = alert.Node;
+            data.Value = JsonSerializer.Serialize(alert, KyrosJson.Options);
+            await command.ExecuteNonQueryAsync();
+        }
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>The newest alert events first, at or after <paramref name="since"/> when given.</summary>
+    public async Task<IReadOnlyList<AlertEvent>> QueryAlertsAsync(DateTimeOffset? since, int limit, CancellationToken cancellationToken = default)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data FROM alert_events WHERE at >= $since ORDER BY id DESC LIMIT $limit";
+        command.Parameters.AddWithValue("$since", since?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        command.Parameters.AddWithValue("$limit", limit);
+        var events = new List<AlertEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            events.Add(JsonSerializer.Deserialize<AlertEvent>(reader.GetString(0), KyrosJson.Options)!);
+        return events;
     }
 
     public async Task<bool> IsHealthyAsync()
@@ -176,6 +215,7 @@ public sealed class SqliteHistoryStore : BackgroundService
         command.CommandText = """
             DELETE FROM rollups WHERE resolution = 60 AND bucket_start < $minuteCutoff;
             DELETE FROM rollups WHERE resolution = 3600 AND bucket_start < $hourCutoff;
+            DELETE FROM alert_events WHERE at < $hourCutoff * 1000;
             """;
         command.Parameters.AddWithValue("$minuteCutoff", (now - _options.MinuteRetention).ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$hourCutoff", (now - _options.HourRetention).ToUnixTimeSeconds());
@@ -196,6 +236,13 @@ public sealed class SqliteHistoryStore : BackgroundService
                 data BLOB NOT NULL,
                 PRIMARY KEY (model, resolution, bucket_start)
             ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS alert_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                node TEXT NOT NULL,
+                data TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS alert_events_at ON alert_events (at);
             """;
         await command.ExecuteNonQueryAsync();
     }

@@ -1,0 +1,93 @@
+namespace Kyros.Perf.Resources;
+
+/// <summary>Alert levels, lowest first; <see cref="None"/> is no alert.</summary>
+public enum AlertLevel
+{
+    None = 0,
+    /// <summary>A change of state worth knowing: a pattern found, a new GPU seen, or a metric past its info threshold.</summary>
+    Info = 1,
+    Warning = 2,
+    Critical = 3,
+    Emergency = 4,
+}
+
+public enum AlertEventKind
+{
+    Raised,
+    Escalated,
+    DeEscalated,
+    Resolved,
+    /// <summary>A point-in-time notice (a pattern, a new GPU); it has no resolution.</summary>
+    Notice,
+}
+
+/// <summary>A metric's thresholds; a value at or above a level's threshold breaches that level. Info is optional.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.AlertThresholds")]
+public sealed record AlertThresholds(
+    [property: Id(0)] double Warning,
+    [property: Id(1)] double Critical,
+    [property: Id(2)] double Emergency,
+    [property: Id(3)] double? Info = null)
+{
+    public double? For(AlertLevel level) => level switch
+    {
+        AlertLevel.Info => Info,
+        AlertLevel.Warning => Warning,
+        AlertLevel.Critical => Critical,
+        AlertLevel.Emergency => Emergency,
+        _ => null,
+    };
+}
+
+/// <summary>The thresholds in force for a metric and where they come from: <c>default</c>, <c>cluster</c> or <c>node</c>.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.MetricThresholds")]
+public sealed record MetricThresholds([property: Id(0)] string Metric, [property: Id(1)] AlertThresholds Levels, [property: Id(2)] string Scope);
+
+/// <summary>One change of an alert's state, or a notice. Every event of one alert shares its <see cref="AlertId"/>.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.AlertEvent")]
+public sealed record AlertEvent
+{
+    [Id(0)] public required string AlertId { get; init; }
+    [Id(1)] public required string Node { get; init; }
+    [Id(2)] public required string Series { get; init; }
+    [Id(3)] public required string Metric { get; init; }
+    [Id(4)] public required AlertEventKind Kind { get; init; }
+    [Id(5)] public required AlertLevel Level { get; init; }
+    [Id(6)] public AlertLevel PreviousLevel { get; init; }
+    [Id(7)] public double Value { get; init; }
+    /// <summary>The threshold of <see cref="Level"/> (of the level left, for a resolution); null for notices.</summary>
+    [Id(8)] public double? Threshold { get; init; }
+    [Id(9)] public required DateTimeOffset Timestamp { get; init; }
+    [Id(10)] public required string Message { get; init; }
+}
+
+/// <summary>An alert that has not resolved: its level now, since when, and the last value that moved it.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.ActiveAlert")]
+public sealed record ActiveAlert(
+    [property: Id(0)] string AlertId,
+    [property: Id(1)] string Node,
+    [property: Id(2)] string Series,
+    [property: Id(3)] AlertLevel Level,
+    [property: Id(4)] DateTimeOffset Since,
+    [property: Id(5)] DateTimeOffset Updated,
+    [property: Id(6)] double Value);
+
+/// <summary>Which alert events to return; every filter is optional.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.AlertQuery")]
+public sealed record AlertQuery(
+    [property: Id(0)] bool ActiveOnly = false,
+    [property: Id(1)] AlertLevel? MinimumLevel = null,
+    [property: Id(2)] string? Node = null,
+    [property: Id(3)] DateTimeOffset? Since = null,
+    [property: Id(4)] int Limit = 500);
+
+[GenerateSerializer, Immutable, Alias("kyros.AlertLog")]
+public sealed record AlertLogPage([property: Id(0)] IReadOnlyList<ActiveAlert> Active, [property: Id(1)] IReadOnlyList<AlertEvent> Events);
+
+/// <summary>Where alert events are published: the stream provider, and the one stream in namespace <c>alerts</c>.</summary>
+public static class AlertStreams
+{
+    public const string Provider = "alerts";
+    public const string Namespace = "alerts";
+    public const string All = "all";
+}

@@ -1,0 +1,153 @@
+using Kyros.Perf.Models;
+using Kyros.Perf.Resources;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Kyros.Perf;
+
+/// <summary>
+/// One host's resources. Thin: <see cref="NodeMonitor"/> does the arithmetic; this grain samples (on its own host's
+/// silo), keeps thresholds and active alerts in grain state, and sends every event to the alert stream and the log.
+/// </summary>
+[HostAffinePlacement]
+public sealed class NodeResourceGrain(
+    [PersistentState("node-resources", KyrosStorage.Name)] IPersistentState<NodeResourceState> state,
+    IResourceSampler sampler,
+    TimeProvider time,
+    IOptions<ResourceOptions> options,
+    IOptions<SiloOptions> silo,
+    ILogger<NodeResourceGrain> logger) : Grain, INodeResourceGrain
+{
+    private NodeMonitor _monitor = null!;
+    private IReadOnlyDictionary<string, AlertThresholds> _cluster = new Dictionary<string, AlertThresholds>();
+    private IAsyncStream<AlertEvent> _stream = null!;
+    private string _node = "";
+    private bool _selfSampled;
+    private bool _registered;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _node = this.GetPrimaryKeyString();
+        _monitor = new NodeMonitor(_node, options.Value);
+        _monitor.Restore(state.State.ActiveAlerts, state.State.KnownGpus);
+        _stream = this.GetStreamProvider(AlertStreams.Provider).GetStream<AlertEvent>(StreamId.Create(AlertStreams.Namespace, AlertStreams.All));
+        _cluster = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync();
+    }
+
+    public async Task PushAsync(IReadOnlyList<ResourceSample> samples)
+    {
+        ResourceValidator.ValidateBatch(_node, samples, time.GetUtcNow(), options.Value.Window);
+        var last = _monitor.LastSampleAt;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            if (samples[i].Timestamp <= last)
+                throw new ArgumentException($"timestamp {samples[i].Timestamp:O} is not after the previous sample ({last:O}); push samples oldest first, once each.",
+                    samples.Count == 1 ? "timestamp" : $"[{i}].timestamp");
+            last = samples[i].Timestamp;
+        }
+        foreach (var sample in samples) await IngestAsync(sample);
+    }
+
+    public async Task<bool> StartSamplingAsync()
+    {
+        // Only the silo named after this host samples it; elsewhere the grain would measure the wrong machine.
+        if (!string.Equals(silo.Value.SiloName, _node, StringComparison.OrdinalIgnoreCase)) return false;
+        if (_selfSampled) return true;
+        _selfSampled = true;
+        await sampler.SampleAsync(_node, options.Value.Group); // the baseline rates are measured from
+        var period = options.Value.SampleInterval;
+        this.RegisterGrainTimer(SampleAsync, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+        return true;
+    }
+
+    public Task<NodeSummary> GetSummaryAsync(TimeSpan window)
+    {
+        ValidateWindow(window, "window");
+        return Task.FromResult(_monitor.Summarize(window, Group, silo.Value.SiloName, _selfSampled, time.GetUtcNow()));
+    }
+
+    public Task<NodeUsage> GetUsageAsync(TimeSpan recent, TimeSpan sustained)
+    {
+        ValidateWindow(recent, "recent");
+        ValidateWindow(sustained, "sustained");
+        return Task.FromResult(_monitor.Usage(Group, recent, sustained, time.GetUtcNow()));
+    }
+
+    public Task<IReadOnlyList<MetricThresholds>> GetThresholdsAsync() =>
+        Task.FromResult(DefaultThresholds.Resolve(_cluster, state.State.Thresholds));
+
+    public async Task<MetricThresholds> SetThresholdAsync(string metric, AlertThresholds thresholds)
+    {
+        ResourceValidator.ValidateThresholds(metric, thresholds);
+        state.State.Thresholds[metric] = thresholds;
+        await state.WriteStateAsync();
+        return new MetricThresholds(metric, thresholds, "node");
+    }
+
+    public Task ApplyClusterThresholdsAsync(IReadOnlyDictionary<string, AlertThresholds> thresholds)
+    {
+        _cluster = thresholds;
+        return Task.CompletedTask;
+    }
+
+    private string Group => state.State.Group ?? options.Value.Group;
+
+    private async Task SampleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await IngestAsync(await sampler.SampleAsync(_node, Group, cancellationToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Sampling host {Node} failed", _node);
+        }
+    }
+
+    private async Task IngestAsync(ResourceSample sample)
+    {
+        if (!_registered)
+        {
+            _cluster = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).RegisterAsync(_node);
+            _registered = true;
+        }
+        var events = _monitor.Ingest(sample, ThresholdsOf);
+        var groupChanged = sample.Group is not null && sample.Group != state.State.Group;
+        if (events.Count == 0 && !groupChanged) return;
+
+        state.State.Group = sample.Group ?? state.State.Group;
+        state.State.ActiveAlerts = [.. _monitor.ActiveAlerts];
+        state.State.KnownGpus = [.. _monitor.KnownGpus];
+        await state.WriteStateAsync();
+        if (events.Count == 0) return;
+        await GrainFactory.GetGrain<IAlertLogGrain>(0).AppendAsync(events);
+        foreach (var alert in events) await _stream.OnNextAsync(alert);
+        foreach (var alert in events)
+            logger.LogInformation("Alert {Kind} {Level}: {Message}", alert.Kind, alert.Level, alert.Message);
+    }
+
+    private AlertThresholds? ThresholdsOf(string metric) =>
+        state.State.Thresholds.TryGetValue(metric, out var own) ? own
+        : _cluster.TryGetValue(metric, out var shared) ? shared
+        : DefaultThresholds.All.GetValueOrDefault(metric);
+
+    private void ValidateWindow(TimeSpan window, string field)
+    {
+        TimeWindow.Validate(window, field);
+        if (window > options.Value.Window)
+            throw new ArgumentException($"{field} must be at most {TimeWindow.Format(options.Value.Window)}, the window samples are kept for ({ResourceOptions.Section}:Window).", field);
+    }
+}
+
+[GenerateSerializer, Alias("kyros.NodeResourceState")]
+public sealed class NodeResourceState
+{
+    /// <summary>This host's own thresholds, over the cluster's.</summary>
+    [Id(0)] public Dictionary<string, AlertThresholds> Thresholds { get; set; } = [];
+    [Id(1)] public List<ActiveAlert> ActiveAlerts { get; set; } = [];
+    [Id(2)] public List<string> KnownGpus { get; set; } = [];
+    [Id(3)] public string? Group { get; set; }
+}

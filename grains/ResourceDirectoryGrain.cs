@@ -1,0 +1,39 @@
+using Kyros.Perf.Resources;
+using Orleans.Runtime;
+
+namespace Kyros.Perf;
+
+/// <summary>The hosts the cluster has heard from, and the cluster's thresholds, which it hands to every host when they change.</summary>
+public sealed class ResourceDirectoryGrain(
+    [PersistentState("resource-directory", KyrosStorage.Name)] IPersistentState<ResourceDirectoryState> state) : Grain, IResourceDirectoryGrain
+{
+    public async Task<IReadOnlyDictionary<string, AlertThresholds>> RegisterAsync(string node)
+    {
+        ResourceValidator.RequireNodeName(node);
+        if (state.State.Nodes.Add(node)) await state.WriteStateAsync();
+        return state.State.Thresholds;
+    }
+
+    public Task<IReadOnlyList<string>> GetNodesAsync() =>
+        Task.FromResult<IReadOnlyList<string>>(state.State.Nodes.Order(StringComparer.Ordinal).ToArray());
+
+    public Task<IReadOnlyDictionary<string, AlertThresholds>> GetClusterThresholdsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, AlertThresholds>>(new Dictionary<string, AlertThresholds>(state.State.Thresholds));
+
+    public async Task<MetricThresholds> SetClusterThresholdAsync(string metric, AlertThresholds thresholds)
+    {
+        ResourceValidator.ValidateThresholds(metric, thresholds);
+        state.State.Thresholds[metric] = thresholds;
+        await state.WriteStateAsync();
+        var snapshot = new Dictionary<string, AlertThresholds>(state.State.Thresholds);
+        await Task.WhenAll(state.State.Nodes.Select(n => GrainFactory.GetGrain<INodeResourceGrain>(n).ApplyClusterThresholdsAsync(snapshot)));
+        return new MetricThresholds(metric, thresholds, "cluster");
+    }
+}
+
+[GenerateSerializer, Alias("kyros.ResourceDirectoryState")]
+public sealed class ResourceDirectoryState
+{
+    [Id(0)] public HashSet<string> Nodes { get; set; } = new(StringComparer.Ordinal);
+    [Id(1)] public Dictionary<string, AlertThresholds> Thresholds { get; set; } = [];
+}

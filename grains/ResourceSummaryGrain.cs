@@ -1,0 +1,33 @@
+using Kyros.Perf.Models;
+using Kyros.Perf.Resources;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace Kyros.Perf;
+
+/// <summary>Fans out to every known host for the cluster's resource summary and for scaling advice.</summary>
+[StatelessWorker]
+public sealed class ResourceSummaryGrain(IOptions<ResourceOptions> options) : Grain, IResourceSummaryGrain
+{
+    public async Task<ClusterResourceSummary> GetClusterSummaryAsync(TimeSpan window)
+    {
+        TimeWindow.Validate(window);
+        var nodes = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
+        var summaries = await Task.WhenAll(nodes.Select(n => GrainFactory.GetGrain<INodeResourceGrain>(n).GetSummaryAsync(window)));
+        // Per metric across hosts: sample-weighted mean, min and max; p95 is the worst host's; latest is the hosts' mean.
+        var cluster = summaries.SelectMany(s => s.Metrics).GroupBy(m => m.Metric).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new MetricSummary(g.Key, g.Key, g.First().Unit, g.Sum(m => m.Samples), g.Min(m => m.Min),
+                g.Sum(m => m.Mean * m.Samples) / g.Sum(m => m.Samples), g.Max(m => m.Max), g.Max(m => m.P95),
+                g.Average(m => m.Latest), g.Max(m => m.LatestAt)))
+            .ToArray();
+        return new ClusterResourceSummary(window, summaries, cluster);
+    }
+
+    public async Task<IReadOnlyList<ScalingRecommendation>> GetScalingAsync()
+    {
+        var o = options.Value;
+        var nodes = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
+        var usage = await Task.WhenAll(nodes.Select(n => GrainFactory.GetGrain<INodeResourceGrain>(n).GetUsageAsync(o.ScaleOutWindow, o.ScaleInWindow)));
+        return ScalingAdvisor.Advise(usage, o);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+
+namespace Kyros.Perf.Resources;
+
+/// <summary>
+/// One host's alerts, series by series. A level is entered after <c>ConsecutiveSamples</c> samples in a row at or above
+/// its threshold, and left (de-escalated or resolved) after as many samples in a row below the threshold less the
+/// hysteresis margin. One alert per series: it escalates and de-escalates in place and keeps its id until resolved.
+/// </summary>
+public sealed class AlertEvaluator(string node, ResourceOptions options)
+{
+    private static readonly AlertLevel[] Levels = [AlertLevel.Info, AlertLevel.Warning, AlertLevel.Critical, AlertLevel.Emergency];
+    private readonly Dictionary<string, SeriesState> _states = new(StringComparer.Ordinal);
+
+    public IEnumerable<ActiveAlert> Active => _states.Values.Where(s => s.Alert is not null).Select(s => s.Alert!);
+
+    /// <summary>Takes back the alerts that were active before the grain was reactivated.</summary>
+    public void Restore(IEnumerable<ActiveAlert> active)
+    {
+        foreach (var alert in active) State(alert.Series).Alert = alert;
+    }
+
+    public List<AlertEvent> Evaluate(ResourceSample sample, Func<string, AlertThresholds?> thresholdsOf)
+    {
+        var events = new List<AlertEvent>();
+        foreach (var (series, metric, value) in ResourceMetrics.Flatten(sample))
+        {
+            if (thresholdsOf(metric) is not { } thresholds) continue;
+            var state = State(series);
+            state.Push(LevelAt(value, thresholds, metric, hysteresis: false), LevelAt(value, thresholds, metric, hysteresis: true), options.ConsecutiveSamples);
+            if (!state.Full(options.ConsecutiveSamples)) continue;
+
+            var current = state.Alert?.Level ?? AlertLevel.None;
+            var sustainedUp = state.Ups.Min();
+            var sustainedDown = state.Downs.Max();
+            var next = sustainedUp > current ? sustainedUp : sustainedDown < current ? sustainedDown : current;
+            if (next != current) events.Add(Transition(state, series, metric, current, next, value, thresholds, sample.Timestamp));
+        }
+        return events;
+    }
+
+    private AlertEvent Transition(SeriesState state, string series, string metric, AlertLevel from, AlertLevel to, double value,
+        AlertThresholds thresholds, DateTimeOffset at)
+    {
+        var kind = from == AlertLevel.None ? AlertEventKind.Raised
+            : to == AlertLevel.None ? AlertEventKind.Resolved
+            : to > from ? AlertEventKind.Escalated : AlertEventKind.DeEscalated;
+        var id = state.Alert?.AlertId ?? $"{node}:{series}:{at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff", CultureInfo.InvariantCulture)}";
+        var unit = ResourceMetrics.Unit(metric);
+        var threshold = thresholds.For(kind == AlertEventKind.Resolved ? from : to);
+        var message = kind switch
+        {
+            AlertEventKind.Resolved => $"{series} on {node} is back to {value:0.##}{unit}, below the {Name(from)} threshold {threshold:0.##}{unit} by the hysteresis margin: resolved.",
+            AlertEventKind.Raised => $"{series} on {node} at {value:0.##}{unit} is {Name(to)} (threshold {threshold:0.##}{unit}).",
+            _ => $"{series} on {node} at {value:0.##}{unit} moved from {Name(from)} to {Name(to)} (threshold {threshold:0.##}{unit}).",
+        };
+        state.Alert = to == AlertLevel.None
+            ? null
+            : new ActiveAlert(id, node, series, to, state.Alert?.Since ?? at, at, value);
+        return new AlertEvent
+        {
+            AlertId = id,
+            Node = node,
+            Series = series,
+            Metric = metric,
+            Kind = kind,
+            Level = to,
+            PreviousLevel = from,
+            Value = value,
+            Threshold = threshold,
+            Timestamp = at,
+            Message = message,
+        };
+    }
+
+    /// <summary>The highest level whose threshold (less the hysteresis margin, when asked) the value reaches.</summary>
+    private AlertLevel LevelAt(double value, AlertThresholds thresholds, string metric, bool hysteresis)
+    {
+        var level = AlertLevel.None;
+        foreach (var candidate in Levels)
+            if (thresholds.For(candidate) is { } threshold && value >= threshold - (hysteresis ? Margin(metric, threshold) : 0)) level = candidate;
+        return level;
+    }
+
+    /// <summary>Points on a fixed scale (percentages, °C); a share of the threshold for counts, rates and watts.</summary>
+    private double Margin(string metric, double threshold) =>
+        ResourceMetrics.IsPercentage(metric) || metric == ResourceMetrics.GpuTemperature ? options.HysteresisPoints : options.HysteresisFraction * threshold;
+
+    private SeriesState State(string series) =>
+        _states.TryGetValue(series, out var state) ? state : _states[series] = new SeriesState();
+
+    private static string Name(AlertLevel level) => level.ToString().ToLowerInvariant();
+
+    private sealed class SeriesState
+    {
+        public ActiveAlert? Alert { get; set; }
+        public Queue<AlertLevel> Ups { get; } = new();
+        public Queue<AlertLevel> Downs { get; } = new();
+
+        public void Push(AlertLevel up, AlertLevel down, int keep)
+        {
+            Ups.Enqueue(up);
+            Downs.Enqueue(down);
+            while (Ups.Count > keep) Ups.Dequeue();
+            while (Downs.Count > keep) Downs.Dequeue();
+        }
+
+        public bool Full(int keep) => Ups.Count >= keep;
+    }
+}

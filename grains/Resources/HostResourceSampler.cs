@@ -1,0 +1,224 @@
+using System.Globalization;
+
+namespace Kyros.Perf.Resources;
+
+/// <summary>Reads a host into a <see cref="ResourceSample"/>.</summary>
+public interface IResourceSampler
+{
+    Task<ResourceSample> SampleAsync(string node, string group, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Samples this host from the kernel's own files (Linux): CPU and memory against the container's cgroup limits when
+/// there are any (v2 or v1) and the whole machine otherwise, mounted disks, network rates per interface, established
+/// TCP connections, this silo's in-flight HTTP requests, and the GPUs through <see cref="GpuReader"/>.
+/// Rates are deltas since the previous sample, so the first sample measures from construction.
+/// </summary>
+public sealed class HostResourceSampler(GpuReader gpus, InFlightRequests inFlight, TimeProvider time, string procRoot = "/proc", string cgroupRoot = "/sys/fs/cgroup") : IResourceSampler
+{
+    private static readonly HashSet<string> PseudoFileSystems =
+    [
+        "proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "mqueue", "securityfs", "debugfs", "tracefs", "pstore",
+        "bpf", "autofs", "configfs", "fusectl", "hugetlbfs", "binfmt_misc", "nsfs", "rpc_pipefs", "squashfs", "ramfs", "efivarfs", "overlay",
+    ];
+    private readonly object _gate = new();
+    private CpuReading _cpu = default;
+    private Dictionary<string, (long Rx, long Tx)> _network = [];
+    private long _networkAt;
+
+    public Task<ResourceSample> SampleAsync(string node, string group, CancellationToken cancellationToken = default) =>
+        SampleCoreAsync(node, group, cancellationToken);
+
+    private async Task<ResourceSample> SampleCoreAsync(string node, string group, CancellationToken cancellationToken)
+    {
+        double? cpu;
+        IReadOnlyList<NetworkSample> networks;
+        lock (_gate)
+        {
+            cpu = ReadCpuPercent();
+            networks = ReadNetworks();
+        }
+        var (memoryUsed, memoryTotal) = ReadMemory();
+        return new ResourceSample
+        {
+            Node = node,
+            Group = group,
+            Timestamp = time.GetUtcNow(),
+            CpuPercent = cpu,
+            MemoryUsedBytes = memoryUsed,
+            MemoryTotalBytes = memoryTotal,
+            MemoryPercent = memoryUsed is { } used && memoryTotal is > 0 and var total ? Math.Clamp(100.0 * used / total, 0, 100) : null,
+            Disks = ReadDisks(),
+            Networks = networks,
+            TcpConnections = CountEstablished("net/tcp") + CountEstablished("net/tcp6") is var n && n >= 0 ? n : null,
+            QueueSize = inFlight.Current,
+            Gpus = await gpus.ReadAsync(cancellationToken),
+        };
+    }
+
+    /// <summary>CPU use since the previous reading, against the cgroup's CPU limit when one is set.</summary>
+    private double? ReadCpuPercent()
+    {
+        var now = time.GetTimestamp();
+        var reading = ReadCpu(now);
+        var previous = _cpu;
+        _cpu = reading;
+        if (previous.Kind == CpuSource.None || previous.Kind != reading.Kind) return null;
+        var busy = reading.Busy - previous.Busy;
+        var capacity = reading.Kind == CpuSource.Machine
+            ? reading.Total - previous.Total
+            : time.GetElapsedTime(previous.At, now).TotalSeconds * 1e9 * reading.Cores;
+        return capacity > 0 ? Math.Clamp(100.0 * busy / capacity, 0, 100) : null;
+    }
+
+    private CpuReading ReadCpu(long now)
+    {
+        if (CgroupCpuLimit() is { } cores)
+        {
+            // v2: usage in microseconds; v1: cpuacct usage in nanoseconds.
+            if (ReadKeyed(Path.Combine(cgroupRoot, "cpu.stat"), "usage_usec") is { } usec)
+                return new(CpuSource.Cgroup, usec * 1000.0, 0, now, cores);
+            if (ReadLong(Path.Combine(cgroupRoot, "cpuacct", "cpuacct.usage")) is { } ns)
+                return new(CpuSource.Cgroup, ns, 0, now, cores);
+        }
+        var line = ReadLines(Path.Combine(procRoot, "stat")).FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+        if (line is null) return default;
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var total = fields.Sum();
+        var idle = fields[3] + (fields.Length > 4 ? fields[4] : 0);
+        return new(CpuSource.Machine, total - idle, total, now, Environment.ProcessorCount);
+    }
+
+    /// <summary>The cgroup's CPU limit in cores, or null when the container may use the whole machine.</summary>
+    private double? CgroupCpuLimit()
+    {
+        double? limit = null;
+        if (ReadText(Path.Combine(cgroupRoot, "cpu.max")) is { } max && max.Split(' ') is [var quota, var period] && quota != "max")
+            limit = double.Parse(quota, CultureInfo.InvariantCulture) / double.Parse(period, CultureInfo.InvariantCulture);
+        else if (ReadLong(Path.Combine(cgroupRoot, "cpu", "cpu.cfs_quota_us")) is > 0 and var q && ReadLong(Path.Combine(cgroupRoot, "cpu", "cpu.cfs_period_us")) is > 0 and var p)
+            limit = (double)q / p;
+        return limit is { } l ? Math.Min(l, Environment.ProcessorCount) : null;
+    }
+
+    /// <summary>Memory in use (without reclaimable page cache) against the cgroup limit, or the machine's.</summary>
+    private (long? Used, long? Total) ReadMemory()
+    {
+        var info = ReadLines(Path.Combine(procRoot, "meminfo"))
+            .Select(l => l.Split(':', 2))
+            .Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => long.TryParse(p[1].Replace("kB", "").Trim(), CultureInfo.InvariantCulture, out var kb) ? kb * 1024 : 0);
+        info.TryGetValue("MemTotal", out var machineTotal);
+        if (ReadText(Path.Combine(cgroupRoot, "memory.max")) is { } max && max != "max" && long.TryParse(max, CultureInfo.InvariantCulture, out var v2Limit)
+            && ReadLong(Path.Combine(cgroupRoot, "memory.current")) is { } current)
+        {
+            var inactive = ReadKeyed(Path.Combine(cgroupRoot, "memory.stat"), "inactive_file") ?? 0;
+            return (Math.Max(current - inactive, 0), Math.Min(v2Limit, machineTotal > 0 ? machineTotal : v2Limit));
+        }
+        if (ReadLong(Path.Combine(cgroupRoot, "memory", "memory.limit_in_bytes")) is { } v1Limit && machineTotal > 0 && v1Limit < machineTotal
+            && ReadLong(Path.Combine(cgroupRoot, "memory", "memory.usage_in_bytes")) is { } usage)
+        {
+            var inactive = ReadKeyed(Path.Combine(cgroupRoot, "memory", "memory.stat"), "total_inactive_file") ?? 0;
+            return (Math.Max(usage - inactive, 0), v1Limit);
+        }
+        if (machineTotal == 0 || !info.TryGetValue("MemAvailable", out var available)) return (null, null);
+        return (Math.Max(machineTotal - available, 0), machineTotal);
+    }
+
+    /// <summary>Real file systems, one entry per device (bind mounts of the same file system collapse into the shortest path).</summary>
+    private static IReadOnlyList<DiskSample> ReadDisks()
+    {
+        var disks = new Dictionary<(long, long), DiskSample>();
+        foreach (var drive in DriveInfo.GetDrives())
+        {
+            try
+            {
+                if (!drive.IsReady || PseudoFileSystems.Contains(drive.DriveFormat) || drive.TotalSize <= 0) continue;
+                var key = (drive.TotalSize, drive.TotalFreeSpace);
+                var sample = new DiskSample(drive.Name, drive.TotalSize - drive.TotalFreeSpace, drive.TotalSize);
+                if (!disks.TryGetValue(key, out var seen) || sample.Mount.Length < seen.Mount.Length) disks[key] = sample;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return disks.Values.OrderBy(d => d.Mount, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Bytes per second per interface (loopback left out) since the previous reading.</summary>
+    private IReadOnlyList<NetworkSample> ReadNetworks()
+    {
+        var now = time.GetTimestamp();
+        var counters = new Dictionary<string, (long Rx, long Tx)>();
+        foreach (var line in ReadLines(Path.Combine(procRoot, "net", "dev")).Skip(2))
+        {
+            var colon = line.IndexOf(':');
+            if (colon < 0) continue;
+            var name = line[..colon].Trim();
+            var fields = line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (name == "lo" || fields.Length < 9) continue;
+            counters[name] = (long.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[8], CultureInfo.InvariantCulture));
+        }
+        var seconds = _networkAt == 0 ? 0 : time.GetElapsedTime(_networkAt, now).TotalSeconds;
+        var result = new List<NetworkSample>();
+        foreach (var (name, (rx, tx)) in counters.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            if (seconds <= 0 || !_network.TryGetValue(name, out var before)) continue;
+            result.Add(new NetworkSample(name, Math.Max(rx - before.Rx, 0) / seconds, Math.Max(tx - before.Tx, 0) / seconds, LinkSpeed(name)));
+        }
+        (_network, _networkAt) = (counters, now);
+        return result;
+    }
+
+    /// <summary>The link speed in bytes per second; null where the kernel reports none (virtual interfaces).</summary>
+    private static double? LinkSpeed(string name) =>
+        ReadLong($"/sys/class/net/{name}/speed") is > 0 and var megabits ? megabits * 125_000.0 : null;
+
+    private int CountEstablished(string file)
+    {
+        var lines = ReadLines(Path.Combine(procRoot, file));
+        if (lines.Length == 0) return 0;
+        var count = 0;
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = line.Split(' ', 5, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length >= 4 && fields[3] == "01") count++;
+        }
+        return count;
+    }
+
+    private static string[] ReadLines(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static string? ReadText(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static long? ReadLong(string path) =>
+        ReadText(path) is { } text && long.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    private static long? ReadKeyed(string path, string key) =>
+        ReadLines(path).Select(l => l.Split(' ')).FirstOrDefault(p => p.Length == 2 && p[0] == key) is { } pair
+        && long.TryParse(pair[1], CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    private enum CpuSource { None, Machine, Cgroup }
+
+    /// <summary>Busy and total in the source's units (jiffies for the machine, nanoseconds for a cgroup).</summary>
+    private readonly record struct CpuReading(CpuSource Kind, double Busy, double Total, long At, double Cores);
+}

@@ -1,0 +1,78 @@
+namespace Kyros.Perf.Resources;
+
+/// <summary>The samples of one host kept for a window, series by series, oldest first.</summary>
+public sealed class SampleWindow(TimeSpan retention)
+{
+    private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+
+    public int SampleCount { get; private set; }
+    public DateTimeOffset? LastSampleAt { get; private set; }
+    private readonly Queue<DateTimeOffset> _sampleTimes = new();
+
+    public IEnumerable<string> SeriesNames => _series.Keys;
+
+    /// <summary>Adds a sample's values; a sample older than the newest one is refused (false), so series stay in order.</summary>
+    public bool Add(ResourceSample sample)
+    {
+        if (sample.Timestamp <= LastSampleAt) return false;
+        LastSampleAt = sample.Timestamp;
+        _sampleTimes.Enqueue(sample.Timestamp);
+        foreach (var (name, metric, value) in ResourceMetrics.Flatten(sample))
+        {
+            if (!_series.TryGetValue(name, out var series)) _series[name] = series = new Series(metric);
+            series.Points.Enqueue((sample.Timestamp, value));
+        }
+        Prune(sample.Timestamp);
+        return true;
+    }
+
+    /// <summary>The values of a series at or after <paramref name="from"/>, oldest first.</summary>
+    public IReadOnlyList<(DateTimeOffset At, double Value)> Points(string series, DateTimeOffset from) =>
+        _series.TryGetValue(series, out var s) ? s.Points.Where(p => p.At >= from).ToArray() : [];
+
+    /// <summary>Samples taken at or after <paramref name="from"/>.</summary>
+    public int SamplesSince(DateTimeOffset from) => _sampleTimes.Count(t => t >= from);
+
+    public IReadOnlyList<MetricSummary> Summarize(DateTimeOffset from)
+    {
+        var result = new List<MetricSummary>();
+        foreach (var (name, series) in _series.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var values = series.Points.Where(p => p.At >= from).ToArray();
+            if (values.Length == 0) continue;
+            var sorted = values.Select(p => p.Value).Order().ToArray();
+            result.Add(new MetricSummary(name, series.Metric, ResourceMetrics.Unit(series.Metric), sorted.Length,
+                sorted[0], sorted.Average(), sorted[^1], Percentile(sorted, 0.95), values[^1].Value, values[^1].At));
+        }
+        return result;
+    }
+
+    /// <summary>The mean of a metric's series (all GPUs, say) over samples at or after <paramref name="from"/>; null without any.</summary>
+    public double? MeanOf(string metric, DateTimeOffset from)
+    {
+        var values = _series.Values.Where(s => s.Metric == metric).SelectMany(s => s.Points).Where(p => p.At >= from).Select(p => p.Value).ToArray();
+        return values.Length == 0 ? null : values.Average();
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double q) =>
+        sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    private void Prune(DateTimeOffset now)
+    {
+        var cutoff = now - retention;
+        while (_sampleTimes.TryPeek(out var t) && t < cutoff) _sampleTimes.Dequeue();
+        SampleCount = _sampleTimes.Count;
+        foreach (var (name, series) in _series)
+        {
+            while (series.Points.TryPeek(out var p) && p.At < cutoff) series.Points.Dequeue();
+            if (series.Points.Count == 0) _series.Remove(name);
+        }
+    }
+
+    private sealed class Series(string metric)
+    {
+        public string Metric { get; } = metric;
+        public Queue<(DateTimeOffset At, double Value)> Points { get; } = new();
+    }
+}

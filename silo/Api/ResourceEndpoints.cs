@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text.Json;
+using Kyros.Perf.Models;
+using Kyros.Perf.Resources;
+
+namespace Kyros.Perf.Silo.Api;
+
+/// <summary>Host resources: summaries, pushed samples, alerts, thresholds and scaling advice.</summary>
+public static class ResourceEndpoints
+{
+    private static readonly TimeSpan DefaultWindow = TimeSpan.FromHours(1);
+    private static readonly HashSet<string> ThresholdFields = ["info", "warning", "critical", "emergency"];
+
+    public static void MapResourceEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/resources");
+        api.MapGet("/summary", async (string? window, IGrainFactory grains) =>
+            Results.Ok(await grains.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(TimeWindow.ParseOr(window, DefaultWindow))));
+        api.MapGet("/nodes", async (IGrainFactory grains) => Results.Ok(new { Nodes = await grains.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync() }));
+        api.MapGet("/nodes/{node}", GetNode);
+        api.MapPost("/nodes/{node}/samples", PostSamples);
+        api.MapGet("/alerts", GetAlerts);
+        api.MapGet("/thresholds", GetThresholds);
+        api.MapPut("/thresholds/{metric}", PutThreshold);
+        api.MapGet("/scaling", async (IGrainFactory grains) =>
+            Results.Ok(new { Recommendations = await grains.GetGrain<IResourceSummaryGrain>(0).GetScalingAsync() }));
+    }
+
+    private static async Task<IResult> GetNode(string node, string? window, IGrainFactory grains)
+    {
+        var span = TimeWindow.ParseOr(window, DefaultWindow);
+        if (await UnknownNodeAsync(node, grains) is { } missing) return missing;
+        return Results.Ok(await grains.GetGrain<INodeResourceGrain>(node).GetSummaryAsync(span));
+    }
+
+    private static async Task<IResult> PostSamples(string node, HttpRequest request, IGrainFactory grains)
+    {
+        ResourceValidator.RequireNodeName(node);
+        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        var root = document.RootElement;
+        IReadOnlyList<ResourceSample> samples;
+        try
+        {
+            samples = root.ValueKind == JsonValueKind.Array
+                ? root.Deserialize<ResourceSample[]>(KyrosJson.Options)!
+                : [root.Deserialize<ResourceSample>(KyrosJson.Options)!];
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 2 } path ? path[2..].TrimStart('.') : "body";
+            return Problems.Field(field, $"The body is not a resource sample (or a list of them): {e.Message}");
+        }
+        if (samples.Any(s => s is null)) return Problems.Field("body", "A sample must be a JSON object.");
+        await grains.GetGrain<INodeResourceGrain>(node).PushAsync(samples);
+        return Results.Ok(new { Node = node, Accepted = samples.Count });
+    }
+
+    private static async Task<IResult> GetAlerts(HttpRequest request, IGrainFactory grains)
+    {
+        var q = request.Query;
+        var query = new AlertQuery(
+            ActiveOnly: Flag(q["active"], "active") ?? false,
+            MinimumLevel: q["level"].FirstOrDefault() is { } level ? ParseLevel(level) : null,
+            Node: q["node"].FirstOrDefault(),
+            Since: q["since"].FirstOrDefault() is { } since
+                ? DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at
+                    : throw new ArgumentException("since must be an ISO 8601 date and time such as 2026-11-28T12:00:00Z.", "since")
+                : null,
+            Limit: q["limit"].FirstOrDefault() is { } limit
+                ? int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException("limit must be a whole number.", "limit")
+                : 500);
+        return Results.Ok(await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(query));
+    }
+
+    private static async Task<IResult> GetThresholds(string? node, IGrainFactory grains)
+    {
+        if (node is null)
+        {
+            var cluster = await grains.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync();
+            return Results.Ok(new { Scope = "cluster", Thresholds = DefaultThresholds.Resolve(cluster, new Dictionary<string, AlertThresholds>()) });
+        }
+        if (await UnknownNodeAsync(node, grains) is { } missing) return missing;
+        return Results.Ok(new { Scope = "node", Node = node, Thresholds = await grains.GetGrain<INodeResourceGrain>(node).GetThresholdsAsync() });
+    }
+
+    private static async Task<IResult> PutThreshold(string metric, string? node, HttpRequest request, IGrainFactory grains)
+    {
+        if (!ResourceMetrics.IsKnown(metric))
+            return Problems.Field("metric", $"'{metric}' is not a metric; use one of {string.Join(", ", ResourceMetrics.All)}.", StatusCodes.Status404NotFound);
+        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        var body = document.RootElement;
+        if (body.ValueKind != JsonValueKind.Object) return Problems.Field("body", "The body must be a JSON object with warning, critical, emergency and optionally info.");
+        JsonFields.RejectUnknown(body, "", ThresholdFields, "thresholds");
+        var thresholds = new AlertThresholds(
+            Required(body, "warning"), Required(body, "critical"), Required(body, "emergency"), JsonFields.Number(body, "", "info"));
+        ResourceValidator.ValidateThresholds(metric, thresholds);
+        if (node is null) return Results.Ok(await grains.GetGrain<IResourceDirectoryGrain>(0).SetClusterThresholdAsync(metric, thresholds));
+        if (await UnknownNodeAsync(node, grains) is { } missing) return missing;
+        return Results.Ok(await grains.GetGrain<INodeResourceGrain>(node).SetThresholdAsync(metric, thresholds));
+    }
+
+    private static async Task<IResult?> UnknownNodeAsync(string node, IGrainFactory grains)
+    {
+        ResourceValidator.RequireNodeName(node);
+        var nodes = await grains.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
+        return nodes.Contains(node) ? null : Problems.Field("node", $"Host '{node}' has sent no samples.", StatusCodes.Status404NotFound);
+    }
+
+    private static double Required(JsonElement body, string name) =>
+        JsonFields.Number(body, "", name) ?? throw new ArgumentException($"{name} is required.", name);
+
+    private static AlertLevel ParseLevel(string text) =>
+        Enum.TryParse<AlertLevel>(text, ignoreCase: true, out var level) && level != AlertLevel.None && !char.IsDigit(text[0])
+            ? level
+            : throw new ArgumentException($"level '{text}' is not one of info, warning, critical, emergency.", "level");
+
+    private static bool? Flag(Microsoft.Extensions.Primitives.StringValues values, string field) => values.FirstOrDefault() switch
+    {
+        null => null,
+        "true" or "1" => true,
+        "false" or "0" => false,
+        var other => throw new ArgumentException($"{field} '{other}' must be true or false.", field),
+    };
+}
