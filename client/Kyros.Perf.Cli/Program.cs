@@ -19,6 +19,9 @@ const string Usage = """
       route   [--strategy adaptive] [--prompt TEXT | --estimated-tokens N] [--requires-code] [--requires-vision]
               [--requires-tools] [--creativity 0-1] [--reasoning 0-1] [--max-latency S] [--max-cost C]
               [--output-tokens N] [--stream] [--models a,b,c]     a routing decision and its score table
+      resources [--node H] [--window 15m]   hosts' CPU, memory, disks, network, GPUs, patterns and scaling advice
+      alerts  [--follow] [--active] [--level warning] [--node H] [--limit N]   the alert log, or alerts as they come
+      agent   [--node H] [--group G] [--interval S] [--count N]   sample this host and push (a host without a silo)
 
     Connection (or Kyros__Redis / Kyros__Gateways__0 in the environment):
       --redis <connection string>     find the silos through Redis
@@ -33,6 +36,12 @@ if (line.Verb is null or "help" || line.Flag("help"))
     return line.Verb is null && !line.Flag("help") ? 1 : 0;
 }
 
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
 try
 {
     var builder = Host.CreateApplicationBuilder();
@@ -51,11 +60,20 @@ try
         "record" => client => Commands.RecordAsync(client, line),
         "summary" => client => Commands.SummaryAsync(client, line),
         "route" => client => Commands.RouteAsync(client, line),
+        "resources" => client => ResourceCommands.ResourcesAsync(client, line),
+        "alerts" => client => ResourceCommands.AlertsAsync(client, line, stop.Token),
+        "agent" => client => ResourceCommands.AgentAsync(client, line, stop.Token),
         _ => throw new ArgumentException($"Unknown command '{line.Verb}'. Run kyros-perf help."),
     };
     using var host = builder.Build();
     await host.StartAsync();
-    await commands(host.Services.GetRequiredService<KyrosPerfClient>());
+    try
+    {
+        await commands(host.Services.GetRequiredService<KyrosPerfClient>());
+    }
+    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    {
+    }
     await host.StopAsync();
     return 0;
 }

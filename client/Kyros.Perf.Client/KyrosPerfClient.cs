@@ -7,8 +7,11 @@ namespace Kyros.Perf.Client;
 /// The typed face of a Kyros.Perf cluster for .NET services. Bad input throws <see cref="ArgumentException"/>
 /// whose <see cref="ArgumentException.ParamName"/> is the field as the HTTP API names it; nothing is recorded then.
 /// </summary>
-public sealed class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
+public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
 {
+    private IClusterClient Cluster => cluster;
+    private TimeProvider Time => time;
+
     private volatile HashSet<string>? _catalog;
 
     public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)

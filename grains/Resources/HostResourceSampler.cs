@@ -11,10 +11,10 @@ public interface IResourceSampler
 /// <summary>
 /// Samples this host from the kernel's own files (Linux): CPU and memory against the container's cgroup limits when
 /// there are any (v2 or v1) and the whole machine otherwise, mounted disks, network rates per interface, established
-/// TCP connections, this silo's in-flight HTTP requests, and the GPUs through <see cref="GpuReader"/>.
+/// TCP connections, this silo's in-flight HTTP requests (none on an agent), and the GPUs through <see cref="GpuReader"/>.
 /// Rates are deltas since the previous sample, so the first sample measures from construction.
 /// </summary>
-public sealed class HostResourceSampler(GpuReader gpus, InFlightRequests inFlight, TimeProvider time, string procRoot = "/proc", string cgroupRoot = "/sys/fs/cgroup") : IResourceSampler
+public sealed class HostResourceSampler(GpuReader gpus, TimeProvider time, InFlightRequests? inFlight = null, string procRoot = "/proc", string cgroupRoot = "/sys/fs/cgroup") : IResourceSampler
 {
     private static readonly HashSet<string> PseudoFileSystems =
     [
@@ -51,7 +51,7 @@ public sealed class HostResourceSampler(GpuReader gpus, InFlightRequests inFligh
             Disks = ReadDisks(),
             Networks = networks,
             TcpConnections = CountEstablished("net/tcp") + CountEstablished("net/tcp6") is var n && n >= 0 ? n : null,
-            QueueSize = inFlight.Current,
+            QueueSize = inFlight?.Current,
             Gpus = await gpus.ReadAsync(cancellationToken),
         };
     }

@@ -35,6 +35,7 @@ public sealed class HttpSilo : IAsyncDisposable
             "--Kyros:HostName=test-silo",
             $"--Kyros:History:DatabasePath={Path.Combine(dataDirectory, "history.db")}",
             "--Kyros:ModelStats:CheckpointInterval=00:00:01",
+            "--Kyros:Resources:SampleInterval=00:00:01",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Orleans=Error",
             .. extraArgs,

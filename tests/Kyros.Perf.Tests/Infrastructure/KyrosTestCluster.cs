@@ -33,6 +33,7 @@ public sealed class KyrosTestCluster : IAsyncDisposable
             ["Kyros:History:DatabasePath"] = Path.Combine(directory, "history.db"),
             ["Kyros:RecentRecords:KeyPrefix"] = $"test-{Guid.NewGuid():N}",
             ["Kyros:ModelStats:CheckpointInterval"] = (checkpointInterval ?? TimeSpan.FromSeconds(1)).ToString(),
+            ["Kyros:Resources:SampleInterval"] = "00:00:01",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
@@ -40,6 +41,7 @@ public sealed class KyrosTestCluster : IAsyncDisposable
 
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) => KyrosSiloHost.AddKyrosPerf(silo, options, configuration));
+        builder.ConfigureClient(client => client.AddMemoryStreams(Kyros.Perf.Resources.AlertStreams.Provider));
         builder.ConfigureHost(host => host.Logging.SetMinimumLevel(LogLevel.Warning));
         var cluster = builder.Build();
         await cluster.DeployAsync();

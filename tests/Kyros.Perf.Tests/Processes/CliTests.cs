@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Kyros.Perf.Tests.Infrastructure;
 
 namespace Kyros.Perf.Tests.Processes;
@@ -30,6 +32,25 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
         var unknown = await RunAsync("summary", "--windw", "5m");
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("--windw", unknown.Output);
+    }
+
+    [Fact]
+    public async Task The_agent_samples_this_host_and_pushes_under_its_own_name_and_alerts_prints_the_log()
+    {
+        var agent = await RunAsync("agent", "--node", "cli-agent", "--group", "batch", "--interval", "1", "--count", "2");
+        Assert.Equal(0, agent.ExitCode);
+        Assert.Contains("cli-agent: cpu", agent.Output);
+
+        var summary = await silo.Value.Http.GetFromJsonAsync<JsonElement>("/v1/resources/nodes/cli-agent?window=5m");
+        Assert.Equal(2, summary.GetProperty("sample_count").GetInt32());
+        Assert.Equal("batch", summary.GetProperty("group").GetString());
+        Assert.False(summary.GetProperty("self_sampled").GetBoolean());
+
+        var alerts = await RunAsync("alerts", "--node", "cli-agent");
+        Assert.Equal(0, alerts.ExitCode);
+        var bad = await RunAsync("agent", "--node", "bad name");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("node", bad.Output);
     }
 
     private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)

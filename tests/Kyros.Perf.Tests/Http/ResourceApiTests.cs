@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Kyros.Perf.Tests.Infrastructure;
+
+namespace Kyros.Perf.Tests.Http;
+
+public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo>
+{
+    private HttpClient Http => silo.Value.Http;
+
+    [Fact]
+    public async Task The_silo_reports_its_own_host_cpu_memory_disk_network_and_connections()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonElement summary;
+        while (true)
+        {
+            // 404 until the first sample registers the host.
+            var response = await Http.GetAsync("/v1/resources/nodes/test-silo?window=1m");
+            summary = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
+            if (response.IsSuccessStatusCode && summary.GetProperty("sample_count").GetInt32() >= 2) break;
+            Assert.True(DateTime.UtcNow < deadline, "the silo took no two samples of its host within 30 s");
+            await Task.Delay(200);
+        }
+        var metrics = summary.GetProperty("metrics").EnumerateArray().ToDictionary(m => m.GetProperty("series").GetString()!);
+        Assert.InRange(metrics["cpu"].GetProperty("latest").GetDouble(), 0, 100);
+        Assert.InRange(metrics["memory"].GetProperty("latest").GetDouble(), 0.001, 100);
+        Assert.Contains(metrics.Keys, k => k.StartsWith("disk:/", StringComparison.Ordinal));
+        Assert.Contains("connections", metrics.Keys);
+        Assert.Contains("queue", metrics.Keys);
+        if (File.ReadAllLines("/proc/net/dev").Skip(2).Any(l => !l.TrimStart().StartsWith("lo:", StringComparison.Ordinal)))
+            Assert.Contains(metrics.Keys, k => k.StartsWith("network_in:", StringComparison.Ordinal));
+        Assert.DoesNotContain(metrics.Keys, k => k.StartsWith("gpu", StringComparison.Ordinal));
+        Assert.True(summary.GetProperty("self_sampled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Pushed_samples_show_in_the_summary_alerts_and_scaling()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var body = $$"""
+            [{"node": "web-9", "timestamp": "{{now.AddSeconds(-10):O}}", "cpu_percent": 96, "group": "web", "gpus": [{"index": 0, "name": "NVIDIA L4", "utilization_percent": 40, "memory_used_bytes": 1, "memory_total_bytes": 2}]},
+             {"node": "web-9", "timestamp": "{{now.AddSeconds(-5):O}}", "cpu_percent": 97, "group": "web"}]
+            """;
+        var push = await Http.PostAsync("/v1/resources/nodes/web-9/samples", Json(body));
+        Assert.Equal(HttpStatusCode.OK, push.StatusCode);
+
+        var alerts = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/alerts?node=web-9&active=true");
+        var active = Assert.Single(alerts.GetProperty("active").EnumerateArray());
+        Assert.Equal(("cpu", "emergency"), (active.GetProperty("series").GetString(), active.GetProperty("level").GetString()));
+        var log = await Http.GetFromJsonAsync<JsonElement>($"/v1/resources/alerts?node=web-9&level=info&since={Uri.EscapeDataString(now.AddMinutes(-1).ToString("O"))}");
+        Assert.Contains(log.GetProperty("events").EnumerateArray(), e => e.GetProperty("kind").GetString() == "notice" && e.GetProperty("series").GetString() == "gpu:0");
+
+        var summary = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/summary?window=60m");
+        var nodes = summary.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node").GetString()).ToArray();
+        Assert.Contains("web-9", nodes);
+        Assert.Contains(summary.GetProperty("cluster").EnumerateArray(), m => m.GetProperty("metric").GetString() == "cpu" && m.GetProperty("max").GetDouble() >= 97);
+
+        var scaling = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/scaling");
+        var scopes = scaling.GetProperty("recommendations").EnumerateArray().Select(r => r.GetProperty("scope").GetString()).ToArray();
+        Assert.Contains("web", scopes);
+        Assert.Contains("cluster", scopes);
+    }
+
+    [Theory]
+    [InlineData("""{"node": "web-8", "timestamp": "NOW", "cpu_percent": 150}""", "cpu_percent")]
+    [InlineData("""{"node": "web-8", "timestamp": "NOW", "cpu_percent": "high"}""", "cpu_percent")]
+    [InlineData("""{"node": "web-8", "timestamp": "NOW", "disks": [{"mount": "/", "used_bytes": -1, "total_bytes": 5}]}""", "disks[0].used_bytes")]
+    [InlineData("""{"node": "web-8", "timestamp": "FUTURE", "cpu_percent": 5}""", "timestamp")]
+    [InlineData("""{"node": "other", "timestamp": "NOW", "cpu_percent": 5}""", "node")]
+    [InlineData("""[{"node": "web-8", "timestamp": "NOW", "cpu_percent": 5}, {"node": "web-8", "timestamp": "NOW", "memory_percent": -2}]""", "[1].memory_percent")]
+    public async Task Bad_samples_are_400_naming_the_field_and_store_nothing(string body, string field)
+    {
+        body = body.Replace("NOW", DateTimeOffset.UtcNow.ToString("O")).Replace("FUTURE", DateTimeOffset.UtcNow.AddHours(1).ToString("O"));
+        var response = await Http.PostAsync("/v1/resources/nodes/web-8/samples", Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync("/v1/resources/nodes/web-8")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_thresholds_and_alert_queries_are_refused_naming_the_field_and_change_nothing()
+    {
+        async Task Expect(HttpResponseMessage response, HttpStatusCode status, string field)
+        {
+            Assert.Equal(status, response.StatusCode);
+            Assert.Equal(field, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        }
+        await Expect(await Http.PutAsync("/v1/resources/thresholds/cpu", Json("""{"warning": 90, "critical": 80, "emergency": 95}""")), HttpStatusCode.BadRequest, "critical");
+        await Expect(await Http.PutAsync("/v1/resources/thresholds/cpu", Json("""{"warning": 70, "critical": 80, "emergency": 101}""")), HttpStatusCode.BadRequest, "emergency");
+        await Expect(await Http.PutAsync("/v1/resources/thresholds/cpu", Json("""{"warnin": 70, "critical": 80, "emergency": 90}""")), HttpStatusCode.BadRequest, "warnin");
+        await Expect(await Http.PutAsync("/v1/resources/thresholds/cpu", Json("""{"critical": 80, "emergency": 90}""")), HttpStatusCode.BadRequest, "warning");
+        await Expect(await Http.PutAsync("/v1/resources/thresholds/cpuu", Json("""{"warning": 70, "critical": 80, "emergency": 90}""")), HttpStatusCode.NotFound, "metric");
+        await Expect(await Http.PutAsync("/v1/resources/thresholds/cpu?node=nowhere", Json("""{"warning": 70, "critical": 80, "emergency": 90}""")), HttpStatusCode.NotFound, "node");
+        await Expect(await Http.GetAsync("/v1/resources/alerts?level=severe"), HttpStatusCode.BadRequest, "level");
+        await Expect(await Http.GetAsync("/v1/resources/alerts?since=yesterday"), HttpStatusCode.BadRequest, "since");
+        await Expect(await Http.GetAsync("/v1/resources/summary?window=2h"), HttpStatusCode.BadRequest, "window");
+
+        var thresholds = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/thresholds");
+        var cpu = thresholds.GetProperty("thresholds").EnumerateArray().Single(t => t.GetProperty("metric").GetString() == "cpu");
+        Assert.Equal(("default", 70.0), (cpu.GetProperty("scope").GetString(), cpu.GetProperty("levels").GetProperty("warning").GetDouble()));
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}
