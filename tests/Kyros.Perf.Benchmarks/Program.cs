@@ -10,15 +10,17 @@ using Microsoft.Extensions.Logging;
 
 // Ingestion against a real silo process through the external Orleans client, with and without Redis.
 // Every figure is also given as a ratio to a no-op grain call measured in the same run.
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis]
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling] [--sampling-seconds 60]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
+var samplingSeconds = 60.0;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--seconds") seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else if (args[i] == "--modes") modes = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries);
     else if (args[i] == "--no-footprint") footprint = false;
+    else if (args[i] == "--sampling-seconds") samplingSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else throw new ArgumentException($"unknown argument {args[i]}");
 }
 var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
@@ -27,8 +29,14 @@ if (configuration != "Release") Console.Error.WriteLine("warning: not a Release 
 var root = ChildProcess.RepositoryRoot();
 var siloDll = Path.Combine(root, "silo", "bin", configuration, "net10.0", "Kyros.Perf.Silo.dll");
 var results = new List<Result>();
+IReadOnlyList<string> samplingRows = [];
 foreach (var mode in modes)
 {
+    if (mode == "sampling")
+    {
+        samplingRows = await SamplingOverhead.RunAsync(siloDll, samplingSeconds);
+        continue;
+    }
     var work = Directory.CreateTempSubdirectory("kyros-bench-").FullName;
     ChildProcess? redis = null;
     string? redisConnection = null;
@@ -122,6 +130,15 @@ if (RoutingLoad.ComputeTable.Count > 0)
     Console.WriteLine("| candidates | concurrency | p50 µs | p99 µs |");
     Console.WriteLine("|---|---:|---:|---:|");
     foreach (var row in RoutingLoad.ComputeTable) Console.WriteLine(row);
+}
+if (samplingRows.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("Host sampling overhead (target: under 0.5% of one core at a 1 s interval)");
+    Console.WriteLine();
+    Console.WriteLine("| what | cost | share of one core at one sample per second |");
+    Console.WriteLine("|---|---:|---:|");
+    foreach (var row in samplingRows) Console.WriteLine(row);
 }
 if (footprint) LiveStateFootprint.Print();
 
