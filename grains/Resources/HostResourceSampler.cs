@@ -50,7 +50,7 @@ public sealed class HostResourceSampler(GpuReader gpus, TimeProvider time, InFli
             MemoryPercent = memoryUsed is { } used && memoryTotal is > 0 and var total ? Math.Clamp(100.0 * used / total, 0, 100) : null,
             Disks = ReadDisks(),
             Networks = networks,
-            TcpConnections = CountEstablished("net/tcp") + CountEstablished("net/tcp6") is var n && n >= 0 ? n : null,
+            TcpConnections = ReadEstablished(),
             QueueSize = inFlight?.Current,
             Gpus = await gpus.ReadAsync(cancellationToken),
         };
@@ -124,25 +124,35 @@ public sealed class HostResourceSampler(GpuReader gpus, TimeProvider time, InFli
         return (Math.Max(machineTotal - available, 0), machineTotal);
     }
 
-    /// <summary>Real file systems, one entry per device (bind mounts of the same file system collapse into the shortest path).</summary>
-    private static IReadOnlyList<DiskSample> ReadDisks()
+    /// <summary>Real file systems from the mount table, one entry per device (its shortest mount path: bind mounts collapse).</summary>
+    private IReadOnlyList<DiskSample> ReadDisks()
     {
-        var disks = new Dictionary<(long, long), DiskSample>();
-        foreach (var drive in DriveInfo.GetDrives())
+        var mounts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in ReadLines(Path.Combine(procRoot, "mounts")))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length < 3 || PseudoFileSystems.Contains(fields[2])) continue;
+            var mount = Unescape(fields[1]);
+            if (!mounts.TryGetValue(fields[0], out var seen) || mount.Length < seen.Length) mounts[fields[0]] = mount;
+        }
+        var disks = new List<DiskSample>(mounts.Count);
+        foreach (var mount in mounts.Values.Order(StringComparer.Ordinal))
         {
             try
             {
-                if (!drive.IsReady || PseudoFileSystems.Contains(drive.DriveFormat) || drive.TotalSize <= 0) continue;
-                var key = (drive.TotalSize, drive.TotalFreeSpace);
-                var sample = new DiskSample(drive.Name, drive.TotalSize - drive.TotalFreeSpace, drive.TotalSize);
-                if (!disks.TryGetValue(key, out var seen) || sample.Mount.Length < seen.Mount.Length) disks[key] = sample;
+                var drive = new DriveInfo(mount);
+                if (drive.TotalSize > 0) disks.Add(new DiskSample(mount, drive.TotalSize - drive.TotalFreeSpace, drive.TotalSize));
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
             }
         }
-        return disks.Values.OrderBy(d => d.Mount, StringComparer.Ordinal).ToArray();
+        return disks;
     }
+
+    /// <summary>The mount table writes space, tab, newline and backslash as octal escapes.</summary>
+    private static string Unescape(string path) => !path.Contains('\\') ? path
+        : System.Text.RegularExpressions.Regex.Replace(path, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
 
     /// <summary>Bytes per second per interface (loopback left out) since the previous reading.</summary>
     private IReadOnlyList<NetworkSample> ReadNetworks()
@@ -173,17 +183,14 @@ public sealed class HostResourceSampler(GpuReader gpus, TimeProvider time, InFli
     private static double? LinkSpeed(string name) =>
         ReadLong($"/sys/class/net/{name}/speed") is > 0 and var megabits ? megabits * 125_000.0 : null;
 
-    private int CountEstablished(string file)
+    /// <summary>Established TCP connections, IPv4 and IPv6, from the kernel's counter (reading every socket would cost milliseconds).</summary>
+    private int? ReadEstablished()
     {
-        var lines = ReadLines(Path.Combine(procRoot, file));
-        if (lines.Length == 0) return 0;
-        var count = 0;
-        foreach (var line in lines.Skip(1))
-        {
-            var fields = line.Split(' ', 5, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length >= 4 && fields[3] == "01") count++;
-        }
-        return count;
+        var lines = ReadLines(Path.Combine(procRoot, "net", "snmp")).Where(l => l.StartsWith("Tcp:", StringComparison.Ordinal)).ToArray();
+        if (lines.Length < 2) return null;
+        var index = Array.IndexOf(lines[0].Split(' '), "CurrEstab");
+        var values = lines[1].Split(' ');
+        return index > 0 && index < values.Length && int.TryParse(values[index], CultureInfo.InvariantCulture, out var count) ? count : null;
     }
 
     private static string[] ReadLines(string path)

@@ -38,7 +38,7 @@ public sealed class NodeMonitor(string node, ResourceOptions options)
         foreach (var (series, metric, _) in ResourceMetrics.Flatten(sample))
         {
             // A spike is announced when it starts, not on every sample it lasts.
-            var spike = PatternDetector.Spike(series, _window.Points(series, from), options.SpikeZScore);
+            var spike = PatternDetector.Spike(series, _window.Spread(series, from, PatternDetector.MaxBaseline + 1), options.SpikeZScore);
             if (spike is null)
             {
                 _spiking.Remove(series);

@@ -11,14 +11,17 @@ public static class PatternDetector
     public const double MinimumSpread = 0.5;
     private const double MadToSigma = 1.4826;
     private const int MaxLag = 720;
+    /// <summary>The median and MAD are taken over at most this many points spread evenly across the window.</summary>
+    public const int MaxBaseline = 512;
     private const double MaxReportedT = 1e6;
 
     /// <summary>Whether the newest point is a spike against the points before it (at least 10 of them).</summary>
     public static PatternDetection? Spike(string series, IReadOnlyList<(DateTimeOffset At, double Value)> points, double zBound)
     {
         if (points.Count < 11) return null;
-        var history = new double[points.Count - 1];
-        for (var i = 0; i < history.Length; i++) history[i] = points[i].Value;
+        var stride = (points.Count - 1 + MaxBaseline - 1) / MaxBaseline;
+        var history = new double[(points.Count - 1 + stride - 1) / stride];
+        for (var i = 0; i < history.Length; i++) history[i] = points[points.Count - 2 - i * stride].Value;
         var median = Median(history);
         for (var i = 0; i < history.Length; i++) history[i] = Math.Abs(history[i] - median);
         var spread = Math.Max(MadToSigma * Median(history), MinimumSpread);

@@ -30,6 +30,27 @@ public sealed class SampleWindow(TimeSpan retention)
     public IReadOnlyList<(DateTimeOffset At, double Value)> Points(string series, DateTimeOffset from) =>
         _series.TryGetValue(series, out var s) ? s.Points.Where(p => p.At >= from).ToArray() : [];
 
+    /// <summary>
+    /// At most <paramref name="max"/> points of a series at or after <paramref name="from"/>, spread evenly and always
+    /// ending with the newest: enough for robust statistics without copying an hour of samples on every sample.
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset At, double Value)> Spread(string series, DateTimeOffset from, int max)
+    {
+        if (!_series.TryGetValue(series, out var s)) return [];
+        var count = 0;
+        foreach (var p in s.Points) if (p.At >= from) count++;
+        var stride = Math.Max(1, (count + max - 1) / max);
+        var result = new List<(DateTimeOffset, double)>(Math.Min(count, max));
+        var index = 0;
+        var skip = (count - 1) % stride; // so that the newest point is taken
+        foreach (var p in s.Points)
+        {
+            if (p.At < from) continue;
+            if (index++ % stride == skip) result.Add(p);
+        }
+        return result;
+    }
+
     /// <summary>Samples taken at or after <paramref name="from"/>.</summary>
     public int SamplesSince(DateTimeOffset from) => _sampleTimes.Count(t => t >= from);
 

@@ -43,7 +43,8 @@ public sealed class HostSamplerTests
         Directory.CreateDirectory(Path.Combine(proc, "net"));
         File.WriteAllText(Path.Combine(proc, "meminfo"), "MemTotal:       16000000 kB\nMemAvailable:    8000000 kB\n");
         File.WriteAllText(Path.Combine(proc, "net", "dev"), "h1\nh2\n  eth0: 1000 0 0 0 0 0 0 0 5000 0 0 0 0 0 0 0\n    lo: 9 0 0 0 0 0 0 0 9 0 0 0 0 0 0 0\n");
-        File.WriteAllText(Path.Combine(proc, "net", "tcp"), "  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A\n   1: 0100007F:1F90 0100007F:C350 01\n");
+        File.WriteAllText(Path.Combine(proc, "net", "snmp"), "Ip: Forwarding\nIp: 1\nTcp: RtoAlgorithm MaxConn ActiveOpens CurrEstab InSegs\nTcp: 1 -1 4559 7 32808205\n");
+        File.WriteAllText(Path.Combine(proc, "mounts"), $"proc /proc proc rw 0 0\n/dev/vdz {root.Replace(" ", "\\040")} ext4 rw 0 0\n/dev/vdz {root}/bind ext4 rw 0 0\n");
         // Half a core (v2 quota 50 ms per 100 ms period) and a 1 GiB memory limit with 100 MiB of reclaimable cache.
         File.WriteAllText(Path.Combine(cgroup, "cpu.max"), "50000 100000\n");
         File.WriteAllText(Path.Combine(cgroup, "cpu.stat"), "usage_usec 1000000\nuser_usec 1\n");
@@ -67,7 +68,8 @@ public sealed class HostSamplerTests
         Assert.Equal(512L << 20, second.MemoryUsedBytes);
         Assert.Equal(1L << 30, second.MemoryTotalBytes);
         Assert.Equal(50, second.MemoryPercent!.Value, 6);
-        Assert.Equal(1, second.TcpConnections);
+        Assert.Equal(7, second.TcpConnections);
+        Assert.Equal(root, Assert.Single(second.Disks).Mount);
         Assert.Equal(0, second.QueueSize);
         var eth0 = Assert.Single(second.Networks);
         Assert.Equal(("eth0", 2000.0, 500.0), (eth0.Interface, eth0.ReceiveBytesPerSecond, eth0.TransmitBytesPerSecond));
