@@ -17,8 +17,40 @@ public static class MetricsEndpoint
     {
         var span = TimeWindow.ParseOr(window, DefaultWindow);
         var summary = await grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span);
-        return Results.Text(Render(summary), "text/plain; version=0.0.4; charset=utf-8");
+        // Hosts: each series' latest value from the last minute, so a host that stopped reporting drops out.
+        var hosts = await grains.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(TimeWindow.Min);
+        return Results.Text(Render(summary) + RenderHosts(hosts), "text/plain; version=0.0.4; charset=utf-8");
     });
+
+    public static string RenderHosts(Resources.ClusterResourceSummary hosts)
+    {
+        var text = new StringBuilder();
+        foreach (var family in hosts.Nodes.SelectMany(n => n.Metrics.Select(m => (Node: n.Node, Metric: m))).GroupBy(x => x.Metric.Metric))
+        {
+            var name = "kyros_host_" + family.Key + Resources.ResourceMetrics.Unit(family.Key) switch
+            {
+                "%" => "_percent",
+                "°C" => "_celsius",
+                "W" => "_watts",
+                "B/s" => "_bytes_per_second",
+                _ => "",
+            };
+            text.Append("# HELP ").Append(name).Append(" Latest sample of the host's ").Append(family.Key).Append(" in the last minute.\n");
+            text.Append("# TYPE ").Append(name).Append(" gauge\n");
+            foreach (var (node, metric) in family)
+            {
+                text.Append(name).Append("{node=\"").Append(Escape(node)).Append('"');
+                if (metric.Series.IndexOf(':') is var colon and >= 0) text.Append(",subject=\"").Append(Escape(metric.Series[(colon + 1)..])).Append('"');
+                text.Append("} ").Append(metric.Latest.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+        text.Append("# HELP kyros_host_alerts_active Active alerts on the host, by level.\n# TYPE kyros_host_alerts_active gauge\n");
+        foreach (var node in hosts.Nodes)
+            foreach (var level in node.ActiveAlerts.GroupBy(a => a.Level))
+                text.Append("kyros_host_alerts_active{node=\"").Append(Escape(node.Node)).Append("\",level=\"").Append(level.Key.ToString().ToLowerInvariant())
+                    .Append("\"} ").Append(level.Count().ToString(CultureInfo.InvariantCulture)).Append('\n');
+        return text.ToString();
+    }
 
     public static string Render(ClusterSummary summary)
     {

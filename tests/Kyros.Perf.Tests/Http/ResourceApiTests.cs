@@ -58,6 +58,11 @@ public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<Shared
         Assert.Contains("web-9", nodes);
         Assert.Contains(summary.GetProperty("cluster").EnumerateArray(), m => m.GetProperty("metric").GetString() == "cpu" && m.GetProperty("max").GetDouble() >= 97);
 
+        var metrics = await Http.GetStringAsync("/metrics");
+        Assert.Contains("kyros_host_cpu_percent{node=\"web-9\"} 97\n", metrics);
+        Assert.Contains("kyros_host_gpu_utilization_percent{node=\"web-9\",subject=\"0\"} 40\n", metrics);
+        Assert.Contains("kyros_host_alerts_active{node=\"web-9\",level=\"emergency\"} 1\n", metrics);
+
         var scaling = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/scaling");
         var scopes = scaling.GetProperty("recommendations").EnumerateArray().Select(r => r.GetProperty("scope").GetString()).ToArray();
         Assert.Contains("web", scopes);

@@ -22,7 +22,9 @@ public sealed class HttpSilo : IAsyncDisposable
     public string DataDirectory { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<HttpSilo> StartAsync(string? dataDirectory = null, params string[] extraArgs)
+    public static Task<HttpSilo> StartAsync(string? dataDirectory = null, params string[] extraArgs) => StartAsync(dataDirectory, null, extraArgs);
+
+    public static async Task<HttpSilo> StartAsync(string? dataDirectory, Action<WebApplicationBuilder>? configure, params string[] extraArgs)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("kyros-silo-").FullName;
         var url = $"http://127.0.0.1:{FreePort.Next()}";
@@ -40,7 +42,11 @@ public sealed class HttpSilo : IAsyncDisposable
             "--Logging:LogLevel:Orleans=Error",
             .. extraArgs,
         ];
-        var app = KyrosSiloHost.Build(args, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        var app = KyrosSiloHost.Build(args, builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            configure?.Invoke(builder);
+        });
         await app.StartAsync();
         return new HttpSilo(app, url, dataDirectory, gatewayPort);
     }
