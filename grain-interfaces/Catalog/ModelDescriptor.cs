@@ -22,6 +22,8 @@ public sealed class ModelDescriptor
     [Id(11)] public int? RequestsPerMinute { get; set; }
     /// <summary>Tokens (input and output) per minute the provider allows; null for no limit.</summary>
     [Id(12)] public long? TokensPerMinute { get; set; }
+    /// <summary>The hosts that serve it (their Kyros host names), if it runs on hosts of your own; adaptive routing discounts a model whose hosts all have active alerts.</summary>
+    [Id(13)] public List<string> Hosts { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("kyros.ModelCapabilities")]

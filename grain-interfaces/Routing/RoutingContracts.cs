@@ -90,7 +90,9 @@ public sealed record CandidateScore(
     [property: Id(7)] Evidence Cost,
     [property: Id(8)] Evidence ErrorRate,
     [property: Id(9)] double CapabilityFit,
-    [property: Id(10)] ModelHealth Health);
+    [property: Id(10)] ModelHealth Health,
+    /// <summary>The lowest alert level among the hosts that serve the model (none when it names no hosts); adaptive discounts for it.</summary>
+    [property: Id(11)] Resources.AlertLevel HostAlert = Resources.AlertLevel.None);
 
 [GenerateSerializer, Immutable, Alias("kyros.RejectedCandidate")]
 public sealed record RejectedCandidate([property: Id(0)] string Model, [property: Id(1)] string Reason);

@@ -38,6 +38,17 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
             if (!(m.QualityPrior is >= 0 and <= 1)) errors.Add($"{at}:QualityPrior must be within 0..1.");
             if (!(m.TimeoutSeconds > 0)) errors.Add($"{at}:TimeoutSeconds must be positive.");
             if (m.RequestsPerMinute < 1 || m.TokensPerMinute < 1) errors.Add($"{at}: RequestsPerMinute and TokensPerMinute must be positive when set.");
+            foreach (var host in m.Hosts)
+            {
+                try
+                {
+                    Resources.ResourceValidator.RequireNodeName(host, "host");
+                }
+                catch (ArgumentException)
+                {
+                    errors.Add($"{at}:Hosts '{host}' is not a host name (letters, digits, '.', '_' or '-').");
+                }
+            }
             if (!(m.Capabilities.Reasoning is >= 0 and <= 1) || !(m.Capabilities.Creativity is >= 0 and <= 1))
                 errors.Add($"{at}:Capabilities Reasoning and Creativity must be within 0..1.");
         }

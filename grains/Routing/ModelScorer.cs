@@ -3,7 +3,8 @@ using Kyros.Perf.Catalog;
 namespace Kyros.Perf.Routing;
 
 /// <summary>One candidate's expected figures for a request, before normalisation across candidates.</summary>
-public sealed record CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, ModelHealth Health);
+public sealed record CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, ModelHealth Health,
+    Resources.AlertLevel HostAlert = Resources.AlertLevel.None);
 
 /// <summary>
 /// The router's arithmetic. Live figures are blended with the catalog's priors by sample count (shrinkage);
@@ -86,8 +87,8 @@ public static class ModelScorer
             var cost = weights.Cost * Relative(c.Cost.Value, costMedian);
             // Expected success scales the whole score; adaptive counts failures twice as hard.
             var success = 1 - c.ErrorRate.Value;
-            var score = (latency + quality + cost) * (adaptive ? success * success : success);
-            scores.Add(new CandidateScore(c.Model.Id, score, latency, quality, cost, c.Latency, c.Quality, c.Cost, c.ErrorRate, c.CapabilityFit, c.Health));
+            var score = (latency + quality + cost) * (adaptive ? success * success * HostFactor(c.HostAlert) : success);
+            scores.Add(new CandidateScore(c.Model.Id, score, latency, quality, cost, c.Latency, c.Quality, c.Cost, c.ErrorRate, c.CapabilityFit, c.Health, c.HostAlert));
         }
         scores.Sort(static (x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : string.CompareOrdinal(x.Model, y.Model));
         // A model admitted as a probe takes the decision: otherwise, having just failed, it would rarely rank first.
@@ -112,6 +113,15 @@ public static class ModelScorer
         var separation = ranked.Count == 1 ? 1 : Math.Clamp((best.Score - ranked[1].Score) / ClearLead, 0, 1);
         return Math.Round(0.5 * evidence + 0.5 * separation, 4);
     }
+
+    /// <summary>What adaptive keeps of a score when every host that serves the model has an alert at this level.</summary>
+    public static double HostFactor(Resources.AlertLevel level) => level switch
+    {
+        Resources.AlertLevel.Warning => 0.85,
+        Resources.AlertLevel.Critical => 0.5,
+        Resources.AlertLevel.Emergency => 0.2,
+        _ => 1,
+    };
 
     /// <summary>Lower is better: 0.5 at the median, towards 1 for much less, towards 0 for much more.</summary>
     private static double Relative(double value, double median) =>

@@ -94,7 +94,9 @@ public sealed class RoutingEngine(
             }
             // Health last: a model refused for it alone may pass the same request later.
             var (admitted, state, healthReason) = health.Admit(model.Id, now, draw());
-            if (admitted) passing.Add(state == ModelHealth.Healthy ? figures! : figures! with { Health = state });
+            if (state != ModelHealth.Healthy) figures = figures! with { Health = state };
+            if (model.Hosts.Count > 0) figures = figures! with { HostAlert = snapshot.LeastAlertedHost(model.Hosts) };
+            if (admitted) passing.Add(figures!);
             else rejected.Add(new RejectedCandidate(model.Id, healthReason!));
         }
         if (passing.Count == 0) throw NoCandidate(rejected, permanent);
@@ -150,6 +152,10 @@ public sealed class RoutingEngine(
         if (runnerUp is not null) text += string.Create(c, $"; ahead of {runnerUp.Model} ({runnerUp.Score:0.000})");
         if (rejected > 0) text += string.Create(c, $"; {rejected} candidate{(rejected == 1 ? "" : "s")} filtered out");
         if (best.Health == ModelHealth.Probing) text += "; it is being probed after a cooldown";
+        if (strategy == RoutingStrategy.Adaptive && best.HostAlert != Resources.AlertLevel.None)
+            text += string.Create(c, $"; its hosts all have {best.HostAlert.ToString().ToLowerInvariant()} alerts, which cut its score to {ModelScorer.HostFactor(best.HostAlert):0.##}x");
+        else if (strategy == RoutingStrategy.Adaptive && runnerUp is { HostAlert: not Resources.AlertLevel.None })
+            text += string.Create(c, $"; {runnerUp.Model}'s hosts have {runnerUp.HostAlert.ToString().ToLowerInvariant()} alerts");
         return text + ".";
     }
 

@@ -1,3 +1,4 @@
+using Kyros.Perf.Resources;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,13 +7,15 @@ namespace Kyros.Perf.Routing;
 
 /// <summary>
 /// This silo's view of every model's routing statistics, pulled from the <see cref="IRoutingStatsGrain"/> table every
-/// <see cref="RoutingOptions.SnapshotInterval"/>. Decisions read it and make no grain calls of their own.
+/// <see cref="RoutingOptions.SnapshotInterval"/>, with the hosts' active alerts from the alert log. Decisions read it
+/// and make no grain calls of their own.
 /// </summary>
 public sealed class RoutingSnapshot(
     IGrainFactory grains, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger)
     : BackgroundService
 {
     private volatile Table _table = new(new Dictionary<string, ModelRoutingStats>(StringComparer.Ordinal), DateTimeOffset.MinValue);
+    private volatile IReadOnlyDictionary<string, AlertLevel> _hostAlerts = new Dictionary<string, AlertLevel>();
 
     public IReadOnlyDictionary<string, ModelRoutingStats> Stats => _table.Stats;
 
@@ -28,7 +31,26 @@ public sealed class RoutingSnapshot(
         _table = new Table(table, now);
     }
 
-    public async Task RefreshAsync() => Apply(await grains.GetGrain<IRoutingStatsGrain>(0).GetAllAsync());
+    /// <summary>Replaces the hosts' alert levels: each host's highest active alert.</summary>
+    public void ApplyHostAlerts(IEnumerable<ActiveAlert> active) =>
+        _hostAlerts = active.GroupBy(a => a.Node).ToDictionary(g => g.Key, g => g.Max(a => a.Level), StringComparer.Ordinal);
+
+    /// <summary>The alert level of the least troubled of these hosts: a model is degraded only when every host that serves it is.</summary>
+    public AlertLevel LeastAlertedHost(IReadOnlyList<string> hosts)
+    {
+        var alerts = _hostAlerts;
+        var least = AlertLevel.Emergency;
+        foreach (var host in hosts)
+            if (alerts.GetValueOrDefault(host) is var level && level < least) least = level;
+        return least;
+    }
+
+    public async Task RefreshAsync()
+    {
+        Apply(await grains.GetGrain<IRoutingStatsGrain>(0).GetAllAsync());
+        var alerts = await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(ActiveOnly: true, MinimumLevel: AlertLevel.Warning));
+        ApplyHostAlerts(alerts.Active);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

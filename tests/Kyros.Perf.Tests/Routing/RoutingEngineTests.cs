@@ -42,6 +42,33 @@ public sealed class RoutingEngineTests
     }
 
     [Fact]
+    public void Adaptive_discounts_a_model_whose_hosts_all_have_alerts_and_the_fixed_strategies_do_not()
+    {
+        var a = RoutingFixture.Model("llama-a", 1, 0.8, 0, 0);
+        a.Hosts = ["gpu-1"];
+        var b = RoutingFixture.Model("llama-b", 1, 0.8, 0, 0);
+        b.Hosts = ["gpu-2", "gpu-3"];
+        var fixture = new RoutingFixture([a, b]);
+        fixture.Snapshot.Apply([fixture.Stats("llama-a", 10_000, 1.0), fixture.Stats("llama-b", 10_000, 1.05)]);
+        Assert.Equal("llama-a", fixture.Decide(RoutingStrategy.Adaptive).SelectedModel);
+
+        // gpu-1 is critical: llama-a keeps half its score. llama-b has one healthy host left, so it is not discounted.
+        fixture.Snapshot.ApplyHostAlerts([
+            new Kyros.Perf.Resources.ActiveAlert("x", "gpu-1", "gpu_temperature:0", Kyros.Perf.Resources.AlertLevel.Critical, fixture.Time.GetUtcNow(), fixture.Time.GetUtcNow(), 90),
+            new Kyros.Perf.Resources.ActiveAlert("y", "gpu-2", "cpu", Kyros.Perf.Resources.AlertLevel.Emergency, fixture.Time.GetUtcNow(), fixture.Time.GetUtcNow(), 99),
+        ]);
+        var adaptive = fixture.Decide(RoutingStrategy.Adaptive);
+        Assert.Equal("llama-b", adaptive.SelectedModel);
+        var discounted = adaptive.Candidates.Single(c => c.Model == "llama-a");
+        Assert.Equal(Kyros.Perf.Resources.AlertLevel.Critical, discounted.HostAlert);
+        Assert.Equal((discounted.LatencyPart + discounted.QualityPart + discounted.CostPart) * Math.Pow(1 - discounted.ErrorRate.Value, 2) * 0.5, discounted.Score, 9);
+        Assert.Equal(Kyros.Perf.Resources.AlertLevel.None, adaptive.Candidates.Single(c => c.Model == "llama-b").HostAlert);
+        Assert.Contains("llama-a's hosts have critical alerts", adaptive.Reasoning);
+
+        Assert.Equal("llama-a", fixture.Decide(RoutingStrategy.Balanced).SelectedModel);
+    }
+
+    [Fact]
     public void Capabilities_and_the_context_window_filter_with_reasons()
     {
         var fixture = new RoutingFixture([
