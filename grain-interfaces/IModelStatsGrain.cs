@@ -34,6 +34,13 @@ public interface IModelStatsGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("recent")]
     Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(int limit);
 
+    /// <summary>
+    /// A quality score for a request this model served (taken at <paramref name="requestedAt"/>): recorded once, like a record.
+    /// Unknown when the request id is not in the recent-record log (never recorded, or older than its retention).
+    /// </summary>
+    [AlwaysInterleave, Alias("feedback")]
+    Task<FeedbackResult> RecordFeedbackAsync(string requestId, DateTimeOffset requestedAt, double score);
+
     [AlwaysInterleave, Alias("info")]
     Task<ModelStatsInfo> GetInfoAsync();
 }
@@ -60,4 +67,12 @@ public interface IPingGrain : IGrainWithIntegerKey
 {
     [Alias("ping")]
     Task PingAsync();
+}
+
+public enum FeedbackResult
+{
+    Recorded,
+    /// <summary>The request already had a score; the first one stands.</summary>
+    Duplicate,
+    UnknownRequest,
 }

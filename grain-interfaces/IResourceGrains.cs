@@ -32,8 +32,8 @@ public interface INodeResourceGrain : IGrainWithStringKey
     [Alias("set-threshold")]
     Task<MetricThresholds> SetThresholdAsync(string metric, AlertThresholds thresholds);
 
-    /// <summary>The cluster's thresholds changed (sent by the directory).</summary>
-    [Alias("cluster-thresholds")]
+    /// <summary>The cluster's thresholds changed (sent by the directory; interleaved, so it never waits on the host's own calls to the directory).</summary>
+    [AlwaysInterleave, Alias("cluster-thresholds")]
     Task ApplyClusterThresholdsAsync(IReadOnlyDictionary<string, AlertThresholds> thresholds);
 }
 

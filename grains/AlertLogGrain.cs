@@ -19,6 +19,8 @@ public sealed class AlertLogGrain(
         if (state.RecordExists) return;
         var recent = await history.QueryAlertsAsync(since: null, options.Value.AlertLogCapacity, cancellationToken);
         foreach (var alert in recent.Reverse()) Apply(alert);
+        // A full page may have older events behind it: those are read from SQLite when asked for.
+        state.State.Truncated = recent.Count >= options.Value.AlertLogCapacity;
     }
 
     public async Task AppendAsync(IReadOnlyList<AlertEvent> events)

@@ -109,6 +109,18 @@ public sealed class ModelStatsGrain(
         return Task.FromResult(_ledger.Window(time.GetUtcNow(), window));
     }
 
+    public async Task<FeedbackResult> RecordFeedbackAsync(string requestId, DateTimeOffset requestedAt, double score)
+    {
+        Gateway.GatewayValidator.ValidateFeedback(requestId, score);
+        catalog.EnsureKnown(_model);
+        if (!await log.ContainsAsync(_model, requestId)) return FeedbackResult.UnknownRequest;
+        var feedback = new ModelPerformanceRecord(_model, null, requestedAt, 0, null, 0, 0, true, null, 0, score,
+            requestId + ModelPerformanceRecord.FeedbackSuffix, IsFeedback: true);
+        RecordValidator.Validate(feedback, time.GetUtcNow());
+        var result = await _commit.SubmitAsync([feedback]);
+        return result.Recorded == 1 ? FeedbackResult.Recorded : FeedbackResult.Duplicate;
+    }
+
     public Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(int limit)
     {
         if (limit is < 1 or > 10_000) throw new ArgumentException($"limit must be within 1..10000; got {limit}.", "limit");

@@ -54,10 +54,15 @@ public sealed class NodeResourceGrain(
     public async Task<bool> StartSamplingAsync()
     {
         // Only the silo named after this host samples it; elsewhere the grain would measure the wrong machine.
-        if (!string.Equals(silo.Value.SiloName, _node, StringComparison.OrdinalIgnoreCase)) return false;
+        if (!string.Equals(silo.Value.SiloName, _node, StringComparison.OrdinalIgnoreCase))
+        {
+            // Activated here while the host's silo was away: step aside, so the next call places it on that silo.
+            this.DeactivateOnIdle();
+            return false;
+        }
         if (_selfSampled) return true;
-        _selfSampled = true;
         await sampler.SampleAsync(_node, options.Value.Group); // the baseline rates are measured from
+        _selfSampled = true;
         var period = options.Value.SampleInterval;
         this.RegisterGrainTimer(SampleAsync, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
         return true;
@@ -116,17 +121,36 @@ public sealed class NodeResourceGrain(
         }
         var events = _monitor.Ingest(sample, ThresholdsOf);
         var groupChanged = sample.Group is not null && sample.Group != state.State.Group;
-        if (events.Count == 0 && !groupChanged) return;
+        if (events.Count > 0 || groupChanged)
+        {
+            // The events are kept with the alert state they belong to, then delivered; what fails to go out goes with the next sample.
+            state.State.Group = sample.Group ?? state.State.Group;
+            state.State.ActiveAlerts = [.. _monitor.ActiveAlerts];
+            state.State.KnownGpus = [.. _monitor.KnownGpus];
+            state.State.Outbox.AddRange(events);
+            await state.WriteStateAsync();
+            foreach (var alert in events)
+                logger.LogInformation("Alert {Kind} {Level}: {Message}", alert.Kind, alert.Level, alert.Message);
+        }
+        if (state.State.Outbox.Count > 0) await DeliverAsync();
+    }
 
-        state.State.Group = sample.Group ?? state.State.Group;
-        state.State.ActiveAlerts = [.. _monitor.ActiveAlerts];
-        state.State.KnownGpus = [.. _monitor.KnownGpus];
+    /// <summary>Sends the outbox to the alert log and the stream; on failure it stays for the next try.</summary>
+    private async Task DeliverAsync()
+    {
+        var pending = state.State.Outbox.ToArray();
+        try
+        {
+            await GrainFactory.GetGrain<IAlertLogGrain>(0).AppendAsync(pending);
+            foreach (var alert in pending) await _stream.OnNextAsync(alert);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            logger.LogWarning("Delivering {Count} alert events of {Node} failed; they are kept for the next sample: {Reason}", pending.Length, _node, e.Message);
+            return;
+        }
+        state.State.Outbox.RemoveRange(0, pending.Length);
         await state.WriteStateAsync();
-        if (events.Count == 0) return;
-        await GrainFactory.GetGrain<IAlertLogGrain>(0).AppendAsync(events);
-        foreach (var alert in events) await _stream.OnNextAsync(alert);
-        foreach (var alert in events)
-            logger.LogInformation("Alert {Kind} {Level}: {Message}", alert.Kind, alert.Level, alert.Message);
     }
 
     private AlertThresholds? ThresholdsOf(string metric) =>
@@ -150,4 +174,6 @@ public sealed class NodeResourceState
     [Id(1)] public List<ActiveAlert> ActiveAlerts { get; set; } = [];
     [Id(2)] public List<string> KnownGpus { get; set; } = [];
     [Id(3)] public string? Group { get; set; }
+    /// <summary>Alert events not yet delivered to the alert log and the stream.</summary>
+    [Id(4)] public List<AlertEvent> Outbox { get; set; } = [];
 }

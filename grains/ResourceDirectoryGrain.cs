@@ -1,11 +1,13 @@
 using Kyros.Perf.Resources;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace Kyros.Perf;
 
 /// <summary>The hosts the cluster has heard from, and the cluster's thresholds, which it hands to every host when they change.</summary>
 public sealed class ResourceDirectoryGrain(
-    [PersistentState("resource-directory", KyrosStorage.Name)] IPersistentState<ResourceDirectoryState> state) : Grain, IResourceDirectoryGrain
+    [PersistentState("resource-directory", KyrosStorage.Name)] IPersistentState<ResourceDirectoryState> state,
+    ILogger<ResourceDirectoryGrain> logger) : Grain, IResourceDirectoryGrain
 {
     public async Task<IReadOnlyDictionary<string, AlertThresholds>> RegisterAsync(string node)
     {
@@ -26,7 +28,18 @@ public sealed class ResourceDirectoryGrain(
         state.State.Thresholds[metric] = thresholds;
         await state.WriteStateAsync();
         var snapshot = new Dictionary<string, AlertThresholds>(state.State.Thresholds);
-        await Task.WhenAll(state.State.Nodes.Select(n => GrainFactory.GetGrain<INodeResourceGrain>(n).ApplyClusterThresholdsAsync(snapshot)));
+        // Best effort: a host that misses this reads the thresholds again when it next activates.
+        await Task.WhenAll(state.State.Nodes.Select(async n =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<INodeResourceGrain>(n).ApplyClusterThresholdsAsync(snapshot);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                logger.LogWarning("Host {Node} did not take the new cluster thresholds now: {Reason}", n, e.Message);
+            }
+        }));
         return new MetricThresholds(metric, thresholds, "cluster");
     }
 }

@@ -1,19 +1,21 @@
 using Kyros.Perf.Models;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
 namespace Kyros.Perf;
 
 /// <summary>Fans out to every known host for the cluster's resource summary and for scaling advice.</summary>
 [StatelessWorker]
-public sealed class ResourceSummaryGrain(IOptions<ResourceOptions> options) : Grain, IResourceSummaryGrain
+public sealed class ResourceSummaryGrain(IOptions<ResourceOptions> options, ILogger<ResourceSummaryGrain> logger) : Grain, IResourceSummaryGrain
 {
     public async Task<ClusterResourceSummary> GetClusterSummaryAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
-        var nodes = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
-        var summaries = await Task.WhenAll(nodes.Select(n => GrainFactory.GetGrain<INodeResourceGrain>(n).GetSummaryAsync(window)));
+        if (window > options.Value.Window)
+            throw new ArgumentException($"window must be at most {TimeWindow.Format(options.Value.Window)}, the window samples are kept for ({ResourceOptions.Section}:Window).", "window");
+        var summaries = await FromEveryHostAsync(n => GrainFactory.GetGrain<INodeResourceGrain>(n).GetSummaryAsync(window));
         // Per metric across hosts: sample-weighted mean, min and max; p95 is the worst host's; latest is the hosts' mean.
         var cluster = summaries.SelectMany(s => s.Metrics).GroupBy(m => m.Metric).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new MetricSummary(g.Key, g.Key, g.First().Unit, g.Sum(m => m.Samples), g.Min(m => m.Min),
@@ -26,8 +28,26 @@ public sealed class ResourceSummaryGrain(IOptions<ResourceOptions> options) : Gr
     public async Task<IReadOnlyList<ScalingRecommendation>> GetScalingAsync()
     {
         var o = options.Value;
-        var nodes = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
-        var usage = await Task.WhenAll(nodes.Select(n => GrainFactory.GetGrain<INodeResourceGrain>(n).GetUsageAsync(o.ScaleOutWindow, o.ScaleInWindow)));
+        var usage = await FromEveryHostAsync(n => GrainFactory.GetGrain<INodeResourceGrain>(n).GetUsageAsync(o.ScaleOutWindow, o.ScaleInWindow));
         return ScalingAdvisor.Advise(usage, o);
+    }
+
+    /// <summary>Asks every known host; one that does not answer is left out (and logged) rather than failing the whole view.</summary>
+    private async Task<T[]> FromEveryHostAsync<T>(Func<string, Task<T>> ask) where T : class
+    {
+        var nodes = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
+        var answers = await Task.WhenAll(nodes.Select(async n =>
+        {
+            try
+            {
+                return await ask(n);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                logger.LogWarning("Host {Node} left out of the cluster view: {Reason}", n, e.Message);
+                return null;
+            }
+        }));
+        return answers.OfType<T>().ToArray();
     }
 }

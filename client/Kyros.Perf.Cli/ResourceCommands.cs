@@ -11,6 +11,8 @@ namespace Kyros.Perf.Cli;
 public static class ResourceCommands
 {
     private const int MaxPending = 1_000;
+    /// <summary>Kept samples older than this are dropped: the silo keeps an hour by default and refuses older ones.</summary>
+    private static readonly TimeSpan MaxPendingAge = TimeSpan.FromMinutes(55);
 
     /// <summary>Samples this host with the silo's own sampler and pushes the samples; keeps them while the cluster is away.</summary>
     public static async Task AgentAsync(KyrosPerfClient client, CommandLine line, CancellationToken cancellationToken)
@@ -32,6 +34,7 @@ public static class ResourceCommands
         {
             await Task.Delay(interval, cancellationToken);
             pending.Add(await sampler.SampleAsync(node, group, cancellationToken));
+            pending.RemoveAll(s => s.Timestamp < DateTimeOffset.UtcNow - MaxPendingAge);
             if (pending.Count > MaxPending) pending.RemoveRange(0, pending.Count - MaxPending);
             try
             {
@@ -45,6 +48,12 @@ public static class ResourceCommands
             {
                 AnsiConsole.MarkupLineInterpolated($"[yellow]cluster unreachable, keeping {pending.Count} sample(s):[/] {e.Message}");
             }
+            catch (ArgumentException e)
+            {
+                // Refused, most likely because an earlier push that timed out was taken after all: these are not sent again.
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{pending.Count} sample(s) refused and dropped:[/] {Kyros.Perf.Models.ArgumentErrors.DetailOf(e)}");
+                pending.Clear();
+            }
         }
     }
 
@@ -53,7 +62,7 @@ public static class ResourceCommands
         var follow = line.Flag("follow");
         var query = new AlertQuery(
             ActiveOnly: line.Flag("active"),
-            MinimumLevel: line.Text("level") is { } level ? Enum.Parse<AlertLevel>(level, ignoreCase: true) : null,
+            MinimumLevel: line.Text("level") is { } level ? AlertLevels.Parse(level, "--level") : null,
             Node: line.Text("node"),
             Limit: (int)(line.Integer("limit") ?? 50));
         line.RejectUnknown();

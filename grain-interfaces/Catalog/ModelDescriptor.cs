@@ -24,6 +24,29 @@ public sealed class ModelDescriptor
     [Id(12)] public long? TokensPerMinute { get; set; }
     /// <summary>The hosts that serve it (their Kyros host names), if it runs on hosts of your own; adaptive routing discounts a model whose hosts all have active alerts.</summary>
     [Id(13)] public List<string> Hosts { get; set; } = [];
+    /// <summary>The model's name at its provider (for example <c>llama3.1:8b</c> on Ollama); null means <see cref="Id"/>.</summary>
+    [Id(14)] public string? RemoteModel { get; set; }
+    /// <summary>The environment variable holding the provider's API key (the key itself is never part of the catalog).</summary>
+    [Id(15)] public string? ApiKeyVariable { get; set; }
+    /// <summary>How the <c>simulated</c> provider behaves for this model.</summary>
+    [Id(16)] public SimulationProfile Simulation { get; set; } = new();
+}
+
+/// <summary>
+/// The simulated provider's behaviour: time to first token from a log-normal distribution (median and spread, the
+/// standard deviation of its logarithm), then tokens at a steady rate; errors at a rate, split by kind.
+/// </summary>
+[GenerateSerializer, Alias("kyros.SimulationProfile")]
+public sealed class SimulationProfile
+{
+    [Id(0)] public double TtftMedianSeconds { get; set; } = 0.4;
+    [Id(1)] public double Spread { get; set; } = 0.35;
+    [Id(2)] public double TokensPerSecond { get; set; } = 60;
+    [Id(3)] public double ErrorRate { get; set; } = 0.01;
+    /// <summary>Of the errors, the shares that are timeouts and rate limits (with Retry-After); the rest are server errors.</summary>
+    [Id(4)] public double TimeoutShare { get; set; } = 0.2;
+    [Id(5)] public double RateLimitShare { get; set; } = 0.4;
+    [Id(6)] public double RetryAfterSeconds { get; set; } = 1;
 }
 
 [GenerateSerializer, Alias("kyros.ModelCapabilities")]

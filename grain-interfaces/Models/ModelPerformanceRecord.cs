@@ -16,7 +16,16 @@ public sealed record ModelPerformanceRecord(
     [property: Id(8)] string? ErrorKind,
     [property: Id(9)] double Cost,
     [property: Id(10)] double? QualityScore,
-    [property: Id(11)] string RequestId);
+    [property: Id(11)] string RequestId,
+    /// <summary>
+    /// A quality score given later for the request in <see cref="RequestId"/> (less its <c>#feedback</c> suffix), at that
+    /// request's timestamp: it adds to quality only, not to counts, latency, tokens or cost.
+    /// </summary>
+    [property: Id(12), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    bool IsFeedback = false)
+{
+    public const string FeedbackSuffix = "#feedback";
+}
 
 /// <summary>How many records a call stored, and how many it skipped as already seen request ids.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.RecordResult")]

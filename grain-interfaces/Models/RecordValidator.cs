@@ -52,6 +52,9 @@ public static class RecordValidator
         if (record.QualityScore is { } quality && !(quality >= 0 && quality <= 1))
             throw Error(prefix + "quality_score", $"must be within 0..1; got {quality}.");
 
+        if (record.IsFeedback && (record.QualityScore is null || !record.RequestId.EndsWith(ModelPerformanceRecord.FeedbackSuffix, StringComparison.Ordinal)))
+            throw Error(prefix + "quality_score", "is required on feedback, whose request_id ends with #feedback.");
+
         if (record.ErrorKind is { } kind)
         {
             if (record.Success)

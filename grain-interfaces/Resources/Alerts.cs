@@ -84,6 +84,19 @@ public sealed record AlertQuery(
 [GenerateSerializer, Immutable, Alias("kyros.AlertLog")]
 public sealed record AlertLogPage([property: Id(0)] IReadOnlyList<ActiveAlert> Active, [property: Id(1)] IReadOnlyList<AlertEvent> Events);
 
+public static class AlertLevels
+{
+    /// <summary>Parses one of info, warning, critical, emergency (any case); anything else is an error naming the field.</summary>
+    public static AlertLevel Parse(string? text, string field = "level") => text?.ToLowerInvariant() switch
+    {
+        "info" => AlertLevel.Info,
+        "warning" => AlertLevel.Warning,
+        "critical" => AlertLevel.Critical,
+        "emergency" => AlertLevel.Emergency,
+        _ => throw new ArgumentException($"{field} '{text}' is not one of info, warning, critical, emergency.", field),
+    };
+}
+
 /// <summary>Where alert events are published: the stream provider, and the one stream in namespace <c>alerts</c>.</summary>
 public static class AlertStreams
 {

@@ -37,7 +37,7 @@ public sealed record NetworkSample(
     [property: Id(1)] double ReceiveBytesPerSecond,
     [property: Id(2)] double TransmitBytesPerSecond,
     /// <summary>The link's speed in bytes per second where the kernel knows it; network alerts need it.</summary>
-    [property: Id(3)] double? LinkBytesPerSecond)
+    [property: Id(3)] double? LinkBytesPerSecond = null)
 {
     public double? Percent => LinkBytesPerSecond is > 0 and var link ? 100.0 * Math.Max(ReceiveBytesPerSecond, TransmitBytesPerSecond) / link : null;
 }
@@ -49,8 +49,8 @@ public sealed record GpuSample(
     [property: Id(2)] double? UtilizationPercent,
     [property: Id(3)] long MemoryUsedBytes,
     [property: Id(4)] long MemoryTotalBytes,
-    [property: Id(5)] double? TemperatureCelsius,
-    [property: Id(6)] double? PowerWatts)
+    [property: Id(5)] double? TemperatureCelsius = null,
+    [property: Id(6)] double? PowerWatts = null)
 {
     public double MemoryPercent => MemoryTotalBytes == 0 ? 0 : 100.0 * MemoryUsedBytes / MemoryTotalBytes;
 }

@@ -40,6 +40,12 @@ public sealed class MetricsAggregate
 
     public void Add(ModelPerformanceRecord record)
     {
+        if (record.IsFeedback)
+        {
+            _qualitySum += record.QualityScore ?? 0;
+            _qualityCount++;
+            return;
+        }
         _count++;
         if (record.Success) _successes++;
         else

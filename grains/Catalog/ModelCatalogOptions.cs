@@ -49,6 +49,12 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
                     errors.Add($"{at}:Hosts '{host}' is not a host name (letters, digits, '.', '_' or '-').");
                 }
             }
+            var sim = m.Simulation;
+            if (!(sim.TtftMedianSeconds > 0) || !(sim.Spread is >= 0 and <= 3) || !(sim.TokensPerSecond > 0) || !(sim.ErrorRate is >= 0 and <= 1)
+                || !(sim.TimeoutShare >= 0) || !(sim.RateLimitShare >= 0) || !(sim.TimeoutShare + sim.RateLimitShare <= 1) || !(sim.RetryAfterSeconds >= 0))
+                errors.Add($"{at}:Simulation needs TtftMedianSeconds > 0, Spread 0..3, TokensPerSecond > 0, ErrorRate 0..1, TimeoutShare + RateLimitShare <= 1 and RetryAfterSeconds >= 0.");
+            if (m.Provider == "openai-compatible" && !Uri.TryCreate(m.Endpoint, UriKind.Absolute, out _))
+                errors.Add($"{at}:Endpoint must be an absolute URL (the API's base, such as http://127.0.0.1:11434/v1) for an openai-compatible model.");
             if (!(m.Capabilities.Reasoning is >= 0 and <= 1) || !(m.Capabilities.Creativity is >= 0 and <= 1))
                 errors.Add($"{at}:Capabilities Reasoning and Creativity must be within 0..1.");
         }

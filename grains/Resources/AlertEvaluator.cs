@@ -23,8 +23,10 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
     public List<AlertEvent> Evaluate(ResourceSample sample, Func<string, AlertThresholds?> thresholdsOf)
     {
         var events = new List<AlertEvent>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (series, metric, value) in ResourceMetrics.Flatten(sample))
         {
+            seen.Add(series);
             if (thresholdsOf(metric) is not { } thresholds) continue;
             var state = State(series);
             state.Push(LevelAt(value, thresholds, metric, hysteresis: false), LevelAt(value, thresholds, metric, hysteresis: true), options.ConsecutiveSamples);
@@ -36,7 +38,38 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
             var next = sustainedUp > current ? sustainedUp : sustainedDown < current ? sustainedDown : current;
             if (next != current) events.Add(Transition(state, series, metric, current, next, value, thresholds, sample.Timestamp));
         }
+        ResolveUnreported(seen, sample.Timestamp, events);
         return events;
+    }
+
+    /// <summary>A series with an alert that is missing from as many samples in a row (a disk unmounted, a GPU gone) resolves.</summary>
+    private void ResolveUnreported(HashSet<string> seen, DateTimeOffset at, List<AlertEvent> events)
+    {
+        foreach (var (series, state) in _states)
+        {
+            if (seen.Contains(series))
+            {
+                state.Missed = 0;
+                continue;
+            }
+            if (state.Alert is not { } alert || ++state.Missed < options.ConsecutiveSamples) continue;
+            state.Alert = null;
+            state.Ups.Clear();
+            state.Downs.Clear();
+            events.Add(new AlertEvent
+            {
+                AlertId = alert.AlertId,
+                Node = node,
+                Series = series,
+                Metric = ResourceMetrics.MetricOf(series),
+                Kind = AlertEventKind.Resolved,
+                Level = AlertLevel.None,
+                PreviousLevel = alert.Level,
+                Value = alert.Value,
+                Timestamp = at,
+                Message = $"{series} on {node} is no longer reported: its {Name(alert.Level)} alert is resolved.",
+            });
+        }
     }
 
     private AlertEvent Transition(SeriesState state, string series, string metric, AlertLevel from, AlertLevel to, double value,
@@ -94,6 +127,7 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
     private sealed class SeriesState
     {
         public ActiveAlert? Alert { get; set; }
+        public int Missed { get; set; }
         public Queue<AlertLevel> Ups { get; } = new();
         public Queue<AlertLevel> Downs { get; } = new();
 

@@ -19,7 +19,7 @@ public sealed class HostResourceSampler(GpuReader gpus, TimeProvider time, InFli
     private static readonly HashSet<string> PseudoFileSystems =
     [
         "proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "mqueue", "securityfs", "debugfs", "tracefs", "pstore",
-        "bpf", "autofs", "configfs", "fusectl", "hugetlbfs", "binfmt_misc", "nsfs", "rpc_pipefs", "squashfs", "ramfs", "efivarfs", "overlay",
+        "bpf", "autofs", "configfs", "fusectl", "hugetlbfs", "binfmt_misc", "nsfs", "rpc_pipefs", "squashfs", "ramfs", "efivarfs",
     ];
     private readonly object _gate = new();
     private CpuReading _cpu = default;
@@ -133,6 +133,7 @@ public sealed class HostResourceSampler(GpuReader gpus, TimeProvider time, InFli
             var fields = line.Split(' ');
             if (fields.Length < 3 || PseudoFileSystems.Contains(fields[2])) continue;
             var mount = Unescape(fields[1]);
+            if (!Directory.Exists(mount)) continue; // a file bind-mounted into a container (/etc/hosts) is not a disk
             if (!mounts.TryGetValue(fields[0], out var seen) || mount.Length < seen.Length) mounts[fields[0]] = mount;
         }
         var disks = new List<DiskSample>(mounts.Count);

@@ -32,7 +32,7 @@ internal static class Nvml
         for (uint i = 0; i < count; i++)
         {
             if (nvmlDeviceGetHandleByIndex_v2(i, out var device) != Success) continue;
-            var label = nvmlDeviceGetName(device, name, (uint)name.Length) == Success ? Encoding.UTF8.GetString(name).TrimEnd('\0') : $"gpu{i}";
+            var label = nvmlDeviceGetName(device, name, (uint)name.Length) == Success ? Encoding.UTF8.GetString(name, 0, Array.IndexOf(name, (byte)0) is >= 0 and var end ? end : name.Length) : $"gpu{i}";
             double? utilization = nvmlDeviceGetUtilizationRates(device, out var rates) == Success ? rates.Gpu : null;
             var memoryKnown = nvmlDeviceGetMemoryInfo(device, out var memory) == Success;
             double? temperature = nvmlDeviceGetTemperature(device, 0, out var celsius) == Success ? celsius : null;

@@ -12,6 +12,8 @@ public static class ScalingAdvisor
 
     public static IReadOnlyList<ScalingRecommendation> Advise(IReadOnlyList<NodeUsage> usage, ResourceOptions options)
     {
+        // A host with no samples in either window has stopped reporting: it says nothing about load.
+        usage = usage.Where(u => u.RecentCoverage > 0 || u.LongCoverage > 0).ToArray();
         var result = usage.GroupBy(u => u.Group).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => Advise(g.Key, g.ToArray(), options)).ToList();
         result.Add(Advise("cluster", usage, options));

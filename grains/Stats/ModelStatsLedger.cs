@@ -90,7 +90,11 @@ public sealed class ModelStatsLedger
             (_lastMinute, _lastInstance, _lastAggregate) = (minute, instance, found);
         }
         _lastAggregate.Add(record);
-        if (record.Success)
+        if (record.IsFeedback)
+        {
+            // Quality only: a late score says nothing about failures or successes.
+        }
+        else if (record.Success)
         {
             ConsecutiveFailures = 0;
             SuccessesApplied++;

@@ -14,6 +14,9 @@ public interface IRecentRecordLog
     /// <summary>Records after <paramref name="afterPosition"/>, oldest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<LoggedRecord>> ReadAfterAsync(string model, long afterPosition, int max);
 
+    /// <summary>Whether the log still holds a record with this request id (records older than the retention are gone).</summary>
+    Task<bool> ContainsAsync(string model, string requestId);
+
     /// <summary>The newest records, newest first.</summary>
     Task<IReadOnlyList<ModelPerformanceRecord>> ReadLatestAsync(string model, int limit);
 

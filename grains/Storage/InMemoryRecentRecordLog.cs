@@ -32,6 +32,12 @@ public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> opt
         }
     }
 
+    public Task<bool> ContainsAsync(string model, string requestId)
+    {
+        var log = Get(model);
+        lock (log) return Task.FromResult(log.Ids.ContainsKey(requestId));
+    }
+
     public Task<IReadOnlyList<LoggedRecord>> ReadAfterAsync(string model, long afterPosition, int max)
     {
         var log = Get(model);

@@ -144,6 +144,8 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
 
     private long RetentionMs => (long)_options.Retention.TotalMilliseconds;
 
+    public Task<bool> ContainsAsync(string model, string requestId) => Guard(Db.HashExistsAsync(Key(model, "ids"), requestId));
+
     private RedisKey[] Keys(string model) => [Key(model, "log"), Key(model, "ids"), Key(model, "ckpt")];
 
     // The hash tag keeps one model's keys on one shard of a Redis cluster.

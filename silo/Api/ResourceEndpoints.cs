@@ -11,6 +11,14 @@ public static class ResourceEndpoints
     private static readonly TimeSpan DefaultWindow = TimeSpan.FromHours(1);
     private static readonly HashSet<string> ThresholdFields = ["info", "warning", "critical", "emergency"];
 
+    /// <summary>Samples are read strictly: an unknown field (a typo) or a missing figure of a disk, interface or GPU is an error, not a silent 0.</summary>
+    private static readonly JsonSerializerOptions StrictJson = new(KyrosJson.Options)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
+
     public static void MapResourceEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/resources");
@@ -22,6 +30,15 @@ public static class ResourceEndpoints
         api.MapGet("/alerts", GetAlerts);
         api.MapGet("/thresholds", GetThresholds);
         api.MapPut("/thresholds/{metric}", PutThreshold);
+        api.MapGet("/thresholds/{metric}", async (string metric, string? node, IGrainFactory grains) =>
+        {
+            if (!ResourceMetrics.IsKnown(metric)) return UnknownMetric(metric);
+            var (missing, thresholds) = await ThresholdsAsync(node, grains);
+            if (missing is not null) return missing;
+            return thresholds.FirstOrDefault(t => t.Metric == metric) is { } found
+                ? Results.Ok(found)
+                : Problems.Field("metric", $"{metric} has no thresholds here (it has no defaults; PUT some).", StatusCodes.Status404NotFound);
+        });
         api.MapGet("/scaling", async (IGrainFactory grains) =>
             Results.Ok(new { Recommendations = await grains.GetGrain<IResourceSummaryGrain>(0).GetScalingAsync() }));
     }
@@ -42,12 +59,12 @@ public static class ResourceEndpoints
         try
         {
             samples = root.ValueKind == JsonValueKind.Array
-                ? root.Deserialize<ResourceSample[]>(KyrosJson.Options)!
-                : [root.Deserialize<ResourceSample>(KyrosJson.Options)!];
+                ? root.Deserialize<ResourceSample[]>(StrictJson)!
+                : [root.Deserialize<ResourceSample>(StrictJson)!];
         }
         catch (JsonException e)
         {
-            var field = e.Path is { Length: > 2 } path ? path[2..].TrimStart('.') : "body";
+            var field = e.Path is { Length: > 1 } path ? path[1..].TrimStart('.') : "body";
             return Problems.Field(field, $"The body is not a resource sample (or a list of them): {e.Message}");
         }
         if (samples.Any(s => s is null)) return Problems.Field("body", "A sample must be a JSON object.");
@@ -60,7 +77,7 @@ public static class ResourceEndpoints
         var q = request.Query;
         var query = new AlertQuery(
             ActiveOnly: Flag(q["active"], "active") ?? false,
-            MinimumLevel: q["level"].FirstOrDefault() is { } level ? ParseLevel(level) : null,
+            MinimumLevel: q["level"].FirstOrDefault() is { } level ? AlertLevels.Parse(level) : null,
             Node: q["node"].FirstOrDefault(),
             Since: q["since"].FirstOrDefault() is { } since
                 ? DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at
@@ -74,19 +91,28 @@ public static class ResourceEndpoints
 
     private static async Task<IResult> GetThresholds(string? node, IGrainFactory grains)
     {
+        var (missing, thresholds) = await ThresholdsAsync(node, grains);
+        return missing ?? Results.Ok(new { Scope = node is null ? "cluster" : "node", Node = node, Thresholds = thresholds });
+    }
+
+    /// <summary>The thresholds in force for the cluster, or on one host; a 404 for a host that has sent nothing.</summary>
+    private static async Task<(IResult? Missing, IReadOnlyList<MetricThresholds> Thresholds)> ThresholdsAsync(string? node, IGrainFactory grains)
+    {
         if (node is null)
         {
             var cluster = await grains.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync();
-            return Results.Ok(new { Scope = "cluster", Thresholds = DefaultThresholds.Resolve(cluster, new Dictionary<string, AlertThresholds>()) });
+            return (null, DefaultThresholds.Resolve(cluster, new Dictionary<string, AlertThresholds>()));
         }
-        if (await UnknownNodeAsync(node, grains) is { } missing) return missing;
-        return Results.Ok(new { Scope = "node", Node = node, Thresholds = await grains.GetGrain<INodeResourceGrain>(node).GetThresholdsAsync() });
+        if (await UnknownNodeAsync(node, grains) is { } missing) return (missing, []);
+        return (null, await grains.GetGrain<INodeResourceGrain>(node).GetThresholdsAsync());
     }
+
+    private static IResult UnknownMetric(string metric) =>
+        Problems.Field("metric", $"'{metric}' is not a metric; use one of {string.Join(", ", ResourceMetrics.All)}.", StatusCodes.Status404NotFound);
 
     private static async Task<IResult> PutThreshold(string metric, string? node, HttpRequest request, IGrainFactory grains)
     {
-        if (!ResourceMetrics.IsKnown(metric))
-            return Problems.Field("metric", $"'{metric}' is not a metric; use one of {string.Join(", ", ResourceMetrics.All)}.", StatusCodes.Status404NotFound);
+        if (!ResourceMetrics.IsKnown(metric)) return UnknownMetric(metric);
         using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
         var body = document.RootElement;
         if (body.ValueKind != JsonValueKind.Object) return Problems.Field("body", "The body must be a JSON object with warning, critical, emergency and optionally info.");
@@ -108,11 +134,6 @@ public static class ResourceEndpoints
 
     private static double Required(JsonElement body, string name) =>
         JsonFields.Number(body, "", name) ?? throw new ArgumentException($"{name} is required.", name);
-
-    private static AlertLevel ParseLevel(string text) =>
-        Enum.TryParse<AlertLevel>(text, ignoreCase: true, out var level) && level != AlertLevel.None && !char.IsDigit(text[0])
-            ? level
-            : throw new ArgumentException($"level '{text}' is not one of info, warning, critical, emergency.", "level");
 
     private static bool? Flag(Microsoft.Extensions.Primitives.StringValues values, string field) => values.FirstOrDefault() switch
     {

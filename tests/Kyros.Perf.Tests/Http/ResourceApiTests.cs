@@ -32,7 +32,6 @@ public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<Shared
         Assert.Contains("queue", metrics.Keys);
         if (File.ReadAllLines("/proc/net/dev").Skip(2).Any(l => !l.TrimStart().StartsWith("lo:", StringComparison.Ordinal)))
             Assert.Contains(metrics.Keys, k => k.StartsWith("network_in:", StringComparison.Ordinal));
-        Assert.DoesNotContain(metrics.Keys, k => k.StartsWith("gpu", StringComparison.Ordinal));
         Assert.True(summary.GetProperty("self_sampled").GetBoolean());
     }
 
@@ -76,6 +75,8 @@ public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<Shared
     [InlineData("""{"node": "web-8", "timestamp": "FUTURE", "cpu_percent": 5}""", "timestamp")]
     [InlineData("""{"node": "other", "timestamp": "NOW", "cpu_percent": 5}""", "node")]
     [InlineData("""[{"node": "web-8", "timestamp": "NOW", "cpu_percent": 5}, {"node": "web-8", "timestamp": "NOW", "memory_percent": -2}]""", "[1].memory_percent")]
+    [InlineData("""[{"node": "web-8", "timestamp": "NOW", "cpu_percent": 5}, {"node": "web-8", "timestamp": "NOW", "cpu_percnt": 5}]""", "[1].cpu_percnt")]
+    [InlineData("""{"node": "web-8", "timestamp": "NOW", "disks": [{"mount": "/", "total_bytes": 5}]}""", "disks[0]")]
     public async Task Bad_samples_are_400_naming_the_field_and_store_nothing(string body, string field)
     {
         body = body.Replace("NOW", DateTimeOffset.UtcNow.ToString("O")).Replace("FUTURE", DateTimeOffset.UtcNow.AddHours(1).ToString("O"));
@@ -100,11 +101,12 @@ public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<Shared
         await Expect(await Http.PutAsync("/v1/resources/thresholds/cpuu", Json("""{"warning": 70, "critical": 80, "emergency": 90}""")), HttpStatusCode.NotFound, "metric");
         await Expect(await Http.PutAsync("/v1/resources/thresholds/cpu?node=nowhere", Json("""{"warning": 70, "critical": 80, "emergency": 90}""")), HttpStatusCode.NotFound, "node");
         await Expect(await Http.GetAsync("/v1/resources/alerts?level=severe"), HttpStatusCode.BadRequest, "level");
+        await Expect(await Http.GetAsync("/v1/resources/alerts?level=info,warning"), HttpStatusCode.BadRequest, "level");
+        await Expect(await Http.GetAsync("/v1/resources/thresholds/connections"), HttpStatusCode.NotFound, "metric");
         await Expect(await Http.GetAsync("/v1/resources/alerts?since=yesterday"), HttpStatusCode.BadRequest, "since");
         await Expect(await Http.GetAsync("/v1/resources/summary?window=2h"), HttpStatusCode.BadRequest, "window");
 
-        var thresholds = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/thresholds");
-        var cpu = thresholds.GetProperty("thresholds").EnumerateArray().Single(t => t.GetProperty("metric").GetString() == "cpu");
+        var cpu = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/thresholds/cpu");
         Assert.Equal(("default", 70.0), (cpu.GetProperty("scope").GetString(), cpu.GetProperty("levels").GetProperty("warning").GetDouble()));
     }
 

@@ -50,7 +50,7 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
         Assert.Equal(0, alerts.ExitCode);
         var bad = await RunAsync("agent", "--node", "bad name");
         Assert.Equal(2, bad.ExitCode);
-        Assert.Contains("node", bad.Output);
+        Assert.Contains("node must be 1-128 characters", bad.Output);
     }
 
     private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)

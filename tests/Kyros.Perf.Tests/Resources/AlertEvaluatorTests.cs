@@ -71,6 +71,23 @@ public sealed class AlertEvaluatorTests
     }
 
     [Fact]
+    public void An_alert_on_a_series_that_stops_being_reported_resolves_after_as_many_samples()
+    {
+        var alerts = new AlertEvaluator("h1", Options);
+        ResourceSample Disk(int i, params DiskSample[] disks) => new() { Node = "h1", Timestamp = Series.Start + i * Series.Step, Disks = disks };
+        var events = new List<AlertEvent>();
+        events.AddRange(alerts.Evaluate(Disk(0, new DiskSample("/data", 95, 100)), DefaultThresholds.All.GetValueOrDefault));
+        events.AddRange(alerts.Evaluate(Disk(1, new DiskSample("/data", 96, 100)), DefaultThresholds.All.GetValueOrDefault));
+        events.AddRange(alerts.Evaluate(Disk(2), DefaultThresholds.All.GetValueOrDefault));
+        Assert.Single(events);
+        events.AddRange(alerts.Evaluate(Disk(3), DefaultThresholds.All.GetValueOrDefault));
+
+        Assert.Equal([(AlertEventKind.Raised, AlertLevel.Emergency), (AlertEventKind.Resolved, AlertLevel.None)], events.Select(e => (e.Kind, e.Level)).ToArray());
+        Assert.Contains("no longer reported", events[1].Message);
+        Assert.Empty(alerts.Active);
+    }
+
+    [Fact]
     public void Counts_use_a_share_of_the_threshold_as_their_margin()
     {
         var alerts = new AlertEvaluator("h1", Options);

@@ -28,7 +28,6 @@ public sealed class ScalingAdvisorTests
         Assert.Equal(ScalingAction.ScaleOut, advice["cluster"].Action);
         Assert.Equal(90, advice["cluster"].RecentGpu);
         Assert.Equal(5, advice["cluster"].Hosts);
-        Assert.All(advice.Values, r => Assert.InRange(r.Confidence, 0, 1));
         Assert.True(advice["gpu"].Confidence > 0.6);
     }
 

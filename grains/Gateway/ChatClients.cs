@@ -1,0 +1,49 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Concurrent;
+using Kyros.Perf.Catalog;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using OpenAI;
+
+namespace Kyros.Perf.Gateway;
+
+/// <summary>One <see cref="IChatClient"/> per catalog model, made on first use: simulated, or any OpenAI-compatible endpoint.</summary>
+public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider time) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, IChatClient> _clients = new(StringComparer.Ordinal);
+    private readonly int _seed = options.Value.SimulationSeed ?? Random.Shared.Next();
+
+    public IChatClient For(ModelDescriptor model) => _clients.GetOrAdd(model.Id, _ => Create(model));
+
+    private IChatClient Create(ModelDescriptor model)
+    {
+        if (model.Provider == "simulated")
+            return new SimulatedChatClient(model, new Random(_seed ^ StableHash(model.Id)), options.Value.SimulationTimeScale, time);
+        var key = options.Value.ApiKeys.GetValueOrDefault(model.Id)
+                  ?? (model.ApiKeyVariable is { } variable ? Environment.GetEnvironmentVariable(variable) : null)
+                  ?? "none"; // local servers (Ollama, vLLM, llama.cpp) take any key
+        var client = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(model.Endpoint!),
+            // The gateway retries and falls back itself, honouring Retry-After; the client's own retries would hide both.
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            // The gateway's own timeout (the catalog's) comes first; this only bounds a stuck connection.
+            NetworkTimeout = TimeSpan.FromSeconds(model.TimeoutSeconds + 5),
+        });
+        return client.GetChatClient(model.RemoteModel ?? model.Id).AsIChatClient();
+    }
+
+    /// <summary>FNV-1a: the same seed for the same model in every process.</summary>
+    private static int StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text) hash = (hash ^ c) * 16777619u;
+        return (int)hash;
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _clients.Values) client.Dispose();
+    }
+}

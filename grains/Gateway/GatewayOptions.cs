@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Gateway;
+
+/// <summary>Calling models (configuration section <c>Kyros:Gateway</c>).</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Kyros:Gateway";
+
+    /// <summary>Retries per model on a rate limit or a server error, before falling back to the next model.</summary>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>The longest Retry-After the gateway waits out; a longer one moves on to the next model.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Wait between retries when the provider names none.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>API keys by model id. Secrets: from configuration or <c>Kyros__Gateway__ApiKeys__&lt;model&gt;</c>; never logged or returned.</summary>
+    public Dictionary<string, string> ApiKeys { get; set; } = [];
+
+    /// <summary>The simulated provider's seed; null draws a new one at start. Set it to replay a run.</summary>
+    public int? SimulationSeed { get; set; }
+
+    /// <summary>Multiplies the simulated provider's waits: 1 is real time, 0.01 makes a 2 s answer take 20 ms (tests, demos).</summary>
+    public double SimulationTimeScale { get; set; } = 1;
+
+    /// <summary>The largest prompt or conversation accepted, in characters.</summary>
+    public int MaxPromptCharacters { get; set; } = 2_000_000;
+}
+
+public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions o)
+    {
+        const string s = GatewayOptions.Section;
+        var errors = new List<string>();
+        if (o.MaxRetries is < 0 or > 10) errors.Add($"{s}:MaxRetries must be within 0..10.");
+        if (o.MaxRetryAfter < TimeSpan.Zero || o.MaxRetryAfter > TimeSpan.FromMinutes(5)) errors.Add($"{s}:MaxRetryAfter must be within 0..00:05:00.");
+        if (o.RetryDelay < TimeSpan.Zero || o.RetryDelay > TimeSpan.FromMinutes(1)) errors.Add($"{s}:RetryDelay must be within 0..00:01:00.");
+        if (!(o.SimulationTimeScale is >= 0 and <= 100)) errors.Add($"{s}:SimulationTimeScale must be within 0..100.");
+        if (o.MaxPromptCharacters is < 1 or > 100_000_000) errors.Add($"{s}:MaxPromptCharacters must be within 1..100000000.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Threading.Channels;
+using Kyros.Perf.Models;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kyros.Perf.Gateway;
+
+/// <summary>
+/// Records every gateway call in its model's statistics off the response path: one batch per model for whatever has
+/// queued, retried while the cluster does not answer, and drained at shutdown.
+/// </summary>
+public sealed class GatewayRecorder(IGrainFactory grains, ILogger<GatewayRecorder> logger) : BackgroundService
+{
+    private const int MaxBatch = 1_000;
+    private const int MaxTries = 20;
+    private readonly Channel<ModelPerformanceRecord> _queue = Channel.CreateUnbounded<ModelPerformanceRecord>(new() { SingleReader = true });
+
+    public void Enqueue(ModelPerformanceRecord record) => _queue.Writer.TryWrite(record);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+                await WriteQueuedAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        await WriteQueuedAsync(CancellationToken.None);
+    }
+
+    private async Task WriteQueuedAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<ModelPerformanceRecord>();
+        while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record)) batch.Add(record);
+        foreach (var group in batch.GroupBy(r => r.Model))
+        {
+            var records = group.ToArray();
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await grains.GetGrain<IModelStatsGrain>(group.Key).RecordBatchAsync(records);
+                    break;
+                }
+                catch (Exception e) when (e is OrleansException or TimeoutException or StoreUnavailableException && attempt < MaxTries)
+                {
+                    logger.LogWarning("Recording {Count} gateway records for {Model} failed (try {Attempt}): {Reason}", records.Length, group.Key, attempt, e.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken);
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Dropping {Count} gateway records for {Model}", records.Length, group.Key);
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.ClientModel;
+using System.Diagnostics;
+using System.Text;
+using Kyros.Perf.Catalog;
+using Kyros.Perf.Models;
+using Kyros.Perf.Routing;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Gateway;
+
+/// <summary>Hears a generation as it happens (streaming): the model that started answering, then each piece of text.</summary>
+public interface IGenerationObserver
+{
+    ValueTask OnStartAsync(string model, RoutingDecision decision, string requestId, bool simulated);
+    ValueTask OnTextAsync(string text);
+}
+
+/// <summary>
+/// Route, call, record: asks the router, calls the chosen model, retries rate limits and server errors (honouring
+/// Retry-After), falls back along the decision's order, and records every attempt in that model's statistics.
+/// Once text has reached the caller there is no fallback: a failure then is the caller's error.
+/// </summary>
+public sealed class ModelGateway(
+    ModelCatalog catalog, RoutingEngine router, ChatClients clients, GatewayRecorder recorder, IOptions<GatewayOptions> options, TimeProvider time)
+{
+    private readonly GatewayOptions _options = options.Value;
+
+    public async Task<GenerateResult> GenerateAsync(GenerateRequest request, IGenerationObserver? observer, CancellationToken cancellationToken)
+    {
+        var (decision, conversation, inputTokens) = Route(request);
+        var attempts = new List<Attempt>();
+        var reserved = decision.EstimatedTokens + request.MaxTokens;
+        long used = 0;
+        try
+        {
+            foreach (var modelId in decision.FallbackOrder.Prepend(decision.SelectedModel))
+            {
+                var model = catalog.Find(modelId)!;
+                for (var retry = 0; ; retry++)
+                {
+                    var outcome = await CallAsync(model, request, conversation, inputTokens, decision, observer, attempts, cancellationToken);
+                    if (outcome.Result is { } result)
+                    {
+                        if (modelId == decision.SelectedModel) used = result.Usage.TotalTokens;
+                        return result;
+                    }
+                    var failure = outcome.Failure!;
+                    if (!failure.Retryable) throw Failed(failure.Message, failure.Status, attempts);
+                    var wait = failure.RetryAfter ?? _options.RetryDelay;
+                    if (failure.Status == 408 || retry >= _options.MaxRetries || wait > _options.MaxRetryAfter) break;
+                    await Task.Delay(wait, time, cancellationToken);
+                }
+            }
+            var timeouts = attempts.All(a => a.ErrorKind == "timeout");
+            throw Failed($"Every candidate failed: {string.Join("; ", attempts.Select(a => $"{a.Model}: {a.Error}"))}", timeouts ? 504 : 502, attempts);
+        }
+        finally
+        {
+            router.Settle(decision.SelectedModel, reserved, used);
+        }
+    }
+
+    private (RoutingDecision Decision, List<ChatMessage> Conversation, long InputTokens) Route(GenerateRequest request)
+    {
+        GatewayValidator.Validate(request);
+        var conversation = request.Conversation;
+        if (conversation.Sum(m => (long)m.Content.Length) > _options.MaxPromptCharacters)
+            throw new ArgumentException($"The conversation is longer than {_options.MaxPromptCharacters} characters.", request.Prompt is null ? "messages" : "prompt");
+        if (request.Model is { } named) catalog.EnsureKnown(named);
+        var limit = request.Model is { } m ? catalog.Find(m)!.MaxOutputTokens : catalog.Models.Max(x => x.MaxOutputTokens);
+        if (request.MaxTokens > limit)
+            throw new ArgumentException($"max_tokens {request.MaxTokens} is above {(request.Model is null ? "every model's" : request.Model + "'s")} limit of {limit}.", "max_tokens");
+
+        var inputTokens = conversation.Sum(t => PromptTokens.Count(t.Content));
+        var features = (request.Features ?? new RequestFeatures()) with { EstimatedTokens = inputTokens, Prompt = null, OutputTokens = request.MaxTokens };
+        var routing = request.Model is { } only
+            ? new RoutingRequest(features, [only], RoutingStrategy.Balanced)
+            : new RoutingRequest(features, request.Candidates, request.Strategy);
+        var decision = router.Decide(routing, Random.Shared.NextDouble);
+        var messages = conversation.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)).ToList();
+        return (decision, messages, inputTokens);
+    }
+
+    /// <summary>One call to one model: its result, or how it failed. Either way it is recorded.</summary>
+    private async Task<(GenerateResult? Result, ProviderException? Failure)> CallAsync(ModelDescriptor model, GenerateRequest request,
+        List<ChatMessage> conversation, long inputTokens, RoutingDecision decision, IGenerationObserver? observer, List<Attempt> attempts, CancellationToken cancellationToken)
+    {
+        var startedAt = time.GetUtcNow();
+        var started = time.GetTimestamp();
+        var requestId = RequestIds.Create(model.Id, startedAt);
+        var simulated = model.Provider == "simulated";
+        var text = new StringBuilder();
+        double? ttft = null;
+        UsageDetails? usage = null;
+        string finish = "stop";
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(model.TimeoutSeconds));
+        try
+        {
+            var chat = new ChatOptions { MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
+            await foreach (var update in clients.For(model).GetStreamingResponseAsync(conversation, chat, timeout.Token))
+            {
+                foreach (var content in update.Contents)
+                    if (content is UsageContent u) usage = u.Details;
+                if (update.FinishReason is { } reason) finish = reason == ChatFinishReason.Length ? "length" : reason.Value;
+                if (string.IsNullOrEmpty(update.Text)) continue;
+                if (ttft is null)
+                {
+                    ttft = time.GetElapsedTime(started).TotalSeconds;
+                    if (observer is not null) await observer.OnStartAsync(model.Id, decision, requestId, simulated);
+                }
+                text.Append(update.Text);
+                if (observer is not null) await observer.OnTextAsync(update.Text);
+            }
+        }
+        catch (Exception e) when (Classify(e, model, cancellationToken) is { } failure)
+        {
+            var elapsed = time.GetElapsedTime(started).TotalSeconds;
+            attempts.Add(new Attempt(model.Id, false, failure.ErrorKind, failure.Message, elapsed, failure.RetryAfter?.TotalSeconds));
+            recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, elapsed, ttft, inputTokens, 0, false, failure.ErrorKind, 0, null,
+                $"{requestId}.a{attempts.Count}"));
+            // Text already reached the caller: no retry, no fallback, the caller hears of the failure.
+            if (ttft is not null) throw Failed($"{model.Id} failed after it started answering: {failure.Message}", 502, attempts);
+            return (null, failure);
+        }
+
+        var latency = time.GetElapsedTime(started).TotalSeconds;
+        var tokens = usage is { InputTokenCount: { } i, OutputTokenCount: { } o }
+            ? new TokenUsage(i, o, "provider")
+            : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString()), "tokenizer");
+        var cost = (tokens.InputTokens * model.InputPricePer1k + tokens.OutputTokens * model.OutputPricePer1k) / 1000;
+        attempts.Add(new Attempt(model.Id, true, null, null, latency, null));
+        recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens, tokens.OutputTokens,
+            true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId));
+        return (new GenerateResult
+        {
+            RequestId = requestId,
+            Model = model.Id,
+            Text = text.ToString(),
+            Decision = decision,
+            Usage = tokens,
+            LatencySeconds = latency,
+            TtftSeconds = ttft,
+            Cost = cost,
+            Attempts = attempts.ToArray(),
+            Simulated = simulated,
+            FinishReason = finish,
+        }, null);
+    }
+
+    /// <summary>What went wrong in the provider's call, in the gateway's terms; null when the caller itself went away.</summary>
+    private static ProviderException? Classify(Exception e, ModelDescriptor model, CancellationToken caller)
+    {
+        if (caller.IsCancellationRequested) return null;
+        return e switch
+        {
+            ProviderException provider => provider,
+            // Not the caller's cancellation: the model's timeout (ours, or the HTTP client's own).
+            OperationCanceledException => ProviderException.Timeout(model.Id, TimeSpan.FromSeconds(model.TimeoutSeconds)),
+            ClientResultException { Status: > 0 } client => new ProviderException(ProviderMessage(client), client.Status, ProviderException.KindOf(client.Status), RetryAfter(client), client),
+            ClientResultException client => new ProviderException($"{model.Id} could not be reached: {client.Message}", 502, "connection_error", null, client),
+            HttpRequestException http => new ProviderException($"{model.Id} could not be reached: {http.Message}", 502, "connection_error", null, http),
+            IOException io => new ProviderException($"{model.Id} broke the connection: {io.Message}", 502, "connection_error", null, io),
+            _ => null,
+        };
+    }
+
+    private static string ProviderMessage(ClientResultException e)
+    {
+        var body = e.GetRawResponse()?.Content?.ToString();
+        return string.IsNullOrWhiteSpace(body) ? e.Message : body.Length > 2000 ? body[..2000] : body;
+    }
+
+    private static TimeSpan? RetryAfter(ClientResultException e)
+    {
+        if (e.GetRawResponse() is not { } response || !response.Headers.TryGetValue("Retry-After", out var value)) return null;
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? TimeSpan.FromSeconds(seconds)
+            : DateTimeOffset.TryParse(value, out var at) ? at - DateTimeOffset.UtcNow : null;
+    }
+
+    private static GenerationFailedException Failed(string message, int status, List<Attempt> attempts) => new(message, status, attempts.ToArray());
+}
