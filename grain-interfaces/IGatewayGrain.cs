@@ -6,10 +6,11 @@ namespace Kyros.Perf;
 [Alias("kyros.IGatewayGrain")]
 public interface IGatewayGrain : IGrainWithIntegerKey
 {
-    [Alias("generate")]
+    /// <summary>Throws <see cref="GenerationFailedException"/> when every model failed or the provider refused the request.</summary>
+    [ResponseTimeout("00:10:00"), Alias("generate")]
     Task<GenerateResult> GenerateAsync(GenerateRequest request);
 
-    /// <summary>A quality score (0-1) for an earlier request; false when the request already had one.</summary>
+    /// <summary>A quality score (0-1) for a request the gateway served, recorded as that request's quality.</summary>
     [Alias("feedback")]
-    Task<bool> FeedbackAsync(string requestId, double score);
+    Task<FeedbackResult> FeedbackAsync(string requestId, double score);
 }

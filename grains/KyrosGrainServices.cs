@@ -1,4 +1,5 @@
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Gateway;
 using Kyros.Perf.History;
 using Kyros.Perf.Resources;
 using Kyros.Perf.Routing;
@@ -40,6 +41,12 @@ public static class KyrosGrainServices
         services.TryAddSingleton<IResourceSampler, HostResourceSampler>();
         services.AddPlacementDirector<HostAffinePlacement, HostAffinePlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LocalHostSampling>();
+
+        services.AddValidatedOptions<GatewayOptions, GatewayOptionsValidator>(configuration, GatewayOptions.Section);
+        services.AddSingleton<ChatClients>();
+        services.AddSingleton<GatewayRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayRecorder>());
+        services.AddSingleton<ModelGateway>();
 
         services.AddSingleton<SqliteHistoryStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());

@@ -45,6 +45,7 @@ public static class KyrosSiloHost
         app.MapMetricsEndpoint();
         app.MapRoutingEndpoints();
         app.MapResourceEndpoints();
+        app.MapGatewayEndpoints();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
     }

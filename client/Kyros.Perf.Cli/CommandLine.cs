@@ -10,6 +10,11 @@ public sealed class CommandLine
 
     public string? Verb { get; }
 
+    /// <summary>Words after the verb that are not options (a prompt, say).</summary>
+    public IReadOnlyList<string> Arguments => _arguments;
+    private readonly List<string> _arguments = [];
+    private bool _argumentsRead;
+
     public CommandLine(string[] args)
     {
         for (var i = 0; i < args.Length; i++)
@@ -17,8 +22,8 @@ public sealed class CommandLine
             var arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal))
             {
-                if (Verb is not null) throw new ArgumentException($"Unexpected argument '{arg}'.");
-                Verb = arg;
+                if (Verb is null) Verb = arg;
+                else _arguments.Add(arg);
                 continue;
             }
             var name = arg[2..];
@@ -34,6 +39,13 @@ public sealed class CommandLine
     {
         _read.Add(name);
         return _options.TryGetValue(name, out var value) ? value ?? throw new ArgumentException($"--{name} needs a value.") : null;
+    }
+
+    /// <summary>The words after the verb, joined; null when there are none.</summary>
+    public string? Rest()
+    {
+        _argumentsRead = true;
+        return _arguments.Count == 0 ? null : string.Join(' ', _arguments);
     }
 
     public string RequiredText(string name) => Text(name) ?? throw new ArgumentException($"--{name} is required.");
@@ -55,6 +67,7 @@ public sealed class CommandLine
     /// <summary>Call after reading every option a command knows.</summary>
     public void RejectUnknown()
     {
+        if (!_argumentsRead && _arguments.Count > 0) throw new ArgumentException($"Unexpected argument '{_arguments[0]}'.");
         var unknown = _options.Keys.Where(k => !_read.Contains(k)).ToArray();
         if (unknown.Length > 0) throw new ArgumentException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}.");
     }

@@ -115,6 +115,55 @@ public static class Commands
         AnsiConsole.MarkupLineInterpolated($"fallback order: {string.Join(" > ", decision.FallbackOrder)}");
     }
 
+    public static async Task GenerateAsync(KyrosPerfClient client, CommandLine line)
+    {
+        var request = new Gateway.GenerateRequest
+        {
+            Prompt = line.Rest() ?? line.Text("prompt") ?? throw new ArgumentException("A prompt is required: kyros-perf generate \"your prompt\"."),
+            Strategy = Routing.RoutingStrategies.Parse(line.Text("strategy")),
+            Model = line.Text("model"),
+            MaxTokens = (int)(line.Integer("max-tokens") ?? 256),
+            Temperature = line.Number("temperature"),
+            Features = new Routing.RequestFeatures
+            {
+                RequiresCode = line.Flag("requires-code"),
+                RequiresVision = line.Flag("requires-vision"),
+                RequiresTools = line.Flag("requires-tools"),
+                CreativityRequirement = line.Number("creativity") ?? 0,
+                ReasoningRequirement = line.Number("reasoning") ?? 0,
+                MaxLatency = line.Number("max-latency"),
+                MaxCost = line.Number("max-cost"),
+            },
+        };
+        line.RejectUnknown();
+        Gateway.GenerateResult result;
+        try
+        {
+            result = await client.GenerateAsync(request);
+        }
+        catch (Gateway.GenerationFailedException failed)
+        {
+            var attempts = new Table().AddColumns("model", "error", "seconds");
+            foreach (var a in failed.Attempts) attempts.AddRow(Markup.Escape(a.Model), Markup.Escape(a.Error ?? ""), F(a.LatencySeconds));
+            AnsiConsole.Write(attempts);
+            throw new ArgumentException($"The generation failed ({failed.Status}): {failed.Message}");
+        }
+        AnsiConsole.WriteLine(result.Text);
+        AnsiConsole.MarkupLineInterpolated($"[bold]{result.Model}[/]{(result.Simulated ? " (simulated)" : "")}: {result.Decision.Reasoning}");
+        var table = new Table().AddColumns("request id", "latency s", "ttft s", "input tokens", "output tokens", "cost", "attempts");
+        table.AddRow(Markup.Escape(result.RequestId), F(result.LatencySeconds), F(result.TtftSeconds), F(result.Usage.InputTokens), F(result.Usage.OutputTokens),
+            result.Cost.ToString("0.######", CultureInfo.InvariantCulture), string.Join(", ", result.Attempts.Select(a => a.Success ? a.Model : $"{a.Model} ({a.ErrorKind})")));
+        AnsiConsole.Write(table);
+    }
+
+    public static async Task FeedbackAsync(KyrosPerfClient client, CommandLine line)
+    {
+        var requestId = line.RequiredText("request-id");
+        var score = line.Number("score") ?? throw new ArgumentException("--score is required (0-1).");
+        line.RejectUnknown();
+        AnsiConsole.WriteLine(await client.FeedbackAsync(requestId, score) ? "recorded" : "already scored: the first score stands");
+    }
+
     private static string F(double? value) => value switch
     {
         null => "-",

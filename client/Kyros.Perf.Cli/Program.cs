@@ -22,6 +22,9 @@ const string Usage = """
       resources [--node H] [--window 15m]   hosts' CPU, memory, disks, network, GPUs, patterns and scaling advice
       alerts  [--follow] [--active] [--level warning] [--node H] [--limit N]   the alert log, or alerts as they come
       agent   [--node H] [--group G] [--interval S] [--count N]   sample this host and push (a host without a silo)
+      generate "PROMPT" [--strategy balanced] [--model M] [--max-tokens 256] [--temperature T] [--requires-code] ...
+                                      route, call the model, print the text, the decision and the usage
+      feedback --request-id ID --score 0-1   a quality score for an earlier generation
 
     Connection (or Kyros__Redis / Kyros__Gateways__0 in the environment):
       --redis <connection string>     find the silos through Redis
@@ -63,6 +66,8 @@ try
         "resources" => client => ResourceCommands.ResourcesAsync(client, line),
         "alerts" => client => ResourceCommands.AlertsAsync(client, line, stop.Token),
         "agent" => client => ResourceCommands.AgentAsync(client, line, stop.Token),
+        "generate" => client => Commands.GenerateAsync(client, line),
+        "feedback" => client => Commands.FeedbackAsync(client, line),
         _ => throw new ArgumentException($"Unknown command '{line.Verb}'. Run kyros-perf help."),
     };
     using var host = builder.Build();

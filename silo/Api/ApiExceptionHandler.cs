@@ -17,6 +17,14 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             BadHttpRequestException bad => Problems.Field("body", bad.Message, bad.StatusCode),
             JsonException json => Problems.Field("body", $"The body is not valid JSON: {json.Message}"),
             StoreUnavailableException store => Results.Problem(title: "Store unavailable", detail: store.Message, statusCode: StatusCodes.Status503ServiceUnavailable),
+            // Every candidate is cooling down or at its rate limit: the same request can pass shortly.
+            Routing.NoCandidateException { Temporary: true } none => new RetryAfterResult(Results.Problem(title: "No candidate available now", detail: none.Message,
+                statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected })),
+            Routing.NoCandidateException none => Results.Problem(title: "No candidate passes the filters", detail: none.Message,
+                statusCode: StatusCodes.Status422UnprocessableEntity, extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected }),
+            ModelNotFoundException missing => Problems.Field("model", missing.Message, StatusCodes.Status404NotFound),
+            Gateway.GenerationFailedException failed => Results.Problem(title: failed.Status < 500 ? "The model refused the request" : "The model call failed",
+                detail: failed.Message, statusCode: failed.Status, extensions: new Dictionary<string, object?> { ["attempts"] = failed.Attempts }),
             _ => null,
         };
         if (result is null)
@@ -26,5 +34,14 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         }
         await result.ExecuteAsync(context);
         return true;
+    }
+
+    private sealed class RetryAfterResult(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return inner.ExecuteAsync(context);
+        }
     }
 }

@@ -10,6 +10,7 @@ public static class Problems
             title: status switch
             {
                 StatusCodes.Status404NotFound => "Not found",
+                StatusCodes.Status409Conflict => "Conflict",
                 StatusCodes.Status413PayloadTooLarge => "Request body too large",
                 _ => "Invalid request",
             },

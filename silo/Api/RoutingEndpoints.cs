@@ -53,34 +53,8 @@ public static class RoutingEndpoints
         return await Decide(async () => new { Recommendations = await grains.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(routing, (int)topN) });
     }
 
-    /// <summary>A decision, or 422 with every candidate's reason when none passes the filters.</summary>
-    private static async Task<IResult> Decide<T>(Func<Task<T>> decide)
-    {
-        try
-        {
-            return Results.Ok(await decide());
-        }
-        catch (NoCandidateException none) when (none.Temporary)
-        {
-            // Every candidate is cooling down or at its rate limit: the same request can pass shortly.
-            return new RetryAfterResult(Results.Problem(title: "No candidate available now", detail: none.Message, statusCode: StatusCodes.Status503ServiceUnavailable,
-                extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected }));
-        }
-        catch (NoCandidateException none)
-        {
-            return Results.Problem(title: "No candidate passes the filters", detail: none.Message, statusCode: StatusCodes.Status422UnprocessableEntity,
-                extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected });
-        }
-    }
-
-    private sealed class RetryAfterResult(IResult inner) : IResult
-    {
-        public Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.Headers.RetryAfter = "1";
-            return inner.ExecuteAsync(context);
-        }
-    }
+    /// <summary>A decision; when none passes the filters, <see cref="ApiExceptionHandler"/> answers 422 (or 503) with every candidate's reason.</summary>
+    private static async Task<IResult> Decide<T>(Func<Task<T>> decide) => Results.Ok(await decide());
 
     public static RoutingRequest ReadRequest(JsonElement root)
     {
@@ -106,7 +80,7 @@ public static class RoutingEndpoints
         return new RoutingRequest(features, candidates, RoutingStrategies.Parse(JsonFields.String(root, "", "strategy"))) { Detail = detail };
     }
 
-    private static RequestFeatures ReadFeatures(JsonElement json)
+    public static RequestFeatures ReadFeatures(JsonElement json)
     {
         const string p = "request_features.";
         JsonFields.RejectUnknown(json, p, FeatureFields, "request_features");

@@ -34,6 +34,7 @@ public sealed class KyrosTestCluster : IAsyncDisposable
             ["Kyros:RecentRecords:KeyPrefix"] = $"test-{Guid.NewGuid():N}",
             ["Kyros:ModelStats:CheckpointInterval"] = (checkpointInterval ?? TimeSpan.FromSeconds(1)).ToString(),
             ["Kyros:Resources:SampleInterval"] = "00:00:01",
+            ["Kyros:Gateway:SimulationTimeScale"] = "0.01",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();

@@ -1,0 +1,43 @@
+using Kyros.Perf.Gateway;
+using Kyros.Perf.Tests.Infrastructure;
+
+namespace Kyros.Perf.Tests.Gateway;
+
+/// <summary>The SDK's gateway calls on a TestingHost cluster with the default, simulated catalog.</summary>
+public sealed class GatewayClusterTests(SharedCluster cluster) : IClassFixture<SharedCluster>
+{
+    [Fact]
+    public async Task Generate_through_the_sdk_then_feedback_lands_once_as_that_requests_quality()
+    {
+        var client = cluster.Value.Client;
+        var result = await client.GenerateAsync(new GenerateRequest { Prompt = "Explain quantum computing", Strategy = Kyros.Perf.Routing.RoutingStrategy.CostEffective, MaxTokens = 20, Candidates = ["gpt-3.5-turbo", "local-llama"] });
+        Assert.True(result.Simulated);
+        Assert.StartsWith("[simulated]", result.Text);
+        Assert.Equal(result.Decision.SelectedModel, result.Attempts[0].Model);
+        Assert.Equal(20, result.Usage.OutputTokens);
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        bool recorded;
+        while (true)
+        {
+            try
+            {
+                recorded = await client.FeedbackAsync(result.RequestId, 0.4);
+                break;
+            }
+            catch (ArgumentException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50); // the gateway records off the response path
+            }
+        }
+        Assert.True(recorded);
+        Assert.False(await client.FeedbackAsync(result.RequestId, 0.9));
+        var summary = await client.GetSummaryAsync(result.Model, TimeSpan.FromMinutes(5));
+        Assert.Equal((0.4, 1L), (summary.Quality.Mean!.Value, summary.Quality.Count));
+
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => client.FeedbackAsync("gen.Y2xhdWRl.1.00000000000000000000000000000000", 0.5));
+        Assert.Equal("request_id", unknown.ParamName);
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => client.GenerateAsync(new GenerateRequest { Prompt = "x", Temperature = 9 }));
+        Assert.Equal("temperature", bad.ParamName);
+    }
+}
