@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 // Ingestion against a real silo process through the external Orleans client, with and without Redis.
 // Every figure is also given as a ratio to a no-op grain call measured in the same run.
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling] [--sampling-seconds 60]
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway] [--sampling-seconds 60]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
@@ -30,8 +30,14 @@ var root = ChildProcess.RepositoryRoot();
 var siloDll = Path.Combine(root, "silo", "bin", configuration, "net10.0", "Kyros.Perf.Silo.dll");
 var results = new List<Result>();
 IReadOnlyList<string> samplingRows = [];
+IReadOnlyList<string> gatewayRows = [];
 foreach (var mode in modes)
 {
+    if (mode == "gateway")
+    {
+        gatewayRows = await GatewayOverhead.RunAsync(siloDll, seconds);
+        continue;
+    }
     if (mode == "sampling")
     {
         samplingRows = await SamplingOverhead.RunAsync(siloDll, samplingSeconds);
@@ -139,6 +145,15 @@ if (samplingRows.Count > 0)
     Console.WriteLine("| what | cost | share of one core at one sample per second |");
     Console.WriteLine("|---|---:|---:|");
     foreach (var row in samplingRows) Console.WriteLine(row);
+}
+if (gatewayRows.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Gateway overhead: /v1/chat/completions against the backend directly, {seconds:0.#} s per cell, load generator, silo and backend on this machine ({configuration})");
+    Console.WriteLine();
+    Console.WriteLine("| path | concurrency | requests/s | mean µs | p50 µs | p99 µs | added mean µs | added p50 µs | added p99 µs |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var row in gatewayRows) Console.WriteLine(row);
 }
 if (footprint) LiveStateFootprint.Print();
 

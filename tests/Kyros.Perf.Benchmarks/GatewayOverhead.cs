@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Kyros.Perf.Benchmarks;
+
+/// <summary>
+/// What the gateway adds: the same chat completion sent straight to a backend that answers at once, and through a
+/// real silo's <c>/v1/chat/completions</c> to that backend (routing, the OpenAI client, recording included).
+/// Load generator, silo and backend share this machine.
+/// </summary>
+public static class GatewayOverhead
+{
+    private const string Request = """{"model": "MODEL", "messages": [{"role": "user", "content": "Say ok."}], "max_tokens": 16}""";
+
+    public static async Task<IReadOnlyList<string>> RunAsync(string siloDll, double seconds)
+    {
+        await using var backend = await InstantBackend.StartAsync();
+        var work = Directory.CreateTempSubdirectory("kyros-gateway-").FullName;
+        var http = ChildProcess.FreePort();
+        var gateway = ChildProcess.FreePort();
+        await using var silo = ChildProcess.Start("silo", "dotnet",
+        [
+            siloDll, $"--Kyros:SiloPort={ChildProcess.FreePort()}", $"--Kyros:GatewayPort={gateway}", $"--Kyros:HttpUrl=http://127.0.0.1:{http}",
+            $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}", "--Kyros:Dashboard=false", "--Kyros:Resources:SampleLocalHost=false",
+            "--Kyros:Catalog:Models:0:Id=bench", "--Kyros:Catalog:Models:0:Provider=openai-compatible", $"--Kyros:Catalog:Models:0:Endpoint={backend.BaseUrl}",
+            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
+        ], work);
+        await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
+        await ChildProcess.WaitForPortAsync(http, TimeSpan.FromSeconds(60));
+
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
+        var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"));
+        var routed = (Url: $"http://127.0.0.1:{http}/v1/chat/completions", Body: Request.Replace("MODEL", "auto"));
+        var pinned = (Url: routed.Url, Body: Request.Replace("MODEL", "bench"));
+        // The silo's first seconds of traffic run slower (JIT tiers, first activations, heap growth): spend them unmeasured.
+        await MeasureAsync(client, routed, 16, 3);
+        await MeasureAsync(client, pinned, 16, 3);
+        var rows = new List<string>();
+        foreach (var concurrency in new[] { 1, 16 })
+        {
+            var baseline = await MeasureAsync(client, direct, concurrency, seconds);
+            rows.Add(Row("backend directly", concurrency, baseline, null));
+            rows.Add(Row("gateway, model: bench (named)", concurrency, await MeasureAsync(client, pinned, concurrency, seconds), baseline));
+            rows.Add(Row("gateway, model: auto (routed)", concurrency, await MeasureAsync(client, routed, concurrency, seconds), baseline));
+        }
+        Console.Error.WriteLine($"[gateway] CPU over the run: silo {silo.CpuTime.TotalSeconds:0.0} s, this process (load and backend) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s");
+        return rows;
+    }
+
+    private sealed record Figures(double PerSecond, double Mean, double P50, double P99);
+
+    private static string Row(string path, int concurrency, Figures f, Figures? baseline) => string.Create(CultureInfo.InvariantCulture,
+        $"| {path} | {concurrency} | {f.PerSecond:N0} | {f.Mean:N0} | {f.P50:N0} | {f.P99:N0} | {Added(f.Mean, baseline?.Mean)} | {Added(f.P50, baseline?.P50)} | {Added(f.P99, baseline?.P99)} |");
+
+    private static string Added(double value, double? baseline) =>
+        baseline is { } b ? (value - b).ToString("+#,0;-#,0", CultureInfo.InvariantCulture) : "-";
+
+    private static async Task<Figures> MeasureAsync(HttpClient client, (string Url, string Body) call, int concurrency, double seconds)
+    {
+        async Task<bool> Once()
+        {
+            using var response = await client.PostAsync(call.Url, new StringContent(call.Body, Encoding.UTF8, "application/json"));
+            await response.Content.ReadAsByteArrayAsync();
+            return response.IsSuccessStatusCode;
+        }
+        if (!await Once()) throw new InvalidOperationException($"{call.Url} did not answer 200.");
+        // Two seconds of the same load first, so the JIT's later tiers are in place before anything is measured.
+        await LoopAsync(2);
+        var latencies = new List<long>[concurrency];
+        for (var w = 0; w < concurrency; w++) latencies[w] = new List<long>(8192);
+        var watch = Stopwatch.StartNew();
+        await LoopAsync(seconds, latencies);
+        var all = latencies.SelectMany(l => l).Order().Select(t => t * 1e6 / Stopwatch.Frequency).ToArray();
+        return new Figures(all.Length / watch.Elapsed.TotalSeconds, all.Average(), all[all.Length / 2], all[(int)(all.Length * 0.99)]);
+
+        Task LoopAsync(double span, List<long>[]? record = null)
+        {
+            var end = Stopwatch.GetTimestamp() + (long)(span * Stopwatch.Frequency);
+            return Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+            {
+                while (Stopwatch.GetTimestamp() < end)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    await Once();
+                    record?[w].Add(Stopwatch.GetTimestamp() - start);
+                }
+            })));
+        }
+    }
+
+    /// <summary>An OpenAI-compatible backend that answers at once: "ok", with usage, streamed or not.</summary>
+    private sealed class InstantBackend(WebApplication app, string url) : IAsyncDisposable
+    {
+        private static readonly byte[] Completion = Encoding.UTF8.GetBytes(
+            """{"id":"c","object":"chat.completion","created":1,"model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":1,"total_tokens":11}}""");
+        private static readonly byte[] Stream = Encoding.UTF8.GetBytes(
+            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":null}]}\n\n" +
+            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
+            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1,\"total_tokens\":11}}\n\n" +
+            "data: [DONE]\n\n");
+
+        public string BaseUrl => url + "/v1";
+
+        public static async Task<InstantBackend> StartAsync()
+        {
+            var url = $"http://127.0.0.1:{ChildProcess.FreePort()}";
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls(url);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            var app = builder.Build();
+            app.MapPost("/v1/chat/completions", async context =>
+            {
+                // The body says whether to stream; a byte search is enough for a benchmark's own requests.
+                using var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body);
+                var streamed = body.ToArray().AsSpan().IndexOf("\"stream\":true"u8) >= 0;
+                context.Response.ContentType = streamed ? "text/event-stream" : "application/json";
+                await context.Response.Body.WriteAsync(streamed ? Stream : Completion);
+            });
+            await app.StartAsync();
+            return new InstantBackend(app, url);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}
