@@ -29,7 +29,8 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
         {
             var m = options.Models[i];
             var at = $"{ModelCatalogOptions.Section}:Models:{i}";
-            if (string.IsNullOrWhiteSpace(m.Id) || m.Id.Length > 256) errors.Add($"{at}:Id must be 1-256 characters.");
+            // 128 at most, so the gateway's request ids (which carry the model id) stay within a record's 256.
+            if (string.IsNullOrWhiteSpace(m.Id) || m.Id.Length > 128) errors.Add($"{at}:Id must be 1-128 characters.");
             else if (!seen.Add(m.Id)) errors.Add($"{at}:Id '{m.Id}' appears twice.");
             if (m.Provider is not ("simulated" or "openai-compatible")) errors.Add($"{at}:Provider must be 'simulated' or 'openai-compatible'.");
             if (!(m.InputPricePer1k >= 0) || !(m.OutputPricePer1k >= 0)) errors.Add($"{at}: prices must be non-negative.");
