@@ -53,6 +53,21 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
         Assert.Contains("node must be 1-128 characters", bad.Output);
     }
 
+    [Fact]
+    public async Task Generate_prints_the_text_and_the_decision_and_feedback_scores_it()
+    {
+        var generate = await RunAsync("generate", "Explain", "quantum", "computing", "--strategy", "cost_effective", "--max-tokens", "5");
+        Assert.Equal(0, generate.ExitCode);
+        Assert.Contains("[simulated]", generate.Output);
+        Assert.Contains("cost_effective", generate.Output);
+        var id = System.Text.RegularExpressions.Regex.Match(generate.Output, @"gen\.[A-Za-z0-9_-]+\.[0-9a-f]+\.[0-9a-f]{32}").Value;
+        Assert.NotEmpty(id);
+
+        var bad = await RunAsync("generate", "x", "--temperature", "3");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("temperature", bad.Output);
+    }
+
     private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
