@@ -118,6 +118,7 @@ public sealed class ModelStatsGrain(
             requestId + ModelPerformanceRecord.FeedbackSuffix, IsFeedback: true);
         RecordValidator.Validate(feedback, time.GetUtcNow());
         var result = await _commit.SubmitAsync([feedback]);
+        PublishRoutingStats(force: false);
         return result.Recorded == 1 ? FeedbackResult.Recorded : FeedbackResult.Duplicate;
     }
 

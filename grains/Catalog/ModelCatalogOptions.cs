@@ -56,6 +56,9 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
                 errors.Add($"{at}:Simulation needs TtftMedianSeconds > 0, Spread 0..3, TokensPerSecond > 0, ErrorRate 0..1, TimeoutShare + RateLimitShare <= 1 and RetryAfterSeconds >= 0.");
             if (m.Provider == "openai-compatible" && !Uri.TryCreate(m.Endpoint, UriKind.Absolute, out _))
                 errors.Add($"{at}:Endpoint must be an absolute URL (the API's base, such as http://127.0.0.1:11434/v1) for an openai-compatible model.");
+            // The catalog is served by the API: a key in the URL would be served with it.
+            if (Uri.TryCreate(m.Endpoint, UriKind.Absolute, out var endpoint) && (endpoint.UserInfo.Length > 0 || endpoint.Query.Length > 0))
+                errors.Add($"{at}:Endpoint must hold no user, password or query: put keys in ApiKeyVariable or Kyros:Gateway:ApiKeys.");
             if (!(m.Capabilities.Reasoning is >= 0 and <= 1) || !(m.Capabilities.Creativity is >= 0 and <= 1))
                 errors.Add($"{at}:Capabilities Reasoning and Creativity must be within 0..1.");
         }

@@ -25,6 +25,9 @@ public sealed class GatewayOptions
     /// <summary>Multiplies the simulated provider's waits: 1 is real time, 0.01 makes a 2 s answer take 20 ms (tests, demos).</summary>
     public double SimulationTimeScale { get; set; } = 1;
 
+    /// <summary>After this long no further retry or fallback is started: a generation ends within it plus one model's timeout.</summary>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromMinutes(3);
+
     /// <summary>The largest prompt or conversation accepted, in characters.</summary>
     public int MaxPromptCharacters { get; set; } = 2_000_000;
 }
@@ -39,6 +42,7 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (o.MaxRetryAfter < TimeSpan.Zero || o.MaxRetryAfter > TimeSpan.FromMinutes(5)) errors.Add($"{s}:MaxRetryAfter must be within 0..00:05:00.");
         if (o.RetryDelay < TimeSpan.Zero || o.RetryDelay > TimeSpan.FromMinutes(1)) errors.Add($"{s}:RetryDelay must be within 0..00:01:00.");
         if (!(o.SimulationTimeScale is >= 0 and <= 100)) errors.Add($"{s}:SimulationTimeScale must be within 0..100.");
+        if (o.Deadline < TimeSpan.FromSeconds(1) || o.Deadline > TimeSpan.FromMinutes(8)) errors.Add($"{s}:Deadline must be within 00:00:01..00:08:00 (the SDK's call waits 10 minutes).");
         if (o.MaxPromptCharacters is < 1 or > 100_000_000) errors.Add($"{s}:MaxPromptCharacters must be within 1..100000000.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -7,30 +7,44 @@ namespace Kyros.Perf.Gateway;
 
 /// <summary>
 /// Records every gateway call in its model's statistics off the response path: one batch per model for whatever has
-/// queued, retried while the cluster does not answer, and drained at shutdown.
+/// queued, retried while the cluster does not answer, and drained to the last record at shutdown.
 /// </summary>
-public sealed class GatewayRecorder(IGrainFactory grains, ILogger<GatewayRecorder> logger) : BackgroundService
+public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILogger<GatewayRecorder> logger) : BackgroundService
 {
     private const int MaxBatch = 1_000;
     private const int MaxTries = 20;
     private readonly Channel<ModelPerformanceRecord> _queue = Channel.CreateUnbounded<ModelPerformanceRecord>(new() { SingleReader = true });
 
-    public void Enqueue(ModelPerformanceRecord record) => _queue.Writer.TryWrite(record);
+    public void Enqueue(ModelPerformanceRecord record)
+    {
+        try
+        {
+            RecordValidator.Validate(record, time.GetUtcNow());
+        }
+        catch (ArgumentException e)
+        {
+            // One bad record must not sink its batch; it cannot be stored anyway.
+            logger.LogError("A gateway record for {Model} cannot be stored: {Reason}", record.Model, e.Message);
+            return;
+        }
+        _queue.Writer.TryWrite(record);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
-                await WriteQueuedAsync(stoppingToken);
+                await WriteBatchAsync(stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        await WriteQueuedAsync(CancellationToken.None);
+        while (await WriteBatchAsync(CancellationToken.None)) { }
     }
 
-    private async Task WriteQueuedAsync(CancellationToken stoppingToken)
+    /// <summary>Writes what has queued, up to a batch; false when nothing had. A batch in hand is finished even while stopping.</summary>
+    private async Task<bool> WriteBatchAsync(CancellationToken stoppingToken)
     {
         var batch = new List<ModelPerformanceRecord>();
         while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record)) batch.Add(record);
@@ -47,7 +61,8 @@ public sealed class GatewayRecorder(IGrainFactory grains, ILogger<GatewayRecorde
                 catch (Exception e) when (e is OrleansException or TimeoutException or StoreUnavailableException && attempt < MaxTries)
                 {
                     logger.LogWarning("Recording {Count} gateway records for {Model} failed (try {Attempt}): {Reason}", records.Length, group.Key, attempt, e.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), time, stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken)
+                        .ContinueWith(_ => { }, TaskScheduler.Default);
                 }
                 catch (Exception e)
                 {
@@ -56,5 +71,6 @@ public sealed class GatewayRecorder(IGrainFactory grains, ILogger<GatewayRecorde
                 }
             }
         }
+        return batch.Count > 0;
     }
 }

@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.Diagnostics;
 using System.Text;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Models;
@@ -19,7 +17,7 @@ public interface IGenerationObserver
 /// <summary>
 /// Route, call, record: asks the router, calls the chosen model, retries rate limits and server errors (honouring
 /// Retry-After), falls back along the decision's order, and records every attempt in that model's statistics.
-/// Once text has reached the caller there is no fallback: a failure then is the caller's error.
+/// Once text has reached a streaming caller there is no fallback: a failure then is the caller's error.
 /// </summary>
 public sealed class ModelGateway(
     ModelCatalog catalog, RoutingEngine router, ChatClients clients, GatewayRecorder recorder, IOptions<GatewayOptions> options, TimeProvider time)
@@ -30,35 +28,41 @@ public sealed class ModelGateway(
     {
         var (decision, conversation, inputTokens) = Route(request);
         var attempts = new List<Attempt>();
-        var reserved = decision.EstimatedTokens + request.MaxTokens;
-        long used = 0;
-        try
+        var started = time.GetTimestamp();
+        var reserveTokens = decision.EstimatedTokens + request.MaxTokens;
+        foreach (var modelId in decision.FallbackOrder.Prepend(decision.SelectedModel))
         {
-            foreach (var modelId in decision.FallbackOrder.Prepend(decision.SelectedModel))
+            var model = catalog.Find(modelId)!;
+            // The decision reserved its chosen model; a fallback reserves its own, or is skipped at its limit.
+            if (modelId != decision.SelectedModel && router.Reserve(modelId, reserveTokens) is { } limited)
             {
-                var model = catalog.Find(modelId)!;
+                attempts.Add(new Attempt(modelId, false, "rate_limit", $"skipped: {limited}", 0, null));
+                continue;
+            }
+            var reservedAt = time.GetUtcNow();
+            long used = 0;
+            try
+            {
                 for (var retry = 0; ; retry++)
                 {
-                    var outcome = await CallAsync(model, request, conversation, inputTokens, decision, observer, attempts, cancellationToken);
-                    if (outcome.Result is { } result)
-                    {
-                        if (modelId == decision.SelectedModel) used = result.Usage.TotalTokens;
-                        return result;
-                    }
-                    var failure = outcome.Failure!;
-                    if (!failure.Retryable) throw Failed(failure.Message, failure.Status, attempts);
+                    var (result, failure) = await CallAsync(model, request, conversation, inputTokens, decision, observer, attempts, cancellationToken);
+                    used += result?.Usage.TotalTokens ?? 0;
+                    if (result is not null) return result;
+                    if (failure!.CallersFault) throw Failed(failure.Message, failure.Status, attempts);
                     var wait = failure.RetryAfter ?? _options.RetryDelay;
-                    if (failure.Status == 408 || retry >= _options.MaxRetries || wait > _options.MaxRetryAfter) break;
+                    if (!failure.Retryable || retry >= _options.MaxRetries || wait > _options.MaxRetryAfter) break;
+                    if (time.GetElapsedTime(started) + wait > _options.Deadline) break;
                     await Task.Delay(wait, time, cancellationToken);
                 }
             }
-            var timeouts = attempts.All(a => a.ErrorKind == "timeout");
-            throw Failed($"Every candidate failed: {string.Join("; ", attempts.Select(a => $"{a.Model}: {a.Error}"))}", timeouts ? 504 : 502, attempts);
+            finally
+            {
+                router.Settle(modelId, reserveTokens, used, reservedAt);
+            }
+            if (time.GetElapsedTime(started) > _options.Deadline) break;
         }
-        finally
-        {
-            router.Settle(decision.SelectedModel, reserved, used);
-        }
+        var timeouts = attempts.Count > 0 && attempts.All(a => a.ErrorKind == "timeout");
+        throw Failed($"Every candidate failed: {string.Join("; ", attempts.Select(a => $"{a.Model}: {a.Error}"))}", timeouts ? 504 : 502, attempts);
     }
 
     private (RoutingDecision Decision, List<ChatMessage> Conversation, long InputTokens) Route(GenerateRequest request)
@@ -93,14 +97,38 @@ public sealed class ModelGateway(
         var text = new StringBuilder();
         double? ttft = null;
         UsageDetails? usage = null;
-        string finish = "stop";
+        string? finish = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(model.TimeoutSeconds));
+        var chat = new ChatOptions { MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
+        var updates = clients.For(model).GetStreamingResponseAsync(conversation, chat, timeout.Token).GetAsyncEnumerator(timeout.Token);
         try
         {
-            var chat = new ChatOptions { MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
-            await foreach (var update in clients.For(model).GetStreamingResponseAsync(conversation, chat, timeout.Token))
+            while (true)
             {
+                ChatResponseUpdate update;
+                try
+                {
+                    if (!await updates.MoveNextAsync())
+                    {
+                        // A stream that ends without saying why was cut short (or carried an error event): not an answer.
+                        if (finish is null) throw new ProviderException($"{model.Id} ended its answer without a finish reason.", 502, "incomplete_response");
+                        break;
+                    }
+                    update = updates.Current;
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    var failure = ProviderErrors.Classify(e, model, time.GetUtcNow());
+                    var elapsed = time.GetElapsedTime(started).TotalSeconds;
+                    attempts.Add(new Attempt(model.Id, false, failure.ErrorKind, failure.Message, elapsed, failure.RetryAfter?.TotalSeconds));
+                    recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, elapsed, ttft, inputTokens, 0, false, failure.ErrorKind, 0, null,
+                        $"{requestId}.a{attempts.Count}"));
+                    // Text already reached a streaming caller: no retry, no fallback, the caller hears of the failure.
+                    if (observer is not null && ttft is not null)
+                        throw Failed($"{model.Id} failed after it started answering: {failure.Message}", failure.ErrorKind == "timeout" ? 504 : 502, attempts);
+                    return (null, failure);
+                }
                 foreach (var content in update.Contents)
                     if (content is UsageContent u) usage = u.Details;
                 if (update.FinishReason is { } reason) finish = reason == ChatFinishReason.Length ? "length" : reason.Value;
@@ -114,15 +142,16 @@ public sealed class ModelGateway(
                 if (observer is not null) await observer.OnTextAsync(update.Text);
             }
         }
-        catch (Exception e) when (Classify(e, model, cancellationToken) is { } failure)
+        finally
         {
-            var elapsed = time.GetElapsedTime(started).TotalSeconds;
-            attempts.Add(new Attempt(model.Id, false, failure.ErrorKind, failure.Message, elapsed, failure.RetryAfter?.TotalSeconds));
-            recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, elapsed, ttft, inputTokens, 0, false, failure.ErrorKind, 0, null,
-                $"{requestId}.a{attempts.Count}"));
-            // Text already reached the caller: no retry, no fallback, the caller hears of the failure.
-            if (ttft is not null) throw Failed($"{model.Id} failed after it started answering: {failure.Message}", 502, attempts);
-            return (null, failure);
+            try
+            {
+                await updates.DisposeAsync();
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
+            {
+                // A broken stream may fail again while it is closed; the attempt is already accounted for.
+            }
         }
 
         var latency = time.GetElapsedTime(started).TotalSeconds;
@@ -145,39 +174,8 @@ public sealed class ModelGateway(
             Cost = cost,
             Attempts = attempts.ToArray(),
             Simulated = simulated,
-            FinishReason = finish,
+            FinishReason = finish ?? "stop",
         }, null);
-    }
-
-    /// <summary>What went wrong in the provider's call, in the gateway's terms; null when the caller itself went away.</summary>
-    private static ProviderException? Classify(Exception e, ModelDescriptor model, CancellationToken caller)
-    {
-        if (caller.IsCancellationRequested) return null;
-        return e switch
-        {
-            ProviderException provider => provider,
-            // Not the caller's cancellation: the model's timeout (ours, or the HTTP client's own).
-            OperationCanceledException => ProviderException.Timeout(model.Id, TimeSpan.FromSeconds(model.TimeoutSeconds)),
-            ClientResultException { Status: > 0 } client => new ProviderException(ProviderMessage(client), client.Status, ProviderException.KindOf(client.Status), RetryAfter(client), client),
-            ClientResultException client => new ProviderException($"{model.Id} could not be reached: {client.Message}", 502, "connection_error", null, client),
-            HttpRequestException http => new ProviderException($"{model.Id} could not be reached: {http.Message}", 502, "connection_error", null, http),
-            IOException io => new ProviderException($"{model.Id} broke the connection: {io.Message}", 502, "connection_error", null, io),
-            _ => null,
-        };
-    }
-
-    private static string ProviderMessage(ClientResultException e)
-    {
-        var body = e.GetRawResponse()?.Content?.ToString();
-        return string.IsNullOrWhiteSpace(body) ? e.Message : body.Length > 2000 ? body[..2000] : body;
-    }
-
-    private static TimeSpan? RetryAfter(ClientResultException e)
-    {
-        if (e.GetRawResponse() is not { } response || !response.Headers.TryGetValue("Retry-After", out var value)) return null;
-        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
-            ? TimeSpan.FromSeconds(seconds)
-            : DateTimeOffset.TryParse(value, out var at) ? at - DateTimeOffset.UtcNow : null;
     }
 
     private static GenerationFailedException Failed(string message, int status, List<Attempt> attempts) => new(message, status, attempts.ToArray());

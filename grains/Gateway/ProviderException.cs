@@ -11,8 +11,11 @@ public sealed class ProviderException(string message, int status, string errorKi
     public string ErrorKind { get; } = errorKind;
     public TimeSpan? RetryAfter { get; } = retryAfter;
 
-    /// <summary>Rate limits, server errors and timeouts may pass on a retry or on another model; other 4xx are the request's fault.</summary>
-    public bool Retryable => Status is 408 or 429 or >= 500;
+    /// <summary>Rate limits and server errors may pass on a retry of the same model (a timeout moves on to the next).</summary>
+    public bool Retryable => Status is 429 or >= 500;
+
+    /// <summary>The request's own fault (malformed, too long, unprocessable): passed back, no other model tried. Other 4xx (401, 403, 404) are ours: fall back.</summary>
+    public bool CallersFault => Status is 400 or 413 or 422;
 
     public static ProviderException Timeout(string model, TimeSpan after) =>
         new($"{model} did not answer within {after.TotalSeconds:0.###} s.", 408, "timeout");
@@ -22,6 +25,7 @@ public sealed class ProviderException(string message, int status, string errorKi
         408 => "timeout",
         429 => "rate_limit",
         >= 500 => "server_error",
-        _ => "invalid_request",
+        400 or 413 or 422 => "invalid_request",
+        _ => "provider_error",
     };
 }

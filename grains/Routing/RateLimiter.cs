@@ -25,9 +25,13 @@ public sealed class RateLimiter
         }
     }
 
-    /// <summary>Replaces a reservation's tokens with what the request used.</summary>
-    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset now)
+    /// <summary>
+    /// Replaces a reservation's tokens with what the request used. A reservation made before the last minute has already
+    /// left the count, so settling it would only credit or charge the wrong minute: it is ignored.
+    /// </summary>
+    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset now, DateTimeOffset? reservedAt = null)
     {
+        if (reservedAt is { } at && now - at >= Window) return;
         lock (_usage) Usage(model, now).Add(now, actualTokens - reservedTokens, request: false);
     }
 

@@ -55,6 +55,17 @@ public sealed class RoutingEngine(
         }).ToArray();
     }
 
+    /// <summary>Reserves a request and its tokens against a model's limits (a fallback the decision did not reserve); the reason when spent.</summary>
+    public string? Reserve(string model, long tokens)
+    {
+        var m = catalog.Find(model) ?? throw new ArgumentException($"model '{model}' is not in the model catalog.", "model");
+        return limits.TryReserve(m.Id, tokens, m.RequestsPerMinute, m.TokensPerMinute, time.GetUtcNow());
+    }
+
+    /// <summary>Settles a reservation made at <paramref name="reservedAt"/> (the gateway knows when).</summary>
+    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset reservedAt) =>
+        limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow(), reservedAt);
+
     public void Settle(string model, long reservedTokens, long actualTokens)
     {
         catalog.EnsureKnown(model);

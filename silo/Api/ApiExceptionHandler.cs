@@ -9,6 +9,8 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        // The client went away: nobody to answer, nothing to log as an error.
+        if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested) return true;
         var result = exception switch
         {
             ArgumentException argument => Problems.From(argument),

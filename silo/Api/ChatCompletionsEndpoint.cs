@@ -134,6 +134,8 @@ public static class ChatCompletionsEndpoint
 
         public async Task FinishAsync(GenerateResult result)
         {
+            // An answer without text (all of it spent on reasoning, say) still gets its opening chunk and headers.
+            if (!Started) await OnStartAsync(result.Model, result.Decision, result.RequestId, result.Simulated);
             await WriteAsync(Chunk(new { }, result.FinishReason));
             await WriteAsync(new { Id = _id, Object = "chat.completion.chunk", Created = created, Model = _model, Choices = Array.Empty<object>(), Usage = Usage(result.Usage), Kyros = Extension(result) });
             await response.WriteAsync("data: [DONE]\n\n");

@@ -45,7 +45,7 @@ public static class GatewayEndpoints
         return Results.Ok(result);
     }
 
-    private static async Task<IResult> PostFeedback(HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    private static async Task<IResult> PostFeedback(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time)
     {
         using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
         var root = document.RootElement;
@@ -53,7 +53,7 @@ public static class GatewayEndpoints
         JsonFields.RejectUnknown(root, "", FeedbackFields, "feedback");
         var requestId = JsonFields.String(root, "", "request_id") ?? throw new ArgumentException("request_id is required.", "request_id");
         var score = JsonFields.Number(root, "", "score") ?? throw new ArgumentException("score is required.", "score");
-        return await Feedback.RecordAsync(grains, catalog, requestId, score) switch
+        return await Feedback.RecordAsync(grains, catalog, time, requestId, score) switch
         {
             FeedbackResult.Recorded => Results.Ok(new { RequestId = requestId, Score = score, Recorded = true }),
             FeedbackResult.Duplicate => Problems.Field("request_id", $"Request {requestId} already has a score; the first one stands.", StatusCodes.Status409Conflict),

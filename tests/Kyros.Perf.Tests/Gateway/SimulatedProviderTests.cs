@@ -21,8 +21,51 @@ public sealed class SimulatedProviderTests
         Assert.Equal(0.4, errors.Count(e => e.ErrorKind == "rate_limit") / (double)errors.Length, 0.05);
         Assert.Equal(0.02, draws[0].PerToken.TotalSeconds, 9);
 
-        var again = Enumerable.Range(0, 100).Select(_ => SimulatedModel.Draw(profile, new Random(7))).First();
-        Assert.Equal(again, SimulatedModel.Draw(profile, new Random(7)));
+    }
+
+    [Fact]
+    public async Task A_seed_replays_a_run_and_another_seed_does_not()
+    {
+        async Task<string> Run(int seed)
+        {
+            var options = Microsoft.Extensions.Options.Options.Create(new GatewayOptions { SimulationSeed = seed, SimulationTimeScale = 0 });
+            using var clients = new ChatClients(options, TimeProvider.System);
+            var model = new ModelDescriptor { Id = "sim", Simulation = new SimulationProfile { ErrorRate = 0.5 } };
+            var outcomes = new System.Text.StringBuilder();
+            for (var i = 0; i < 40; i++)
+            {
+                try
+                {
+                    await clients.For(model).GetResponseAsync([new ChatMessage(ChatRole.User, "x")], new ChatOptions { MaxOutputTokens = 1 });
+                    outcomes.Append('.');
+                }
+                catch (ProviderException e)
+                {
+                    outcomes.Append(e.ErrorKind[0]);
+                }
+            }
+            return outcomes.ToString();
+        }
+        var first = await Run(11);
+        Assert.Equal(first, await Run(11));
+        Assert.NotEqual(first, await Run(12));
+        Assert.Contains('.', first);
+        Assert.Contains('r', first);
+    }
+
+    [Theory]
+    [InlineData("2", 2.0)]
+    [InlineData("0.25", 0.25)]
+    [InlineData("-5", 0.0)]
+    [InlineData("1e15", 86400.0)]
+    [InlineData("Sun, 29 Nov 2026 12:00:30 GMT", 30.0)]
+    [InlineData("Sun, 29 Nov 2026 11:59:00 GMT", 0.0)]
+    [InlineData("soon", null)]
+    [InlineData("Infinity", null)]
+    public void Retry_after_reads_seconds_and_http_dates_and_never_goes_negative_or_throws(string value, double? seconds)
+    {
+        var now = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+        Assert.Equal(seconds, ProviderErrors.RetryAfter(value, now)?.TotalSeconds);
     }
 
     [Fact]

@@ -10,7 +10,8 @@ namespace Kyros.Perf.Tests.Infrastructure;
 /// <summary>
 /// A local OpenAI-compatible chat completions server on loopback, for the gateway's real HTTP client path. What a
 /// model does is in its name: <c>echo*</c> answers, <c>ratelimit-once*</c> answers 429 (Retry-After 0.1) then echoes,
-/// <c>broken*</c> answers 500, <c>slow*</c> takes 10 s, <c>drop*</c> breaks the stream after two words, <c>refuse*</c> answers 400.
+/// <c>broken*</c> answers 500, <c>slow*</c> takes 10 s, <c>drop*</c> breaks the stream after two words, <c>refuse*</c> answers 400,
+/// <c>garbage*</c> streams something that is not JSON.
 /// </summary>
 public sealed class OpenAiTestServer : IAsyncDisposable
 {
@@ -55,6 +56,12 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         {
             context.Response.Headers.RetryAfter = "0.1";
             await Error(context, 429, "slow down");
+            return;
+        }
+        if (model.StartsWith("garbage", StringComparison.Ordinal))
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: {this is not json\n\n");
             return;
         }
         if (model.StartsWith("slow", StringComparison.Ordinal)) await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
