@@ -47,7 +47,8 @@ Console.CancelKeyPress += (_, e) =>
 };
 try
 {
-    var builder = Host.CreateApplicationBuilder();
+    // The tool's own directory, not the caller's: a silo's appsettings.json where it is run must not change it.
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     var redis = line.Text("redis");
     var gateway = line.Text("gateway");

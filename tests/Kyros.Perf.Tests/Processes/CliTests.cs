@@ -62,10 +62,52 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
         Assert.Contains("cost_effective", generate.Output);
         var id = System.Text.RegularExpressions.Regex.Match(generate.Output, @"gen\.[A-Za-z0-9_-]+\.[0-9a-f]+\.[0-9a-f]{32}").Value;
         Assert.NotEmpty(id);
+        var feedback = await RunAsync("feedback", "--request-id", id, "--score", "0.8");
+        Assert.Equal((0, "recorded"), (feedback.ExitCode, feedback.Output.Trim()));
+        var again = await RunAsync("feedback", "--request-id", id, "--score", "0.1");
+        Assert.Contains("already scored", again.Output);
 
         var bad = await RunAsync("generate", "x", "--temperature", "3");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("temperature", bad.Output);
+    }
+
+    [Fact]
+    public async Task Alerts_follow_prints_an_alert_as_it_is_raised()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { BuiltAssembly.Path(Path.Combine("client", "Kyros.Perf.Cli"), "kyros-perf.dll"), "alerts", "--follow", "--node", "cli-follow",
+                     "--gateway", $"127.0.0.1:{silo.Value.GatewayPort}" })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.Contains("following alerts")) { }
+            var now = DateTimeOffset.UtcNow;
+            var body = $$"""[{"node": "cli-follow", "timestamp": "{{now.AddSeconds(-2):O}}", "cpu_percent": 96}, {"node": "cli-follow", "timestamp": "{{now.AddSeconds(-1):O}}", "cpu_percent": 97}]""";
+            (await silo.Value.Http.PostAsync("/v1/resources/nodes/cli-follow/samples", new StringContent(body, System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+            string? printed;
+            do printed = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            while (printed is not null && !printed.Contains("cli-follow"));
+            Assert.NotNull(printed);
+            Assert.Contains("raised emergency cli-follow cpu", printed);
+        }
+        finally
+        {
+            // Ctrl+C, as a user stops it: the subscription is closed before the process ends.
+            using (var interrupt = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await interrupt.WaitForExitAsync();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        Assert.Equal(0, process.ExitCode);
     }
 
     private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)

@@ -25,6 +25,18 @@ public sealed class ResourceClusterTests(SharedCluster cluster) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_host_grain_away_from_its_hosts_silo_refuses_to_sample_and_steps_aside()
+    {
+        // No silo is named ghost-host: wherever its grain lands, that silo must not report its own machine as ghost-host.
+        var grain = cluster.Value.Cluster.Client.GetGrain<INodeResourceGrain>("ghost-host");
+        Assert.False(await grain.StartSamplingAsync());
+        Assert.False(await grain.StartSamplingAsync());
+        var summary = await grain.GetSummaryAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal((0, false), (summary.SampleCount, summary.SelfSampled));
+        Assert.Contains(summary.Silo, cluster.Value.Cluster.Silos.Select(s => s.Name));
+    }
+
+    [Fact]
     public async Task Pushed_samples_raise_escalate_and_resolve_an_alert_that_reaches_the_log_and_a_stream_subscriber()
     {
         var client = cluster.Value.Client;
