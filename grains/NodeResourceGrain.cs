@@ -64,7 +64,9 @@ public sealed class NodeResourceGrain(
         await sampler.SampleAsync(_node, options.Value.Group); // the baseline rates are measured from
         _selfSampled = true;
         var period = options.Value.SampleInterval;
-        this.RegisterGrainTimer(SampleAsync, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+        // The first reading a second after the baseline, so a new silo reports its host at once; then every period.
+        var first = period < TimeSpan.FromSeconds(1) ? period : TimeSpan.FromSeconds(1);
+        this.RegisterGrainTimer(SampleAsync, new GrainTimerCreationOptions(first, period) { KeepAlive = true });
         return true;
     }
 
