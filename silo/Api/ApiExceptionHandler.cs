@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kyros.Perf.Models;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Kyros.Perf.Silo.Api;
 
@@ -34,12 +35,28 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
             result = Results.Problem(title: "Internal error", detail: "The request failed on the server; see the silo log.", statusCode: 500);
         }
+        if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path)) AddOpenAiError(result);
         await result.ExecuteAsync(context);
         return true;
     }
 
+    /// <summary>OpenAI's clients read <c>error.message</c>: the problem carries that object too, so they show our message.</summary>
+    private static void AddOpenAiError(IResult result)
+    {
+        if ((result is RetryAfterResult retry ? retry.Inner : result) is not ProblemHttpResult { ProblemDetails: var problem }) return;
+        problem.Extensions["error"] = new Dictionary<string, object?>
+        {
+            ["message"] = problem.Detail,
+            ["type"] = problem.Status >= 500 ? "server_error" : "invalid_request_error",
+            ["param"] = problem.Extensions.TryGetValue("field", out var field) ? field : null,
+            ["code"] = problem.Status switch { 404 => "model_not_found", 429 or 503 => "rate_limit_exceeded", _ => null },
+        };
+    }
+
     private sealed class RetryAfterResult(IResult inner) : IResult
     {
+        public IResult Inner => inner;
+
         public Task ExecuteAsync(HttpContext context)
         {
             context.Response.Headers.RetryAfter = "1";

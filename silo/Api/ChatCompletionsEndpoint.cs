@@ -13,8 +13,9 @@ namespace Kyros.Perf.Silo.Api;
 public static class ChatCompletionsEndpoint
 {
     public const string StrategyPrefix = "kyros/";
+    public const string Path = "/v1/chat/completions";
 
-    public static void MapChatCompletions(this IEndpointRouteBuilder app) => app.MapPost("/v1/chat/completions", CompleteAsync);
+    public static void MapChatCompletions(this IEndpointRouteBuilder app) => app.MapPost(Path, CompleteAsync);
 
     private static async Task CompleteAsync(HttpContext context, ModelGateway gateway, ModelCatalog catalog)
     {

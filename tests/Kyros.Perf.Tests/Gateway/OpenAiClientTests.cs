@@ -29,4 +29,12 @@ public sealed class OpenAiClientTests(GatewaySilo fixture) : IClassFixture<Gatew
         Assert.Equal("echo: streamed to it", text.ToString());
         Assert.Equal(4, usage?.OutputTokenCount);
     }
+
+    [Fact]
+    public async Task The_official_client_shows_our_error_message_and_status()
+    {
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => Client("gpt-17").CompleteChatAsync([new UserChatMessage("hi")]));
+        Assert.Equal(404, error.Status);
+        Assert.Contains("model 'gpt-17' is neither auto", error.Message);
+    }
 }
