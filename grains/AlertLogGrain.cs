@@ -25,6 +25,10 @@ public sealed class AlertLogGrain(
 
     public async Task AppendAsync(IReadOnlyList<AlertEvent> events)
     {
+        // A host re-sends what it could not confirm delivered: events already here are not taken twice.
+        var recent = state.State.Events.TakeLast(1_000).Select(Key).ToHashSet();
+        events = events.Where(e => !recent.Contains(Key(e))).ToArray();
+        if (events.Count == 0) return;
         await history.AppendAlertsAsync(events);
         foreach (var alert in events) Apply(alert);
         var overflow = state.State.Events.Count - options.Value.AlertLogCapacity;
@@ -60,6 +64,8 @@ public sealed class AlertLogGrain(
             .ToArray();
         return new AlertLogPage(active, events);
     }
+
+    private static (string, AlertEventKind, DateTimeOffset) Key(AlertEvent e) => (e.AlertId, e.Kind, e.Timestamp);
 
     private void Apply(AlertEvent alert)
     {

@@ -57,6 +57,8 @@ public sealed class ResourceClusterTests(SharedCluster cluster) : IClassFixture<
             events.Select(e => (e.Kind, e.Level)).ToArray());
         Assert.Single(events.Select(e => e.AlertId).Distinct());
 
+        // A host that re-sends events it could not confirm does not double them in the log.
+        await cluster.Value.Cluster.Client.GetGrain<IAlertLogGrain>(0).AppendAsync(events);
         var log = await client.GetAlertsAsync(new AlertQuery(Node: "edge-1", MinimumLevel: AlertLevel.Critical));
         Assert.Empty(log.Active);
         Assert.Equal(events.Select(e => e.AlertId + e.Kind).Reverse(), log.Events.Select(e => e.AlertId + e.Kind));
