@@ -6,6 +6,15 @@ namespace Kyros.Perf.Routing;
 public sealed record CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, ModelHealth Health,
     Resources.AlertLevel HostAlert = Resources.AlertLevel.None);
 
+/// <summary>A candidate's place in a ranking: its figures and its score parts. A score row is made only for the rows a decision shows.</summary>
+public readonly record struct RankedCandidate(CandidateFigures Figures, double Score, double LatencyPart, double QualityPart, double CostPart)
+{
+    public string Model => Figures.Model.Id;
+
+    public CandidateScore ToScore() => new(Figures.Model.Id, Score, LatencyPart, QualityPart, CostPart, Figures.Latency, Figures.Quality, Figures.Cost,
+        Figures.ErrorRate, Figures.CapabilityFit, Figures.Health, Figures.HostAlert);
+}
+
 /// <summary>
 /// The router's arithmetic. Live figures are blended with the catalog's priors by sample count (shrinkage);
 /// latency and cost are normalised against the candidates' median, so one outlier moves only its own score.
@@ -65,7 +74,7 @@ public static class ModelScorer
     }
 
     /// <summary>Scores and ranks the candidates, best first (ties by model id, so equal scores rank the same way every time).</summary>
-    public static List<CandidateScore> Rank(IReadOnlyList<CandidateFigures> candidates, RoutingWeights weights, bool adaptive)
+    public static List<RankedCandidate> Rank(IReadOnlyList<CandidateFigures> candidates, RoutingWeights weights, bool adaptive)
     {
         var values = new double[candidates.Count];
         for (var i = 0; i < values.Length; i++) values[i] = candidates[i].Latency.Value;
@@ -79,7 +88,7 @@ public static class ModelScorer
             costMedian = priced.Length == 0 ? 0 : Median(priced);
         }
 
-        var scores = new List<CandidateScore>(candidates.Count);
+        var scores = new List<RankedCandidate>(candidates.Count);
         foreach (var c in candidates)
         {
             var latency = weights.Latency * Relative(c.Latency.Value, latencyMedian);
@@ -88,11 +97,11 @@ public static class ModelScorer
             // Expected success scales the whole score; adaptive counts failures twice as hard.
             var success = 1 - c.ErrorRate.Value;
             var score = (latency + quality + cost) * (adaptive ? success * success * HostFactor(c.HostAlert) : success);
-            scores.Add(new CandidateScore(c.Model.Id, score, latency, quality, cost, c.Latency, c.Quality, c.Cost, c.ErrorRate, c.CapabilityFit, c.Health, c.HostAlert));
+            scores.Add(new RankedCandidate(c, score, latency, quality, cost));
         }
         scores.Sort(static (x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : string.CompareOrdinal(x.Model, y.Model));
         // A model admitted as a probe takes the decision: otherwise, having just failed, it would rarely rank first.
-        var probe = scores.FindIndex(s => s.Health == ModelHealth.Probing);
+        var probe = scores.FindIndex(static s => s.Figures.Health == ModelHealth.Probing);
         if (probe > 0)
         {
             var probed = scores[probe];
@@ -106,10 +115,10 @@ public static class ModelScorer
     /// Half evidence (live share of the chosen model's latency figure), half separation from the runner-up (none when the
     /// chosen one scores lower, as a probe or a lower recommendation may).
     /// </summary>
-    public static double Confidence(IReadOnlyList<CandidateScore> ranked, double priorStrength)
+    public static double Confidence(IReadOnlyList<RankedCandidate> ranked, double priorStrength)
     {
         var best = ranked[0];
-        var evidence = best.Latency.Samples / (best.Latency.Samples + priorStrength);
+        var evidence = best.Figures.Latency.Samples / (best.Figures.Latency.Samples + priorStrength);
         var separation = ranked.Count == 1 ? 1 : Math.Clamp((best.Score - ranked[1].Score) / ClearLead, 0, 1);
         return Math.Round(0.5 * evidence + 0.5 * separation, 4);
     }

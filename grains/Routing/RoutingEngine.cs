@@ -19,24 +19,18 @@ public sealed class RoutingEngine(
         var (ranked, rejected, weights, tokens, now, permanentRejections) = Evaluate(request, draw);
         // The best candidate whose rate limit has room takes the decision and its reservation.
         var reserveTokens = tokens + request.Features.OutputTokens;
-        CandidateScore? chosen = null;
-        foreach (var candidate in ranked)
+        var chosen = -1;
+        for (var i = 0; i < ranked.Count && chosen < 0; i++)
         {
-            var model = catalog.Find(candidate.Model)!;
+            var model = ranked[i].Figures.Model;
             if (limits.TryReserve(model.Id, reserveTokens, model.RequestsPerMinute, model.TokensPerMinute, now) is { } limited)
-            {
                 rejected.Add(new RejectedCandidate(model.Id, limited));
-                continue;
-            }
-            chosen = candidate;
-            break;
+            else
+                chosen = i;
         }
-        if (chosen is null) throw NoCandidate(rejected, permanent: ranked.Count == 0 ? permanentRejections : 0);
-        if (!ReferenceEquals(ranked[0], chosen))
-        {
-            // Candidates above the chosen one were refused by their rate limits: they are out of this decision.
-            ranked.RemoveRange(0, ranked.IndexOf(chosen));
-        }
+        if (chosen < 0) throw NoCandidate(rejected, permanent: ranked.Count == 0 ? permanentRejections : 0);
+        // Candidates above the chosen one were refused by their rate limits: they are out of this decision.
+        if (chosen > 0) ranked.RemoveRange(0, chosen);
         return Build(request, ranked, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
     }
 
@@ -49,7 +43,7 @@ public sealed class RoutingEngine(
         return Enumerable.Range(0, topN).Select(i =>
         {
             // The i-th best first, then the others in their order.
-            var order = new List<CandidateScore>(ranked.Count) { ranked[i] };
+            var order = new List<RankedCandidate>(ranked.Count) { ranked[i] };
             order.AddRange(ranked.Where((_, j) => j != i));
             return Build(request, order, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
         }).ToArray();
@@ -76,7 +70,7 @@ public sealed class RoutingEngine(
         limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow());
     }
 
-    private (List<CandidateScore> Ranked, List<RejectedCandidate> Rejected, RoutingWeights Weights, long Tokens, DateTimeOffset Now, int Permanent) Evaluate(
+    private (List<RankedCandidate> Ranked, List<RejectedCandidate> Rejected, RoutingWeights Weights, long Tokens, DateTimeOffset Now, int Permanent) Evaluate(
         RoutingRequest request, Func<double> draw)
     {
         RoutingValidator.Validate(request);
@@ -137,16 +131,18 @@ public sealed class RoutingEngine(
         return null;
     }
 
-    private RoutingDecision Build(RoutingRequest request, List<CandidateScore> order, List<RejectedCandidate> rejected,
+    private RoutingDecision Build(RoutingRequest request, List<RankedCandidate> order, List<RejectedCandidate> rejected,
         RoutingWeights weights, long tokens, TimeSpan compute)
     {
-        var best = order[0];
-        var runnerUp = order.Count > 1 ? order[1] : null;
         var confidence = ModelScorer.Confidence(order, _options.PriorStrength);
         var snapshotAge = snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (time.GetUtcNow() - snapshot.RefreshedAt).TotalSeconds;
         var fallback = new string[order.Count - 1];
         for (var i = 1; i < order.Count; i++) fallback[i - 1] = order[i].Model;
-        IReadOnlyList<CandidateScore> table = request.Detail == RoutingDetail.Full || order.Count <= 2 ? order : order.GetRange(0, 2);
+        // Score rows only for what the decision shows: every candidate in full, the chosen one and the runner-up in summary.
+        var table = new CandidateScore[request.Detail == RoutingDetail.Full ? order.Count : Math.Min(2, order.Count)];
+        for (var i = 0; i < table.Length; i++) table[i] = order[i].ToScore();
+        var best = table[0];
+        var runnerUp = table.Length > 1 ? table[1] : null;
         return new RoutingDecision($"dec_{Guid.NewGuid():N}", best.Model, request.Strategy, confidence,
             Explain(request.Strategy, weights, best, runnerUp, rejected.Count, request.Features.Stream), weights,
             table, rejected, fallback, tokens, snapshotAge, compute.TotalMicroseconds);

@@ -10,7 +10,7 @@ namespace Kyros.Perf.Tests.Infrastructure;
 /// <summary>
 /// A local OpenAI-compatible chat completions server on loopback, for the gateway's real HTTP client path. What a
 /// model does is in its name: <c>echo*</c> answers, <c>ratelimit-once*</c> answers 429 (Retry-After 0.1) then echoes,
-/// <c>broken*</c> answers 500, <c>slow*</c> takes 10 s, <c>drop*</c> breaks the stream after two words, <c>refuse*</c> answers 400,
+/// <c>broken*</c> answers 500, <c>slow*</c> takes 10 s, <c>drop*</c> breaks the stream off after two words, <c>refuse*</c> answers 400,
 /// <c>garbage*</c> streams something that is not JSON.
 /// </summary>
 public sealed class OpenAiTestServer : IAsyncDisposable
@@ -82,7 +82,9 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         {
             if (model.StartsWith("drop", StringComparison.Ordinal) && i == 2)
             {
-                context.Abort(); // the connection breaks mid-stream
+                // The stream breaks off in the middle of an event and the connection closes: no finish, no [DONE].
+                // (An abort would reset the connection, and a reset may discard the words already sent.)
+                await context.Response.WriteAsync("data: {\"id\":\"chatcmpl-test\",\"obj");
                 return;
             }
             await Event(context, Chunk(model, new { content = (i == 0 ? "" : " ") + words[i] }, null));
