@@ -46,6 +46,12 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
         Assert.Equal("batch", summary.GetProperty("group").GetString());
         Assert.False(summary.GetProperty("self_sampled").GetBoolean());
 
+        var resources = await RunAsync("resources", "--node", "cli-agent", "--window", "5m");
+        Assert.Equal(0, resources.ExitCode);
+        Assert.Contains("cli-agent", resources.Output);
+        Assert.Contains("memory", resources.Output);
+        Assert.Contains("scaling batch:", resources.Output);
+
         var alerts = await RunAsync("alerts", "--node", "cli-agent");
         Assert.Equal(0, alerts.ExitCode);
         var bad = await RunAsync("agent", "--node", "bad name");
