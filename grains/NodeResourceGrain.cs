@@ -39,15 +39,7 @@ public sealed class NodeResourceGrain(
 
     public async Task PushAsync(IReadOnlyList<ResourceSample> samples)
     {
-        ResourceValidator.ValidateBatch(_node, samples, time.GetUtcNow(), options.Value.Window);
-        var last = _monitor.LastSampleAt;
-        for (var i = 0; i < samples.Count; i++)
-        {
-            if (samples[i].Timestamp <= last)
-                throw new ArgumentException($"timestamp {samples[i].Timestamp:O} is not after the previous sample ({last:O}); push samples oldest first, once each.",
-                    samples.Count == 1 ? "timestamp" : $"[{i}].timestamp");
-            last = samples[i].Timestamp;
-        }
+        ResourceValidator.ValidateBatch(_node, samples, time.GetUtcNow(), options.Value.Window, after: _monitor.LastSampleAt);
         foreach (var sample in samples) await IngestAsync(sample);
     }
 
@@ -72,14 +64,14 @@ public sealed class NodeResourceGrain(
 
     public Task<NodeSummary> GetSummaryAsync(TimeSpan window)
     {
-        ValidateWindow(window, "window");
+        options.Value.RequireKeptWindow(window, "window");
         return Task.FromResult(_monitor.Summarize(window, Group, silo.Value.SiloName, _selfSampled, time.GetUtcNow()));
     }
 
     public Task<NodeUsage> GetUsageAsync(TimeSpan recent, TimeSpan sustained)
     {
-        ValidateWindow(recent, "recent");
-        ValidateWindow(sustained, "sustained");
+        options.Value.RequireKeptWindow(recent, "recent");
+        options.Value.RequireKeptWindow(sustained, "sustained");
         return Task.FromResult(_monitor.Usage(Group, recent, sustained, time.GetUtcNow()));
     }
 
@@ -155,17 +147,7 @@ public sealed class NodeResourceGrain(
         await state.WriteStateAsync();
     }
 
-    private AlertThresholds? ThresholdsOf(string metric) =>
-        state.State.Thresholds.TryGetValue(metric, out var own) ? own
-        : _cluster.TryGetValue(metric, out var shared) ? shared
-        : DefaultThresholds.All.GetValueOrDefault(metric);
-
-    private void ValidateWindow(TimeSpan window, string field)
-    {
-        TimeWindow.Validate(window, field);
-        if (window > options.Value.Window)
-            throw new ArgumentException($"{field} must be at most {TimeWindow.Format(options.Value.Window)}, the window samples are kept for ({ResourceOptions.Section}:Window).", field);
-    }
+    private AlertThresholds? ThresholdsOf(string metric) => DefaultThresholds.For(metric, _cluster, state.State.Thresholds)?.Levels;
 }
 
 [GenerateSerializer, Alias("kyros.NodeResourceState")]

@@ -12,17 +12,9 @@ public sealed class ResourceSummaryGrain(IOptions<ResourceOptions> options, ILog
 {
     public async Task<ClusterResourceSummary> GetClusterSummaryAsync(TimeSpan window)
     {
-        TimeWindow.Validate(window);
-        if (window > options.Value.Window)
-            throw new ArgumentException($"window must be at most {TimeWindow.Format(options.Value.Window)}, the window samples are kept for ({ResourceOptions.Section}:Window).", "window");
+        options.Value.RequireKeptWindow(window, "window");
         var summaries = await FromEveryHostAsync(n => GrainFactory.GetGrain<INodeResourceGrain>(n).GetSummaryAsync(window));
-        // Per metric across hosts: sample-weighted mean, min and max; p95 is the worst host's; latest is the hosts' mean.
-        var cluster = summaries.SelectMany(s => s.Metrics).GroupBy(m => m.Metric).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new MetricSummary(g.Key, g.Key, g.First().Unit, g.Sum(m => m.Samples), g.Min(m => m.Min),
-                g.Sum(m => m.Mean * m.Samples) / g.Sum(m => m.Samples), g.Max(m => m.Max), g.Max(m => m.P95),
-                g.Average(m => m.Latest), g.Max(m => m.LatestAt)))
-            .ToArray();
-        return new ClusterResourceSummary(window, summaries, cluster);
+        return new ClusterResourceSummary(window, summaries, ClusterMetrics.Merge(summaries));
     }
 
     public async Task<IReadOnlyList<ScalingRecommendation>> GetScalingAsync()

@@ -75,17 +75,10 @@ public static class Commands
     {
         var models = line.Text("models");
         var request = new Routing.RoutingRequest(
-            new Routing.RequestFeatures
+            Requirements(line) with
             {
                 Prompt = line.Text("prompt"),
                 EstimatedTokens = line.Integer("estimated-tokens"),
-                CreativityRequirement = line.Number("creativity") ?? 0,
-                ReasoningRequirement = line.Number("reasoning") ?? 0,
-                RequiresCode = line.Flag("requires-code"),
-                RequiresVision = line.Flag("requires-vision"),
-                RequiresTools = line.Flag("requires-tools"),
-                MaxLatency = line.Number("max-latency"),
-                MaxCost = line.Number("max-cost"),
                 OutputTokens = line.Integer("output-tokens") ?? 256,
                 Stream = line.Flag("stream"),
             },
@@ -124,16 +117,7 @@ public static class Commands
             Model = line.Text("model"),
             MaxTokens = (int)(line.Integer("max-tokens") ?? 256),
             Temperature = line.Number("temperature"),
-            Features = new Routing.RequestFeatures
-            {
-                RequiresCode = line.Flag("requires-code"),
-                RequiresVision = line.Flag("requires-vision"),
-                RequiresTools = line.Flag("requires-tools"),
-                CreativityRequirement = line.Number("creativity") ?? 0,
-                ReasoningRequirement = line.Number("reasoning") ?? 0,
-                MaxLatency = line.Number("max-latency"),
-                MaxCost = line.Number("max-cost"),
-            },
+            Features = Requirements(line),
         };
         line.RejectUnknown();
         Gateway.GenerateResult result;
@@ -164,11 +148,24 @@ public static class Commands
         AnsiConsole.WriteLine(await client.FeedbackAsync(requestId, score) ? "recorded" : "already scored: the first score stands");
     }
 
-    private static string F(double? value) => value switch
+    /// <summary>The request's requirements as <c>route</c> and <c>generate</c> both take them.</summary>
+    private static Routing.RequestFeatures Requirements(CommandLine line) => new()
+    {
+        CreativityRequirement = line.Number("creativity") ?? 0,
+        ReasoningRequirement = line.Number("reasoning") ?? 0,
+        RequiresCode = line.Flag("requires-code"),
+        RequiresVision = line.Flag("requires-vision"),
+        RequiresTools = line.Flag("requires-tools"),
+        MaxLatency = line.Number("max-latency"),
+        MaxCost = line.Number("max-cost"),
+    };
+
+    /// <summary>A figure for a table: whole numbers from 100 up, else up to <paramref name="decimals"/> decimals; "-" for none.</summary>
+    internal static string F(double? value, int decimals = 4) => value switch
     {
         null => "-",
         >= 100 => value.Value.ToString("0", CultureInfo.InvariantCulture),
-        _ => value.Value.ToString("0.####", CultureInfo.InvariantCulture),
+        _ => value.Value.ToString("0." + new string('#', decimals), CultureInfo.InvariantCulture),
     };
 
     private static string P(double rate) => rate.ToString("0.0%", CultureInfo.InvariantCulture);

@@ -105,5 +105,5 @@ public static class ResourceCommands
             AnsiConsole.MarkupLineInterpolated($"scaling {r.Scope}: {r.Action} (confidence {r.Confidence:0.00}) - {r.Reason}");
     }
 
-    private static string F(double value) => value.ToString(value >= 100 ? "0" : "0.##", CultureInfo.InvariantCulture);
+    private static string F(double value) => Commands.F(value, decimals: 2);
 }

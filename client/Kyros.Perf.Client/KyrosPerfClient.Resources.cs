@@ -44,7 +44,7 @@ public sealed partial class KyrosPerfClient
             return await Call(() => Cluster.GetGrain<INodeResourceGrain>(node).GetThresholdsAsync());
         }
         var cluster = await Call(() => Cluster.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync());
-        return DefaultThresholds.Resolve(cluster, new Dictionary<string, AlertThresholds>());
+        return DefaultThresholds.Resolve(cluster);
     }
 
     /// <summary>Sets a metric's thresholds for the cluster, or for one host when <paramref name="node"/> is given.</summary>

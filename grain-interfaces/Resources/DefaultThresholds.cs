@@ -16,15 +16,18 @@ public static class DefaultThresholds
 
     /// <summary>Defaults, then the cluster's, then the host's: the last one set wins, metric by metric.</summary>
     public static IReadOnlyList<MetricThresholds> Resolve(
-        IReadOnlyDictionary<string, AlertThresholds> cluster, IReadOnlyDictionary<string, AlertThresholds> node)
+        IReadOnlyDictionary<string, AlertThresholds> cluster, IReadOnlyDictionary<string, AlertThresholds>? node = null)
     {
         var result = new List<MetricThresholds>();
         foreach (var metric in ResourceMetrics.All)
-        {
-            if (node.TryGetValue(metric, out var own)) result.Add(new(metric, own, "node"));
-            else if (cluster.TryGetValue(metric, out var shared)) result.Add(new(metric, shared, "cluster"));
-            else if (All.TryGetValue(metric, out var fallback)) result.Add(new(metric, fallback, "default"));
-        }
+            if (For(metric, cluster, node) is { } thresholds) result.Add(thresholds);
         return result;
     }
+
+    /// <summary>One metric's thresholds in force and their scope; null when it has none.</summary>
+    public static MetricThresholds? For(string metric, IReadOnlyDictionary<string, AlertThresholds> cluster, IReadOnlyDictionary<string, AlertThresholds>? node = null) =>
+        node is not null && node.TryGetValue(metric, out var own) ? new(metric, own, "node")
+        : cluster.TryGetValue(metric, out var shared) ? new(metric, shared, "cluster")
+        : All.TryGetValue(metric, out var fallback) ? new(metric, fallback, "default")
+        : null;
 }

@@ -15,11 +15,14 @@ public static class ResourceValidator
     public static void RequireNodeName(string? node, string field = "node")
     {
         if (string.IsNullOrEmpty(node)) throw Error(field, "is required and must not be empty.");
-        if (node.Length > MaxNameLength || node.AsSpan().ContainsAnyExcept(NameChars))
-            throw Error(field, $"must be 1-{MaxNameLength} characters of letters, digits, '.', '_' or '-'.");
+        if (!IsNodeName(node)) throw Error(field, $"must be 1-{MaxNameLength} characters of letters, digits, '.', '_' or '-'.");
     }
 
-    public static void ValidateBatch(string node, IReadOnlyList<ResourceSample>? samples, DateTimeOffset now, TimeSpan maxAge)
+    public static bool IsNodeName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= MaxNameLength && !name.AsSpan().ContainsAnyExcept(NameChars);
+
+    /// <summary>A push: samples of one host, oldest first, each newer than <paramref name="after"/> (the host's last sample) when given.</summary>
+    public static void ValidateBatch(string node, IReadOnlyList<ResourceSample>? samples, DateTimeOffset now, TimeSpan maxAge, DateTimeOffset? after = null)
     {
         RequireNodeName(node);
         if (samples is null || samples.Count == 0) throw Error("samples", "must hold at least one sample.");
@@ -29,6 +32,9 @@ public static class ResourceValidator
             var prefix = samples.Count == 1 ? "" : $"[{i}].";
             Validate(samples[i], now, maxAge, prefix);
             if (samples[i].Node != node) throw Error(prefix + "node", $"is '{samples[i].Node}' but the samples are pushed for '{node}'.");
+            if (samples[i].Timestamp <= after)
+                throw Error(prefix + "timestamp", $"{samples[i].Timestamp:O} is not after the previous sample ({after:O}); push samples oldest first, once each.");
+            after = samples[i].Timestamp;
         }
     }
 

@@ -9,6 +9,9 @@ public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
 
     public IReadOnlyList<ModelDescriptor> Models { get; } = options.Value.Models.ToArray();
 
+    /// <summary>The largest output any model allows: the bound on max_tokens when the router picks the model.</summary>
+    public int MaxOutputTokens { get; } = options.Value.Models.Select(m => m.MaxOutputTokens).DefaultIfEmpty(0).Max();
+
     public bool Contains(string model) => _byId.ContainsKey(model);
 
     public ModelDescriptor? Find(string model) => _byId.GetValueOrDefault(model);

@@ -39,17 +39,8 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
             if (!(m.QualityPrior is >= 0 and <= 1)) errors.Add($"{at}:QualityPrior must be within 0..1.");
             if (!(m.TimeoutSeconds > 0)) errors.Add($"{at}:TimeoutSeconds must be positive.");
             if (m.RequestsPerMinute < 1 || m.TokensPerMinute < 1) errors.Add($"{at}: RequestsPerMinute and TokensPerMinute must be positive when set.");
-            foreach (var host in m.Hosts)
-            {
-                try
-                {
-                    Resources.ResourceValidator.RequireNodeName(host, "host");
-                }
-                catch (ArgumentException)
-                {
-                    errors.Add($"{at}:Hosts '{host}' is not a host name (letters, digits, '.', '_' or '-').");
-                }
-            }
+            foreach (var host in m.Hosts.Where(h => !Resources.ResourceValidator.IsNodeName(h)))
+                errors.Add($"{at}:Hosts '{host}' is not a host name (letters, digits, '.', '_' or '-').");
             var sim = m.Simulation;
             if (!(sim.TtftMedianSeconds > 0) || !(sim.Spread is >= 0 and <= 3) || !(sim.TokensPerSecond > 0) || !(sim.ErrorRate is >= 0 and <= 1)
                 || !(sim.TimeoutShare >= 0) || !(sim.RateLimitShare >= 0) || !(sim.TimeoutShare + sim.RateLimitShare <= 1) || !(sim.RetryAfterSeconds >= 0))

@@ -72,7 +72,7 @@ public sealed class ModelGateway(
         if (conversation.Sum(m => (long)m.Content.Length) > _options.MaxPromptCharacters)
             throw new ArgumentException($"The conversation is longer than {_options.MaxPromptCharacters} characters.", request.Prompt is null ? "messages" : "prompt");
         if (request.Model is { } named) catalog.EnsureKnown(named);
-        var limit = request.Model is { } m ? catalog.Find(m)!.MaxOutputTokens : catalog.Models.Max(x => x.MaxOutputTokens);
+        var limit = request.Model is { } m ? catalog.Find(m)!.MaxOutputTokens : catalog.MaxOutputTokens;
         if (request.MaxTokens > limit)
             throw new ArgumentException($"max_tokens {request.MaxTokens} is above {(request.Model is null ? "every model's" : request.Model + "'s")} limit of {limit}.", "max_tokens");
 

@@ -53,35 +53,24 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
                 continue;
             }
             if (state.Alert is not { } alert || ++state.Missed < options.ConsecutiveSamples) continue;
-            state.Alert = null;
             state.Ups.Clear();
             state.Downs.Clear();
-            events.Add(new AlertEvent
-            {
-                AlertId = alert.AlertId,
-                Node = node,
-                Series = series,
-                Metric = ResourceMetrics.MetricOf(series),
-                Kind = AlertEventKind.Resolved,
-                Level = AlertLevel.None,
-                PreviousLevel = alert.Level,
-                Value = alert.Value,
-                Timestamp = at,
-                Message = $"{series} on {node} is no longer reported: its {Name(alert.Level)} alert is resolved.",
-            });
+            events.Add(Transition(state, series, ResourceMetrics.MetricOf(series), alert.Level, AlertLevel.None, alert.Value, thresholds: null, at,
+                $"{series} on {node} is no longer reported: its {Name(alert.Level)} alert is resolved."));
         }
     }
 
+    /// <summary>Moves a series' alert from one level to another and says so; without thresholds (a series gone) the message is given.</summary>
     private AlertEvent Transition(SeriesState state, string series, string metric, AlertLevel from, AlertLevel to, double value,
-        AlertThresholds thresholds, DateTimeOffset at)
+        AlertThresholds? thresholds, DateTimeOffset at, string? message = null)
     {
         var kind = from == AlertLevel.None ? AlertEventKind.Raised
             : to == AlertLevel.None ? AlertEventKind.Resolved
             : to > from ? AlertEventKind.Escalated : AlertEventKind.DeEscalated;
         var id = state.Alert?.AlertId ?? $"{node}:{series}:{at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff", CultureInfo.InvariantCulture)}";
         var unit = ResourceMetrics.Unit(metric);
-        var threshold = thresholds.For(kind == AlertEventKind.Resolved ? from : to);
-        var message = kind switch
+        var threshold = thresholds?.For(kind == AlertEventKind.Resolved ? from : to);
+        message ??= kind switch
         {
             AlertEventKind.Resolved => $"{series} on {node} is back to {value:0.##}{unit}, below the {Name(from)} threshold {threshold:0.##}{unit} by the hysteresis margin: resolved.",
             AlertEventKind.Raised => $"{series} on {node} at {value:0.##}{unit} is {Name(to)} (threshold {threshold:0.##}{unit}).",

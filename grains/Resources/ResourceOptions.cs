@@ -53,6 +53,14 @@ public sealed class ResourceOptions
 
     /// <summary>The fallback GPU reader when NVML cannot be loaded; empty turns it off.</summary>
     public string NvidiaSmiPath { get; set; } = "nvidia-smi";
+
+    /// <summary>A summary window: whole minutes, no longer than the samples are kept for.</summary>
+    public void RequireKeptWindow(TimeSpan window, string field)
+    {
+        Models.TimeWindow.Validate(window, field);
+        if (window > Window)
+            throw new ArgumentException($"{field} must be at most {Models.TimeWindow.Format(Window)}, the window samples are kept for ({Section}:Window).", field);
+    }
 }
 
 public sealed class ResourceOptionsValidator : IValidateOptions<ResourceOptions>
@@ -65,14 +73,7 @@ public sealed class ResourceOptionsValidator : IValidateOptions<ResourceOptions>
         if (o.Window < TimeSpan.FromMinutes(1) || o.Window > TimeSpan.FromHours(24) || o.Window.Ticks % TimeSpan.TicksPerMinute != 0)
             errors.Add($"{s}:Window must be whole minutes within 00:01:00..1.00:00:00.");
         if (o.Window < o.ScaleInWindow || o.Window < o.ScaleOutWindow) errors.Add($"{s}:Window must be at least ScaleInWindow and ScaleOutWindow.");
-        try
-        {
-            ResourceValidator.RequireNodeName(o.Group, "group");
-        }
-        catch (ArgumentException)
-        {
-            errors.Add($"{s}:Group must be 1-128 characters of letters, digits, '.', '_' or '-'.");
-        }
+        if (!ResourceValidator.IsNodeName(o.Group)) errors.Add($"{s}:Group must be 1-128 characters of letters, digits, '.', '_' or '-'.");
         if (o.ConsecutiveSamples is < 1 or > 100) errors.Add($"{s}:ConsecutiveSamples must be within 1..100.");
         if (o.HysteresisPoints is < 0 or > 50) errors.Add($"{s}:HysteresisPoints must be within 0..50.");
         if (o.HysteresisFraction is < 0 or > 0.5) errors.Add($"{s}:HysteresisFraction must be within 0..0.5.");

@@ -5,7 +5,6 @@ public sealed class SampleWindow(TimeSpan retention)
 {
     private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
 
-    public int SampleCount { get; private set; }
     public DateTimeOffset? LastSampleAt { get; private set; }
     private readonly Queue<DateTimeOffset> _sampleTimes = new();
 
@@ -83,7 +82,6 @@ public sealed class SampleWindow(TimeSpan retention)
     {
         var cutoff = now - retention;
         while (_sampleTimes.TryPeek(out var t) && t < cutoff) _sampleTimes.Dequeue();
-        SampleCount = _sampleTimes.Count;
         foreach (var (name, series) in _series)
         {
             while (series.Points.TryPeek(out var p) && p.At < cutoff) series.Points.Dequeue();

@@ -72,7 +72,7 @@ public static class ChatCompletionsEndpoint
             Model = only,
             MaxTokens = GatewayEndpoints.ReadMaxTokens(root, "max_completion_tokens") ?? GatewayEndpoints.ReadMaxTokens(root, "max_tokens") ?? 256,
             Temperature = JsonFields.Number(root, "", "temperature"),
-            Features = JsonFields.Field(root, "request_features") is { ValueKind: JsonValueKind.Object } features ? RoutingEndpoints.ReadFeatures(features) : null,
+            Features = RoutingEndpoints.ReadFeatures(root),
         };
         return (request, JsonFields.Bool(root, "", "stream") ?? false);
     }

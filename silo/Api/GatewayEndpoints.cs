@@ -30,16 +30,11 @@ public static class GatewayEndpoints
             Prompt = JsonFields.String(root, "", "prompt"),
             Messages = ReadMessages(root),
             Strategy = RoutingStrategies.Parse(JsonFields.String(root, "", "strategy")),
-            Features = JsonFields.Field(root, "request_features") switch
-            {
-                null => null,
-                { ValueKind: JsonValueKind.Object } features => RoutingEndpoints.ReadFeatures(features),
-                _ => throw JsonFields.WrongType("", "request_features", "an object"),
-            },
+            Features = RoutingEndpoints.ReadFeatures(root),
             MaxTokens = ReadMaxTokens(root, "max_tokens") ?? 256,
             Temperature = JsonFields.Number(root, "", "temperature"),
             Model = JsonFields.String(root, "", "model"),
-            Candidates = ReadModels(root),
+            Candidates = RoutingEndpoints.ReadCandidates(root),
         };
         var result = await gateway.GenerateAsync(generate, null, request.HttpContext.RequestAborted);
         return Results.Ok(result);
@@ -95,13 +90,5 @@ public static class GatewayEndpoints
         null => null,
         { } bad when bad is < 1 or > GatewayValidator.MaxTokensLimit => throw new ArgumentException($"{name} must be within 1..{GatewayValidator.MaxTokensLimit}; got {bad}.", name),
         var n => (int)n,
-    };
-
-    private static IReadOnlyList<string>? ReadModels(JsonElement root) => JsonFields.Field(root, "available_models") switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select((m, i) => m.ValueKind == JsonValueKind.String
-            ? m.GetString()! : throw JsonFields.WrongType("", $"available_models[{i}]", "a model id")).ToArray(),
-        _ => throw JsonFields.WrongType("", "available_models", "an array of model ids"),
     };
 }

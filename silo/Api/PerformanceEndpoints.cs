@@ -81,8 +81,8 @@ public static class PerformanceEndpoints
             "1h" => HistoryResolution.Hour,
             _ => throw new ArgumentException($"resolution must be 1m or 1h; got '{resolution}'.", "resolution"),
         };
-        var end = to is null ? time.GetUtcNow() : ParseTime(to, "to");
-        var start = from is null ? end - (step == HistoryResolution.Minute ? TimeSpan.FromHours(24) : TimeSpan.FromDays(7)) : ParseTime(from, "from");
+        var end = to is null ? time.GetUtcNow() : QueryFields.Time(to, "to");
+        var start = from is null ? end - (step == HistoryResolution.Minute ? TimeSpan.FromHours(24) : TimeSpan.FromDays(7)) : QueryFields.Time(from, "from");
         if (start >= end) throw new ArgumentException("from must be before to.", "from");
         var maxSpan = TimeSpan.FromSeconds((int)step * 50_000.0);
         if (end - start > maxSpan)
@@ -103,11 +103,6 @@ public static class PerformanceEndpoints
             Total = ModelSummary.Create(model, "range", start, end, total),
         });
     }
-
-    private static DateTimeOffset ParseTime(string text, string field) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? time
-            : throw new ArgumentException($"{field} '{text}' is not an ISO 8601 date and time.", field);
 
     private static IResult UnknownModel(string model) =>
         Problems.Field("model", $"Model '{model}' is not in the catalog.", StatusCodes.Status404NotFound);

@@ -76,16 +76,11 @@ public static class ResourceEndpoints
     {
         var q = request.Query;
         var query = new AlertQuery(
-            ActiveOnly: Flag(q["active"], "active") ?? false,
+            ActiveOnly: QueryFields.Bool(q, "active") ?? false,
             MinimumLevel: q["level"].FirstOrDefault() is { } level ? AlertLevels.Parse(level) : null,
             Node: q["node"].FirstOrDefault(),
-            Since: q["since"].FirstOrDefault() is { } since
-                ? DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at
-                    : throw new ArgumentException("since must be an ISO 8601 date and time such as 2026-11-28T12:00:00Z.", "since")
-                : null,
-            Limit: q["limit"].FirstOrDefault() is { } limit
-                ? int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException("limit must be a whole number.", "limit")
-                : 500);
+            Since: QueryFields.Time(q, "since"),
+            Limit: QueryFields.Int(q, "limit") ?? 500);
         return Results.Ok(await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(query));
     }
 
@@ -101,7 +96,7 @@ public static class ResourceEndpoints
         if (node is null)
         {
             var cluster = await grains.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync();
-            return (null, DefaultThresholds.Resolve(cluster, new Dictionary<string, AlertThresholds>()));
+            return (null, DefaultThresholds.Resolve(cluster));
         }
         if (await UnknownNodeAsync(node, grains) is { } missing) return (missing, []);
         return (null, await grains.GetGrain<INodeResourceGrain>(node).GetThresholdsAsync());
@@ -135,11 +130,4 @@ public static class ResourceEndpoints
     private static double Required(JsonElement body, string name) =>
         JsonFields.Number(body, "", name) ?? throw new ArgumentException($"{name} is required.", name);
 
-    private static bool? Flag(Microsoft.Extensions.Primitives.StringValues values, string field) => values.FirstOrDefault() switch
-    {
-        null => null,
-        "true" or "1" => true,
-        "false" or "0" => false,
-        var other => throw new ArgumentException($"{field} '{other}' must be true or false.", field),
-    };
 }

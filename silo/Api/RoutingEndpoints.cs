@@ -32,23 +32,23 @@ public static class RoutingEndpoints
         var features = new RequestFeatures
         {
             Prompt = q["prompt"].FirstOrDefault(),
-            EstimatedTokens = Long(q, "estimated_tokens"),
-            CreativityRequirement = Double(q, "creativity_requirement") ?? 0,
-            ReasoningRequirement = Double(q, "reasoning_requirement") ?? 0,
-            RequiresCode = Bool(q, "requires_code") ?? false,
-            RequiresVision = Bool(q, "requires_vision") ?? false,
-            RequiresTools = Bool(q, "requires_tools") ?? false,
-            MaxLatency = Double(q, "max_latency"),
-            MaxCost = Double(q, "max_cost"),
-            OutputTokens = Long(q, "output_tokens") ?? 256,
-            Stream = Bool(q, "stream") ?? false,
+            EstimatedTokens = QueryFields.Long(q, "estimated_tokens"),
+            CreativityRequirement = QueryFields.Double(q, "creativity_requirement") ?? 0,
+            ReasoningRequirement = QueryFields.Double(q, "reasoning_requirement") ?? 0,
+            RequiresCode = QueryFields.Bool(q, "requires_code") ?? false,
+            RequiresVision = QueryFields.Bool(q, "requires_vision") ?? false,
+            RequiresTools = QueryFields.Bool(q, "requires_tools") ?? false,
+            MaxLatency = QueryFields.Double(q, "max_latency"),
+            MaxCost = QueryFields.Double(q, "max_cost"),
+            OutputTokens = QueryFields.Long(q, "output_tokens") ?? 256,
+            Stream = QueryFields.Bool(q, "stream") ?? false,
         };
         var candidates = q["available_models"].FirstOrDefault()?.Split(',', StringSplitOptions.TrimEntries);
         var routing = new RoutingRequest(features, candidates, RoutingStrategies.Parse(q["strategy"].FirstOrDefault()));
         // Here the features are query parameters of their own, and errors name them so.
         RoutingValidator.Validate(routing, featuresPrefix: "");
         // Without top_n: up to three of the candidates that pass the filters.
-        var topN = Long(q, "top_n") ?? 0;
+        var topN = QueryFields.Long(q, "top_n") ?? 0;
         if (q.ContainsKey("top_n") && topN is < 1 or > int.MaxValue) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
         return await Decide(async () => new { Recommendations = await grains.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(routing, (int)topN) });
     }
@@ -60,17 +60,8 @@ public static class RoutingEndpoints
     {
         if (root.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a routing request object.", "body");
         JsonFields.RejectUnknown(root, "", RequestFields, "a routing request");
-        var json = JsonFields.Field(root, "request_features") is { ValueKind: JsonValueKind.Object } f ? f
-            : JsonFields.Field(root, "request_features") is null ? default(JsonElement?)
-            : throw JsonFields.WrongType("", "request_features", "an object");
-        var features = json is { } element ? ReadFeatures(element) : new RequestFeatures();
-        IReadOnlyList<string>? candidates = JsonFields.Field(root, "available_models") switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select((m, i) => m.ValueKind == JsonValueKind.String
-                ? m.GetString()! : throw JsonFields.WrongType("", $"available_models[{i}]", "a model id")).ToArray(),
-            _ => throw JsonFields.WrongType("", "available_models", "an array of model ids"),
-        };
+        var features = ReadFeatures(root) ?? new RequestFeatures();
+        var candidates = ReadCandidates(root);
         var detail = JsonFields.String(root, "", "detail") switch
         {
             null or "full" => RoutingDetail.Full,
@@ -80,7 +71,24 @@ public static class RoutingEndpoints
         return new RoutingRequest(features, candidates, RoutingStrategies.Parse(JsonFields.String(root, "", "strategy"))) { Detail = detail };
     }
 
-    public static RequestFeatures ReadFeatures(JsonElement json)
+    /// <summary>The body's <c>request_features</c> object; null when absent.</summary>
+    public static RequestFeatures? ReadFeatures(JsonElement root) => JsonFields.Field(root, "request_features") switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Object } features => ReadFeatureFields(features),
+        _ => throw JsonFields.WrongType("", "request_features", "an object"),
+    };
+
+    /// <summary>The body's <c>available_models</c>; null when absent (the whole catalog).</summary>
+    public static IReadOnlyList<string>? ReadCandidates(JsonElement root) => JsonFields.Field(root, "available_models") switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select((m, i) => m.ValueKind == JsonValueKind.String
+            ? m.GetString()! : throw JsonFields.WrongType("", $"available_models[{i}]", "a model id")).ToArray(),
+        _ => throw JsonFields.WrongType("", "available_models", "an array of model ids"),
+    };
+
+    private static RequestFeatures ReadFeatureFields(JsonElement json)
     {
         const string p = "request_features.";
         JsonFields.RejectUnknown(json, p, FeatureFields, "request_features");
@@ -99,18 +107,4 @@ public static class RoutingEndpoints
             Stream = JsonFields.Bool(json, p, "stream") ?? false,
         };
     }
-
-    private static double? Double(IQueryCollection q, string name) => q[name].FirstOrDefault() is { } text
-        ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
-            : throw new ArgumentException($"{name} '{text}' is not a number.", name)
-        : null;
-
-    private static long? Long(IQueryCollection q, string name) => q[name].FirstOrDefault() is { } text
-        ? long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new ArgumentException($"{name} '{text}' is not a whole number.", name)
-        : null;
-
-    private static bool? Bool(IQueryCollection q, string name) => q[name].FirstOrDefault() is { } text
-        ? text switch { "true" or "1" or "" => true, "false" or "0" => false, _ => throw new ArgumentException($"{name} '{text}' is not true or false.", name) }
-        : null;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Kyros.Perf.Tests.Infrastructure;
 
 namespace Kyros.Perf.Tests.Gateway;
 
@@ -30,7 +31,7 @@ public sealed class GatewayHttpTests(GatewaySilo fixture) : IClassFixture<Gatewa
         Assert.StartsWith("dec_", result.GetProperty("decision").GetProperty("decision_id").GetString());
         Assert.True(result.GetProperty("ttft_seconds").GetDouble() <= result.GetProperty("latency_seconds").GetDouble());
 
-        var recorded = await UntilAsync(() => Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/echo/records?limit=100"),
+        var recorded = await Eventually.UntilAsync(() => Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/echo/records?limit=100"),
             r => r.GetProperty("records").EnumerateArray().Any(x => x.GetProperty("request_id").GetString() == result.GetProperty("request_id").GetString()));
         Assert.NotEqual(default, recorded);
     }
@@ -56,7 +57,7 @@ public sealed class GatewayHttpTests(GatewaySilo fixture) : IClassFixture<Gatewa
         Assert.Equal([("broken", "server_error"), ("broken", "server_error"), ("broken", "server_error"), ("echo", null)], attempts);
         Assert.Equal("echo", result.GetProperty("model").GetString());
 
-        var summary = await UntilAsync(() => Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/broken?window=5m"), s => s.GetProperty("count").GetInt32() >= 3);
+        var summary = await Eventually.UntilAsync(() => Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/broken?window=5m"), s => s.GetProperty("count").GetInt32() >= 3);
         Assert.Equal(3, summary.GetProperty("errors_by_kind").GetProperty("server_error").GetInt32());
     }
 
@@ -171,16 +172,4 @@ public sealed class GatewayHttpTests(GatewaySilo fixture) : IClassFixture<Gatewa
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -35,8 +35,8 @@ public sealed class ScriptedSamplerTests
         while (await sampler.Taken.Reader.ReadAsync(timeout.Token) < 4) { }
 
         // The fourth sample is read; the grain has handled it once its summary counts it.
-        while ((await silo.Http.GetFromJsonAsync<JsonElement>("/v1/resources/nodes/test-silo?window=5m")).GetProperty("sample_count").GetInt32() < 4)
-            await Task.Delay(50, timeout.Token);
+        await Eventually.UntilAsync(() => silo.Http.GetFromJsonAsync<JsonElement>("/v1/resources/nodes/test-silo?window=5m"),
+            s => s.GetProperty("sample_count").GetInt32() >= 4);
 
         var log = await silo.Http.GetFromJsonAsync<JsonElement>("/v1/resources/alerts?node=test-silo");
         var kinds = log.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("series").GetString() == "cpu")

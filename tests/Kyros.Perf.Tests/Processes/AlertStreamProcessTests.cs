@@ -7,7 +7,6 @@ using Kyros.Perf.Resources;
 using Kyros.Perf.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Kyros.Perf.Tests.Processes;
 
@@ -22,16 +21,12 @@ public sealed class AlertStreamProcessTests(RedisServer redis)
         await using var second = await SiloProcess.StartAsync(redis.ConnectionString, serviceId, "silo-b", data);
 
         // The subscriber knows only silo-b's gateway.
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.Services.AddKyrosPerfClient(o =>
+        using var host = await ClientHost.StartAsync(o =>
         {
             o.Gateways = [$"127.0.0.1:{second.GatewayPort}"];
             o.ServiceId = serviceId;
             o.ClusterId = serviceId;
         });
-        using var host = builder.Build();
-        await host.StartAsync();
         var client = host.Services.GetRequiredService<KyrosPerfClient>();
         var received = Channel.CreateUnbounded<AlertEvent>();
         await using var subscription = await client.SubscribeAlertsAsync(alert => received.Writer.WriteAsync(alert).AsTask());

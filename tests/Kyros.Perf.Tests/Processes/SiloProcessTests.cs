@@ -2,7 +2,6 @@ using Kyros.Perf.Client;
 using Kyros.Perf.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Kyros.Perf.Tests.Processes;
 
@@ -16,16 +15,12 @@ public sealed class SiloProcessTests(RedisServer redis)
         await using var first = await SiloProcess.StartAsync(redis.ConnectionString, serviceId, "silo-a", data);
         await using var second = await SiloProcess.StartAsync(redis.ConnectionString, serviceId, "silo-b", data);
 
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.Services.AddKyrosPerfClient(o =>
+        using var host = await ClientHost.StartAsync(o =>
         {
             o.Redis = redis.ConnectionString;
             o.ServiceId = serviceId;
             o.ClusterId = serviceId;
         });
-        using var host = builder.Build();
-        await host.StartAsync();
         var client = host.Services.GetRequiredService<KyrosPerfClient>();
         var grains = host.Services.GetRequiredService<IClusterClient>();
 

@@ -17,7 +17,8 @@ public sealed class ResourceClusterTests(SharedCluster cluster) : IClassFixture<
     {
         foreach (var silo in cluster.Value.Cluster.Silos)
         {
-            var summary = await Until(() => cluster.Value.Client.GetNodeSummaryAsync(silo.Name, TimeSpan.FromMinutes(1)), s => s.SampleCount >= 1);
+            var summary = await Eventually.UntilAsync(() => cluster.Value.Client.GetNodeSummaryAsync(silo.Name, TimeSpan.FromMinutes(1)), s => s.SampleCount >= 1,
+                TimeSpan.FromSeconds(30));
             Assert.Equal(silo.Name, summary.Silo);
             Assert.True(summary.SelfSampled);
             Assert.Contains(summary.Metrics, m => m.Series == "memory" && m.Latest is > 0 and <= 100);
@@ -104,15 +105,4 @@ public sealed class ResourceClusterTests(SharedCluster cluster) : IClassFixture<
         Assert.Equal("default", (await client.GetThresholdsAsync("edge-3")).Single(t => t.Metric == "memory").Scope);
     }
 
-    private static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
-            await Task.Delay(200);
-        }
-    }
 }
