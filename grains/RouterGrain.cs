@@ -8,10 +8,10 @@ namespace Kyros.Perf;
 public sealed class RouterGrain(RoutingEngine engine) : Grain, IRouterGrain
 {
     public Task<RoutingDecision> SelectModelAsync(RoutingRequest request) =>
-        Task.FromResult(engine.Decide(request, Random.Shared.NextDouble));
+        Task.FromResult(engine.Decide(request, RoutingEngine.SharedDraw));
 
     public Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN) =>
-        Task.FromResult(engine.Recommend(request, topN, Random.Shared.NextDouble));
+        Task.FromResult(engine.Recommend(request, topN, RoutingEngine.SharedDraw));
 
     public Task SettleAsync(string model, long reservedTokens, long actualTokens)
     {

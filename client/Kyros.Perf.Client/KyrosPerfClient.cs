@@ -14,6 +14,9 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
 
     private volatile HashSet<string>? _catalog;
 
+    // Resolving a grain reference reads the interface's attributes each time; the router is called on every request.
+    private IRouterGrain Router => field ??= cluster.GetGrain<IRouterGrain>(0);
+
     public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
     {
         RecordValidator.Validate(record, time.GetUtcNow());
@@ -68,7 +71,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     public Task<Routing.RoutingDecision> RouteAsync(Routing.RoutingRequest request)
     {
         Routing.RoutingValidator.Validate(request);
-        return Call(() => cluster.GetGrain<IRouterGrain>(0).SelectModelAsync(request));
+        return Call(() => Router.SelectModelAsync(request));
     }
 
     /// <summary>The best <paramref name="topN"/> candidates (null: up to 3 of those that pass), each as the decision that would pick it.</summary>
@@ -76,7 +79,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     {
         Routing.RoutingValidator.Validate(request);
         if (topN < 1) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
-        return Call(() => cluster.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(request, topN ?? 0));
+        return Call(() => Router.GetRecommendationsAsync(request, topN ?? 0));
     }
 
     /// <summary>Settles the tokens a decision reserved against a model's rate limit with what the request used.</summary>
@@ -85,7 +88,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         RequireModel(model);
         return Call(async () =>
         {
-            await cluster.GetGrain<IRouterGrain>(0).SettleAsync(model, reservedTokens, actualTokens);
+            await Router.SettleAsync(model, reservedTokens, actualTokens);
             return true;
         });
     }

@@ -28,7 +28,7 @@ public sealed record RoutingRequest(
     [property: Id(1)] IReadOnlyList<string>? Candidates = null,
     [property: Id(2)] RoutingStrategy Strategy = RoutingStrategy.Balanced)
 {
-    /// <summary>How much of the score table the decision carries (the fallback order and the rejections are always whole).</summary>
+    /// <summary>How much of the score table and the fallback order the decision carries (the rejections are always whole).</summary>
     [Id(3)] public RoutingDetail Detail { get; init; } = RoutingDetail.Full;
 }
 
@@ -38,7 +38,10 @@ public enum RoutingDetail
     /// <summary>Every candidate's score and figures.</summary>
     Full,
 
-    /// <summary>The chosen candidate's and the runner-up's: for callers that route on every request and only log the why.</summary>
+    /// <summary>
+    /// The chosen candidate's and the runner-up's rows, and the next <see cref="RoutingDecision.SummaryFallbacks"/> models
+    /// to try: for callers that route on every request and only log the why.
+    /// </summary>
     Summary,
 }
 
@@ -114,7 +117,11 @@ public sealed record RoutingDecision(
     [property: Id(8)] IReadOnlyList<string> FallbackOrder,
     [property: Id(9)] long EstimatedTokens,
     [property: Id(10)] double SnapshotAgeSeconds,
-    [property: Id(11)] double ComputeMicroseconds);
+    [property: Id(11)] double ComputeMicroseconds)
+{
+    /// <summary>How many fallbacks a summary carries: a caller that routes every request tries a few before routing again.</summary>
+    public const int SummaryFallbacks = 3;
+}
 
 /// <summary>
 /// What a model's grain tells the routers about itself: figures over the last 5 minutes, plus the failures since its

@@ -5,9 +5,11 @@ public static class RoutingValidator
 {
     public const long MaxTokens = 100_000_000;
     public const int MaxPromptChars = 4_000_000;
+    [ThreadStatic] private static HashSet<string>? t_seen;
 
     /// <param name="featuresPrefix">How the features' fields are named: nested in a JSON body, or bare as query parameters.</param>
-    public static void Validate(RoutingRequest? request, string featuresPrefix = "request_features.")
+    /// <param name="checkCandidateNames">False where the caller checks each name itself as it looks it up (the router), so no name is hashed twice.</param>
+    public static void Validate(RoutingRequest? request, string featuresPrefix = "request_features.", bool checkCandidateNames = true)
     {
         var p = featuresPrefix;
         if (request is null) throw new ArgumentException("request is required.", "request");
@@ -28,13 +30,30 @@ public static class RoutingValidator
         if (request.Candidates is { } candidates)
         {
             if (candidates.Count == 0) throw new ArgumentException("available_models must name at least one model when given.", "available_models");
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < candidates.Count; i++)
+            if (!checkCandidateNames) return;
+            // A thread's set is reused: every routed request passes here.
+            var seen = t_seen ??= new HashSet<string>(StringComparer.Ordinal);
+            try
             {
-                if (string.IsNullOrWhiteSpace(candidates[i])) throw new ArgumentException($"available_models[{i}] is empty.", $"available_models[{i}]");
-                if (!seen.Add(candidates[i])) throw new ArgumentException($"available_models[{i}] '{candidates[i]}' appears twice.", $"available_models[{i}]");
+                for (var i = 0; i < candidates.Count; i++)
+                {
+                    if (string.IsNullOrWhiteSpace(candidates[i]) || !seen.Add(candidates[i])) CheckCandidateName(candidates, i);
+                }
+            }
+            finally
+            {
+                seen.Clear();
             }
         }
+    }
+
+    /// <summary>Refuses an empty name, or one that appeared earlier in the list.</summary>
+    public static void CheckCandidateName(IReadOnlyList<string> candidates, int i)
+    {
+        if (string.IsNullOrWhiteSpace(candidates[i])) throw new ArgumentException($"available_models[{i}] is empty.", $"available_models[{i}]");
+        for (var j = 0; j < i; j++)
+            if (string.Equals(candidates[j], candidates[i], StringComparison.Ordinal))
+                throw new ArgumentException($"available_models[{i}] '{candidates[i]}' appears twice.", $"available_models[{i}]");
     }
 
     public static void ValidateTopN(int topN, int candidates)

@@ -6,6 +6,7 @@ namespace Kyros.Perf.Catalog;
 public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
 {
     private readonly Dictionary<string, ModelDescriptor> _byId = options.Value.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _indexById = options.Value.Models.Select((m, i) => (m.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
 
     public IReadOnlyList<ModelDescriptor> Models { get; } = options.Value.Models.ToArray();
 
@@ -15,6 +16,9 @@ public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
     public bool Contains(string model) => _byId.ContainsKey(model);
 
     public ModelDescriptor? Find(string model) => _byId.GetValueOrDefault(model);
+
+    /// <summary>The model's place in <see cref="Models"/>, or -1: the router keeps per-model figures in arrays by this index.</summary>
+    public int IndexOf(string model) => _indexById.GetValueOrDefault(model, -1);
 
     /// <summary>Throws the error every surface shows for a model outside the catalog.</summary>
     public void EnsureKnown(string model, string field = "model")

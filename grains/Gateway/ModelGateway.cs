@@ -81,7 +81,7 @@ public sealed class ModelGateway(
         var routing = request.Model is { } only
             ? new RoutingRequest(features, [only], RoutingStrategy.Balanced)
             : new RoutingRequest(features, request.Candidates, request.Strategy);
-        var decision = router.Decide(routing, Random.Shared.NextDouble);
+        var decision = router.Decide(routing, RoutingEngine.SharedDraw);
         var messages = conversation.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)).ToList();
         return (decision, messages, inputTokens);
     }

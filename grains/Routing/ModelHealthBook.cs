@@ -8,7 +8,11 @@ public sealed class ModelHealthBook(RoutingOptions options)
 {
     // Written by the snapshot refresh (twice a second), read by every decision: readers take no lock.
     private volatile Dictionary<string, State> _states = new(StringComparer.Ordinal);
+    private volatile bool _allHealthy = true;
     private readonly Lock _write = new();
+
+    /// <summary>No model is cooling down or probed: a decision may skip the per-model look-ups.</summary>
+    public bool AllHealthy => _allHealthy;
 
     /// <summary>Moves a model's state on from its latest statistics.</summary>
     public void Observe(ModelRoutingStats stats, DateTimeOffset now)
@@ -26,7 +30,9 @@ public sealed class ModelHealthBook(RoutingOptions options)
                 _ => state,
             };
             if (ReferenceEquals(next, state)) return;
-            _states = new Dictionary<string, State>(_states, StringComparer.Ordinal) { [stats.Model] = next };
+            var states = new Dictionary<string, State>(_states, StringComparer.Ordinal) { [stats.Model] = next };
+            _states = states;
+            _allHealthy = states.Values.All(s => s.Kind == Kind.Healthy);
         }
     }
 

@@ -2,17 +2,15 @@ using Kyros.Perf.Catalog;
 
 namespace Kyros.Perf.Routing;
 
-/// <summary>One candidate's expected figures for a request, before normalisation across candidates.</summary>
-public sealed record CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, ModelHealth Health,
+/// <summary>One candidate's expected figures for a request, before normalisation across candidates. A value type: a decision over many candidates allocates none.</summary>
+public readonly record struct CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, ModelHealth Health,
     Resources.AlertLevel HostAlert = Resources.AlertLevel.None);
 
-/// <summary>A candidate's place in a ranking: its figures and its score parts. A score row is made only for the rows a decision shows.</summary>
-public readonly record struct RankedCandidate(CandidateFigures Figures, double Score, double LatencyPart, double QualityPart, double CostPart)
+/// <summary>A candidate's score and its parts; <see cref="Candidate"/> indexes the figures that were ranked. A score row is made only for the rows a decision shows.</summary>
+public readonly record struct RankedCandidate(int Candidate, double Score, double LatencyPart, double QualityPart, double CostPart)
 {
-    public string Model => Figures.Model.Id;
-
-    public CandidateScore ToScore() => new(Figures.Model.Id, Score, LatencyPart, QualityPart, CostPart, Figures.Latency, Figures.Quality, Figures.Cost,
-        Figures.ErrorRate, Figures.CapabilityFit, Figures.Health, Figures.HostAlert);
+    public CandidateScore ToScore(in CandidateFigures f) => new(f.Model.Id, Score, LatencyPart, QualityPart, CostPart, f.Latency, f.Quality, f.Cost,
+        f.ErrorRate, f.CapabilityFit, f.Health, f.HostAlert);
 }
 
 /// <summary>
@@ -64,7 +62,7 @@ public static class ModelScorer
     }
 
     /// <summary>The hard filters that need expected figures: a latency or cost bound.</summary>
-    public static string? Exceeds(CandidateFigures figures, RequestFeatures features)
+    public static string? Exceeds(in CandidateFigures figures, RequestFeatures features)
     {
         if (features.MaxLatency is { } maxLatency && figures.Latency.Value > maxLatency)
             return $"expected p95 {(features.Stream ? "time to first token" : "latency")} {figures.Latency.Value:0.###} s exceeds max_latency {maxLatency} s";
@@ -73,53 +71,75 @@ public static class ModelScorer
         return null;
     }
 
-    /// <summary>Scores and ranks the candidates, best first (ties by model id, so equal scores rank the same way every time).</summary>
-    public static List<RankedCandidate> Rank(IReadOnlyList<CandidateFigures> candidates, RoutingWeights weights, bool adaptive)
+    /// <summary>
+    /// Scores the candidates into <paramref name="scores"/> and writes their indices into <paramref name="order"/>, best
+    /// first (ties by model id, so equal scores rank the same way every time). <paramref name="scratch"/> needs room for
+    /// twice the candidates. The caller owns every buffer, so ranking allocates nothing.
+    /// </summary>
+    public static void Rank(ReadOnlySpan<CandidateFigures> candidates, RoutingWeights weights, bool adaptive, Span<RankedCandidate> scores, Span<int> order,
+        Span<double> scratch)
     {
-        var values = new double[candidates.Count];
-        for (var i = 0; i < values.Length; i++) values[i] = candidates[i].Latency.Value;
+        var n = candidates.Length;
+        var values = scratch[..n];
+        for (var i = 0; i < n; i++) values[i] = candidates[i].Latency.Value;
         var latencyMedian = Median(values);
-        for (var i = 0; i < values.Length; i++) values[i] = candidates[i].Cost.Value;
+        var priced = 0;
+        for (var i = 0; i < n; i++) values[i] = candidates[i].Cost.Value;
         var costMedian = Median(values);
         if (costMedian <= 0)
         {
             // Mostly free candidates: priced ones are still told apart, against the median of the priced.
-            var priced = values.Where(v => v > 0).ToArray();
-            costMedian = priced.Length == 0 ? 0 : Median(priced);
+            for (var i = 0; i < n; i++)
+                if (candidates[i].Cost.Value > 0) values[priced++] = candidates[i].Cost.Value;
+            costMedian = Median(values[..priced]);
         }
 
-        var scores = new List<RankedCandidate>(candidates.Count);
-        foreach (var c in candidates)
+        var keys = scratch.Slice(n, n);
+        for (var i = 0; i < n; i++)
         {
+            ref readonly var c = ref candidates[i];
             var latency = weights.Latency * Relative(c.Latency.Value, latencyMedian);
             var quality = weights.Quality * c.Quality.Value * c.CapabilityFit;
             var cost = weights.Cost * Relative(c.Cost.Value, costMedian);
             // Expected success scales the whole score; adaptive counts failures twice as hard.
             var success = 1 - c.ErrorRate.Value;
             var score = (latency + quality + cost) * (adaptive ? success * success * HostFactor(c.HostAlert) : success);
-            scores.Add(new RankedCandidate(c, score, latency, quality, cost));
+            scores[i] = new RankedCandidate(i, score, latency, quality, cost);
+            keys[i] = -score;
+            order[i] = i;
         }
-        scores.Sort(static (x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : string.CompareOrdinal(x.Model, y.Model));
+        keys.Sort(order[..n]);
+        BreakTies(candidates, keys, order[..n]);
         // A model admitted as a probe takes the decision: otherwise, having just failed, it would rarely rank first.
-        var probe = scores.FindIndex(static s => s.Figures.Health == ModelHealth.Probing);
-        if (probe > 0)
+        for (var i = 1; i < n; i++)
         {
-            var probed = scores[probe];
-            scores.RemoveAt(probe);
-            scores.Insert(0, probed);
+            if (candidates[order[i]].Health != ModelHealth.Probing) continue;
+            var probed = order[i];
+            order[..i].CopyTo(order[1..]);
+            order[0] = probed;
+            break;
         }
-        return scores;
+    }
+
+    /// <summary>Orders runs of equal scores by model id (insertion sort: such runs are short and rare).</summary>
+    private static void BreakTies(ReadOnlySpan<CandidateFigures> candidates, ReadOnlySpan<double> sortedKeys, Span<int> order)
+    {
+        for (var i = 1; i < order.Length; i++)
+        {
+            for (var j = i; j > 0 && sortedKeys[j] == sortedKeys[j - 1]
+                            && string.CompareOrdinal(candidates[order[j]].Model.Id, candidates[order[j - 1]].Model.Id) < 0; j--)
+                (order[j], order[j - 1]) = (order[j - 1], order[j]);
+        }
     }
 
     /// <summary>
     /// Half evidence (live share of the chosen model's latency figure), half separation from the runner-up (none when the
     /// chosen one scores lower, as a probe or a lower recommendation may).
     /// </summary>
-    public static double Confidence(IReadOnlyList<RankedCandidate> ranked, double priorStrength)
+    public static double Confidence(in CandidateFigures best, double bestScore, double? runnerUpScore, double priorStrength)
     {
-        var best = ranked[0];
-        var evidence = best.Figures.Latency.Samples / (best.Figures.Latency.Samples + priorStrength);
-        var separation = ranked.Count == 1 ? 1 : Math.Clamp((best.Score - ranked[1].Score) / ClearLead, 0, 1);
+        var evidence = best.Latency.Samples / (best.Latency.Samples + priorStrength);
+        var separation = runnerUpScore is not { } second ? 1 : Math.Clamp((bestScore - second) / ClearLead, 0, 1);
         return Math.Round(0.5 * evidence + 0.5 * separation, 4);
     }
 
@@ -144,10 +164,10 @@ public static class ModelScorer
     }
 
     /// <summary>The median; sorts <paramref name="values"/> in place.</summary>
-    private static double Median(double[] values)
+    private static double Median(Span<double> values)
     {
         if (values.Length == 0) return 0;
-        Array.Sort(values);
+        values.Sort();
         var mid = values.Length / 2;
         return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
     }

@@ -2,24 +2,30 @@ namespace Kyros.Perf.Routing;
 
 /// <summary>
 /// Requests and tokens per model over the last minute, reserved at decision time and settled when the real token
-/// count is known. Thread-safe; one per silo, so a catalog limit is enforced per silo.
+/// count is known. Thread-safe; one per silo, each enforcing its share of a catalog limit.
 /// </summary>
 public sealed class RateLimiter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Dictionary<string, Minute> _usage = new(StringComparer.Ordinal);
 
-    /// <summary>Reserves one request and <paramref name="tokens"/>, or says which limit is spent.</summary>
-    public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now)
+    /// <summary>
+    /// Reserves one request and <paramref name="tokens"/>, or says which limit is spent. With <paramref name="silos"/>
+    /// routing silos, this one enforces its share of each limit (at least 1), so the cluster keeps to the provider's.
+    /// </summary>
+    public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now, int silos = 1)
     {
         if (requestsPerMinute is null && tokensPerMinute is null) return null;
+        var requestShare = requestsPerMinute is { } rpm ? Math.Max(1, rpm / silos) : (int?)null;
+        var tokenShare = tokensPerMinute is { } tpm ? Math.Max(1, tpm / silos) : (long?)null;
+        var of = silos == 1 ? "" : $", this silo's share of the limit across {silos} silos";
         lock (_usage)
         {
             var usage = Usage(model, now);
             // Settlements may lower the count, never below nothing.
             var used = Math.Max(0, usage.Tokens);
-            if (usage.Requests + 1 > requestsPerMinute) return $"rate limit: {usage.Requests} of {requestsPerMinute} requests this minute";
-            if (used + tokens > tokensPerMinute) return $"rate limit: {used} + {tokens} tokens would pass {tokensPerMinute} this minute";
+            if (usage.Requests + 1 > requestShare) return $"rate limit: {usage.Requests} of {requestShare} requests this minute{of}";
+            if (used + tokens > tokenShare) return $"rate limit: {used} + {tokens} tokens would pass {tokenShare} this minute{of}";
             usage.Add(now, tokens, request: true);
             return null;
         }

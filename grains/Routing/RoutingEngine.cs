@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Kyros.Perf.Catalog;
 using Microsoft.Extensions.Options;
 
@@ -13,47 +14,56 @@ public sealed class RoutingEngine(
     public const int DefaultTopN = 3;
     private readonly RoutingOptions _options = options.Value;
 
+    /// <summary>The draw for probing shares, made once rather than as a delegate per decision.</summary>
+    public static readonly Func<double> SharedDraw = Random.Shared.NextDouble;
+
     public RoutingDecision Decide(RoutingRequest request, Func<double> draw)
     {
         var started = Stopwatch.GetTimestamp();
-        var (ranked, rejected, weights, tokens, now, permanentRejections) = Evaluate(request, draw);
+        var work = RoutingScratch.Current;
+        var (count, weights, tokens, now) = Evaluate(request, draw, work);
         // The best candidate whose rate limit has room takes the decision and its reservation.
         var reserveTokens = tokens + request.Features.OutputTokens;
+        var order = work.Order.AsSpan(0, count);
         var chosen = -1;
-        for (var i = 0; i < ranked.Count && chosen < 0; i++)
+        for (var i = 0; i < count && chosen < 0; i++)
         {
-            var model = ranked[i].Figures.Model;
-            if (limits.TryReserve(model.Id, reserveTokens, model.RequestsPerMinute, model.TokensPerMinute, now) is { } limited)
-                rejected.Add(new RejectedCandidate(model.Id, limited));
+            var model = work.Passing[order[i]].Model;
+            if (limits.TryReserve(model.Id, reserveTokens, model.RequestsPerMinute, model.TokensPerMinute, now, snapshot.ActiveSilos) is { } limited)
+                work.Rejected.Add(new RejectedCandidate(model.Id, limited));
             else
                 chosen = i;
         }
-        if (chosen < 0) throw NoCandidate(rejected, permanent: ranked.Count == 0 ? permanentRejections : 0);
+        if (chosen < 0) throw NoCandidate(work.Rejected, permanent: 0);
         // Candidates above the chosen one were refused by their rate limits: they are out of this decision.
-        if (chosen > 0) ranked.RemoveRange(0, chosen);
-        return Build(request, ranked, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
+        return Build(request, work, order[chosen..], weights, tokens, Stopwatch.GetElapsedTime(started));
     }
 
     public IReadOnlyList<RoutingDecision> Recommend(RoutingRequest request, int topN, Func<double> draw)
     {
         var started = Stopwatch.GetTimestamp();
-        var (ranked, rejected, weights, tokens, _, _) = Evaluate(request, draw);
-        if (topN == 0) topN = Math.Min(DefaultTopN, ranked.Count);
-        RoutingValidator.ValidateTopN(topN, ranked.Count);
-        return Enumerable.Range(0, topN).Select(i =>
+        var work = RoutingScratch.Current;
+        var (count, weights, tokens, _) = Evaluate(request, draw, work);
+        if (topN == 0) topN = Math.Min(DefaultTopN, count);
+        RoutingValidator.ValidateTopN(topN, count);
+        var decisions = new RoutingDecision[topN];
+        var order = new int[count];
+        for (var i = 0; i < topN; i++)
         {
             // The i-th best first, then the others in their order.
-            var order = new List<RankedCandidate>(ranked.Count) { ranked[i] };
-            order.AddRange(ranked.Where((_, j) => j != i));
-            return Build(request, order, rejected, weights, tokens, Stopwatch.GetElapsedTime(started));
-        }).ToArray();
+            order[0] = work.Order[i];
+            work.Order.AsSpan(0, i).CopyTo(order.AsSpan(1));
+            work.Order.AsSpan(i + 1, count - i - 1).CopyTo(order.AsSpan(i + 1));
+            decisions[i] = Build(request, work, order, weights, tokens, Stopwatch.GetElapsedTime(started));
+        }
+        return decisions;
     }
 
     /// <summary>Reserves a request and its tokens against a model's limits (a fallback the decision did not reserve); the reason when spent.</summary>
     public string? Reserve(string model, long tokens)
     {
         var m = catalog.Find(model) ?? throw new ArgumentException($"model '{model}' is not in the model catalog.", "model");
-        return limits.TryReserve(m.Id, tokens, m.RequestsPerMinute, m.TokensPerMinute, time.GetUtcNow());
+        return limits.TryReserve(m.Id, tokens, m.RequestsPerMinute, m.TokensPerMinute, time.GetUtcNow(), snapshot.ActiveSilos);
     }
 
     /// <summary>Settles a reservation made at <paramref name="reservedAt"/> (the gateway knows when).</summary>
@@ -70,53 +80,77 @@ public sealed class RoutingEngine(
         limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow());
     }
 
-    private (List<RankedCandidate> Ranked, List<RejectedCandidate> Rejected, RoutingWeights Weights, long Tokens, DateTimeOffset Now, int Permanent) Evaluate(
-        RoutingRequest request, Func<double> draw)
+    /// <summary>Filters and ranks the candidates into <paramref name="work"/>; the count that passed, best first in <see cref="RoutingScratch.Order"/>.</summary>
+    private (int Count, RoutingWeights Weights, long Tokens, DateTimeOffset Now) Evaluate(RoutingRequest request, Func<double> draw, RoutingScratch work)
     {
-        RoutingValidator.Validate(request);
+        RoutingValidator.Validate(request, checkCandidateNames: false);
         var features = request.Features;
-        var candidates = Resolve(request.Candidates);
+        var candidates = Resolve(request.Candidates, work);
         var tokens = features.EstimatedTokens ?? (features.Prompt is null ? 0 : PromptTokens.Count(features.Prompt));
         var now = time.GetUtcNow();
-        var stats = snapshot.Stats;
-        var rejected = new List<RejectedCandidate>();
+        var allHealthy = health.AllHealthy;
         var permanent = 0;
-        var passing = new List<CandidateFigures>(candidates.Count);
-        foreach (var model in candidates)
+        foreach (var index in candidates)
         {
+            var model = catalog.Models[index];
             var reason = Lacks(model, features, tokens);
-            CandidateFigures? figures = null;
+            CandidateFigures figures = default;
             if (reason is null)
             {
-                figures = ModelScorer.Figures(model, stats.GetValueOrDefault(model.Id), features, tokens, _options.PriorStrength, now, ModelHealth.Healthy);
+                figures = ModelScorer.Figures(model, snapshot.StatsAt(index), features, tokens, _options.PriorStrength, now, ModelHealth.Healthy);
                 reason = ModelScorer.Exceeds(figures, features);
             }
             if (reason is not null)
             {
                 permanent++;
-                rejected.Add(new RejectedCandidate(model.Id, reason));
+                work.Rejected.Add(new RejectedCandidate(model.Id, reason));
                 continue;
             }
+            if (model.Hosts.Count > 0) figures = figures with { HostAlert = snapshot.LeastAlertedHost(model.Hosts) };
             // Health last: a model refused for it alone may pass the same request later.
+            if (allHealthy)
+            {
+                work.Passing.Add(figures);
+                continue;
+            }
             var (admitted, state, healthReason) = health.Admit(model.Id, now, draw());
-            if (state != ModelHealth.Healthy) figures = figures! with { Health = state };
-            if (model.Hosts.Count > 0) figures = figures! with { HostAlert = snapshot.LeastAlertedHost(model.Hosts) };
-            if (admitted) passing.Add(figures!);
-            else rejected.Add(new RejectedCandidate(model.Id, healthReason!));
+            if (admitted) work.Passing.Add(figures with { Health = state });
+            else work.Rejected.Add(new RejectedCandidate(model.Id, healthReason!));
         }
-        if (passing.Count == 0) throw NoCandidate(rejected, permanent);
+        var count = work.Passing.Count;
+        if (count == 0) throw NoCandidate(work.Rejected, permanent);
         var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens);
-        return (ModelScorer.Rank(passing, weights, request.Strategy == RoutingStrategy.Adaptive), rejected, weights, tokens, now, permanent);
+        ModelScorer.Rank(CollectionsMarshal.AsSpan(work.Passing), weights, request.Strategy == RoutingStrategy.Adaptive,
+            work.Scores.AsSpan(0, count), work.Order.AsSpan(0, count), work.Values.AsSpan(0, 2 * count));
+        return (count, weights, tokens, now);
     }
 
-    private IReadOnlyList<ModelDescriptor> Resolve(IReadOnlyList<string>? names)
+    /// <summary>The candidates' catalog indices (the whole catalog when none are named); an unknown or repeated name is refused.</summary>
+    private ReadOnlySpan<int> Resolve(IReadOnlyList<string>? names, RoutingScratch work)
     {
-        if (names is null) return catalog.Models;
-        var models = new ModelDescriptor[names.Count];
+        var models = catalog.Models.Count;
+        work.Reset(names?.Count ?? models, models);
+        var indices = work.Candidates;
+        if (names is null)
+        {
+            for (var i = 0; i < models; i++) indices[i] = i;
+            return indices.AsSpan(0, models);
+        }
+        // Each decision stamps the models it has seen: a repeat is found without hashing any name twice.
+        var stamp = work.NextStamp();
         for (var i = 0; i < names.Count; i++)
-            models[i] = catalog.Find(names[i]) ?? throw new ArgumentException(
-                $"available_models[{i}] '{names[i]}' is not in the model catalog.", $"available_models[{i}]");
-        return models;
+        {
+            var index = catalog.IndexOf(names[i]);
+            if (index < 0)
+            {
+                RoutingValidator.CheckCandidateName(names, i);
+                throw new ArgumentException($"available_models[{i}] '{names[i]}' is not in the model catalog.", $"available_models[{i}]");
+            }
+            if (work.Seen[index] == stamp) RoutingValidator.CheckCandidateName(names, i);
+            work.Seen[index] = stamp;
+            indices[i] = index;
+        }
+        return indices.AsSpan(0, names.Count);
     }
 
     private static string? Lacks(ModelDescriptor model, RequestFeatures features, long tokens)
@@ -131,42 +165,55 @@ public sealed class RoutingEngine(
         return null;
     }
 
-    private RoutingDecision Build(RoutingRequest request, List<RankedCandidate> order, List<RejectedCandidate> rejected,
-        RoutingWeights weights, long tokens, TimeSpan compute)
+    /// <summary>The decision for <paramref name="order"/> (indices into the work's candidates, the chosen one first); it shares no buffer with the work.</summary>
+    private RoutingDecision Build(RoutingRequest request, RoutingScratch work, ReadOnlySpan<int> order, RoutingWeights weights, long tokens, TimeSpan compute)
     {
-        var confidence = ModelScorer.Confidence(order, _options.PriorStrength);
+        var passing = CollectionsMarshal.AsSpan(work.Passing);
+        ref readonly var bestFigures = ref passing[order[0]];
+        var best = work.Scores[order[0]];
+        var confidence = ModelScorer.Confidence(bestFigures, best.Score, order.Length > 1 ? work.Scores[order[1]].Score : null, _options.PriorStrength);
         var snapshotAge = snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (time.GetUtcNow() - snapshot.RefreshedAt).TotalSeconds;
-        var fallback = new string[order.Count - 1];
-        for (var i = 1; i < order.Count; i++) fallback[i - 1] = order[i].Model;
-        // Score rows only for what the decision shows: every candidate in full, the chosen one and the runner-up in summary.
-        var table = new CandidateScore[request.Detail == RoutingDetail.Full ? order.Count : Math.Min(2, order.Count)];
-        for (var i = 0; i < table.Length; i++) table[i] = order[i].ToScore();
-        var best = table[0];
+        // A summary shows the chosen candidate, the runner-up and a few fallbacks; the full detail shows every candidate.
+        var full = request.Detail == RoutingDetail.Full;
+        var fallback = new string[full ? order.Length - 1 : Math.Min(order.Length - 1, RoutingDecision.SummaryFallbacks)];
+        for (var i = 0; i < fallback.Length; i++) fallback[i] = passing[order[i + 1]].Model.Id;
+        var table = new CandidateScore[full ? order.Length : Math.Min(2, order.Length)];
+        for (var i = 0; i < table.Length; i++) table[i] = work.Scores[order[i]].ToScore(passing[order[i]]);
         var runnerUp = table.Length > 1 ? table[1] : null;
-        return new RoutingDecision($"dec_{Guid.NewGuid():N}", best.Model, request.Strategy, confidence,
-            Explain(request.Strategy, weights, best, runnerUp, rejected.Count, request.Features.Stream), weights,
-            table, rejected, fallback, tokens, snapshotAge, compute.TotalMicroseconds);
+        // 128 random bits name a decision uniquely; a decision id is no secret, so the fast generator serves.
+        return new RoutingDecision($"dec_{Random.Shared.NextInt64():x16}{Random.Shared.NextInt64():x16}", table[0].Model, request.Strategy, confidence,
+            Explain(request.Strategy, weights, table[0], runnerUp, work.Rejected.Count, request.Features.Stream), weights,
+            table, work.Rejected.Count == 0 ? [] : work.Rejected.ToArray(), fallback, tokens, snapshotAge, compute.TotalMicroseconds);
     }
 
     private static string Explain(RoutingStrategy strategy, RoutingWeights w, CandidateScore best, CandidateScore? runnerUp, int rejected, bool stream)
     {
         var c = CultureInfo.InvariantCulture;
-        var latency = best.Latency.Samples == 0
-            ? string.Create(c, $"an expected p95 {(stream ? "time to first token" : "latency")} of {best.Latency.Value:0.###} s from the catalog (no live samples yet)")
-            : string.Create(c, $"a p95 {(stream ? "time to first token" : "latency")} of {best.Latency.Value:0.###} s over {best.Latency.Samples} recent requests ({best.Latency.Source.ToString().ToLowerInvariant()})");
-        var text = string.Create(c,
-            $"{best.Model} scores {best.Score:0.000} under {RoutingStrategies.Name(strategy)} (latency {w.Latency:0.00}, quality {w.Quality:0.00}, cost {w.Cost:0.00}): {latency}, quality {best.Quality.Value:0.00}, about {best.Cost.Value:0.######} for this request, error rate {best.ErrorRate.Value:P1}");
-        if (runnerUp is not null) text += string.Create(c, $"; ahead of {runnerUp.Model} ({runnerUp.Score:0.000})");
-        if (rejected > 0) text += string.Create(c, $"; {rejected} candidate{(rejected == 1 ? "" : "s")} filtered out");
-        if (best.Health == ModelHealth.Probing) text += "; it is being probed after a cooldown";
+        var text = RoutingScratch.Current.Text.Clear();
+        var measure = stream ? "time to first token" : "latency";
+        text.Append(c, $"{best.Model} scores {best.Score:0.000} under {RoutingStrategies.Name(strategy)} (latency {w.Latency:0.00}, quality {w.Quality:0.00}, cost {w.Cost:0.00}): ");
+        if (best.Latency.Samples == 0) text.Append(c, $"an expected p95 {measure} of {best.Latency.Value:0.###} s from the catalog (no live samples yet)");
+        else text.Append(c, $"a p95 {measure} of {best.Latency.Value:0.###} s over {best.Latency.Samples} recent requests ({SourceName(best.Latency.Source)})");
+        text.Append(c, $", quality {best.Quality.Value:0.00}, about {best.Cost.Value:0.######} for this request, error rate {best.ErrorRate.Value:P1}");
+        if (runnerUp is not null) text.Append(c, $"; ahead of {runnerUp.Model} ({runnerUp.Score:0.000})");
+        if (rejected > 0) text.Append(c, $"; {rejected} candidate{(rejected == 1 ? "" : "s")} filtered out");
+        if (best.Health == ModelHealth.Probing) text.Append("; it is being probed after a cooldown");
         if (strategy == RoutingStrategy.Adaptive && best.HostAlert != Resources.AlertLevel.None)
-            text += string.Create(c, $"; its hosts all have {best.HostAlert.ToString().ToLowerInvariant()} alerts, which cut its score to {ModelScorer.HostFactor(best.HostAlert):0.##}x");
+            text.Append(c, $"; its hosts all have {best.HostAlert.ToString().ToLowerInvariant()} alerts, which cut its score to {ModelScorer.HostFactor(best.HostAlert):0.##}x");
         else if (strategy == RoutingStrategy.Adaptive && runnerUp is { HostAlert: not Resources.AlertLevel.None })
-            text += string.Create(c, $"; {runnerUp.Model}'s hosts have {runnerUp.HostAlert.ToString().ToLowerInvariant()} alerts");
-        return text + ".";
+            text.Append(c, $"; {runnerUp.Model}'s hosts have {runnerUp.HostAlert.ToString().ToLowerInvariant()} alerts");
+        return text.Append('.').ToString();
     }
+
+    private static string SourceName(EvidenceSource source) => source switch
+    {
+        EvidenceSource.Prior => "prior",
+        EvidenceSource.Blended => "blended",
+        EvidenceSource.Live => "live",
+        _ => "catalog",
+    };
 
     /// <summary>Temporary when no candidate was refused for what it is, only for its health or its rate limit.</summary>
     private static NoCandidateException NoCandidate(List<RejectedCandidate> rejected, int permanent) =>
-        new($"No candidate passes the filters: {string.Join("; ", rejected.Select(r => $"{r.Model}: {r.Reason}"))}.", rejected, temporary: permanent == 0);
+        new($"No candidate passes the filters: {string.Join("; ", rejected.Select(r => $"{r.Model}: {r.Reason}"))}.", rejected.ToArray(), temporary: permanent == 0);
 }

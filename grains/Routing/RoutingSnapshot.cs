@@ -1,3 +1,4 @@
+using Kyros.Perf.Catalog;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,13 +12,21 @@ namespace Kyros.Perf.Routing;
 /// and make no grain calls of their own.
 /// </summary>
 public sealed class RoutingSnapshot(
-    IGrainFactory grains, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger)
+    IGrainFactory grains, ModelCatalog catalog, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger,
+    IClusterMembershipService? membership = null)
     : BackgroundService
 {
-    private volatile Table _table = new(new Dictionary<string, ModelRoutingStats>(StringComparer.Ordinal), DateTimeOffset.MinValue);
+    private volatile Table _table = new(new ModelRoutingStats?[catalog.Models.Count], DateTimeOffset.MinValue);
     private volatile IReadOnlyDictionary<string, AlertLevel> _hostAlerts = new Dictionary<string, AlertLevel>();
+    private volatile int _activeSilos = 1;
 
-    public IReadOnlyDictionary<string, ModelRoutingStats> Stats => _table.Stats;
+    /// <summary>The active silos, each routing with its share of every model's rate limit.</summary>
+    public int ActiveSilos => _activeSilos;
+
+    public void ApplyActiveSilos(int silos) => _activeSilos = Math.Max(1, silos);
+
+    /// <summary>The statistics of the model at this catalog index (<see cref="ModelCatalog.IndexOf"/>); null before any were published.</summary>
+    public ModelRoutingStats? StatsAt(int modelIndex) => _table.Stats[modelIndex];
 
     /// <summary>When the table was last pulled; <see cref="DateTimeOffset.MinValue"/> before the first pull.</summary>
     public DateTimeOffset RefreshedAt => _table.RefreshedAt;
@@ -26,8 +35,15 @@ public sealed class RoutingSnapshot(
     public void Apply(IEnumerable<ModelRoutingStats> stats)
     {
         var now = time.GetUtcNow();
-        var table = stats.ToDictionary(s => s.Model, StringComparer.Ordinal);
-        foreach (var s in table.Values) health.Observe(s, now);
+        var table = new ModelRoutingStats?[catalog.Models.Count];
+        foreach (var s in stats)
+        {
+            // A model no longer in this silo's catalog (a rolling change of configuration) is not routed to.
+            var index = catalog.IndexOf(s.Model);
+            if (index < 0) continue;
+            table[index] = s;
+            health.Observe(s, now);
+        }
         _table = new Table(table, now);
     }
 
@@ -47,6 +63,7 @@ public sealed class RoutingSnapshot(
 
     public async Task RefreshAsync()
     {
+        if (membership is not null) ApplyActiveSilos(membership.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active));
         Apply(await grains.GetGrain<IRoutingStatsGrain>(0).GetAllAsync());
         var alerts = await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(ActiveOnly: true, MinimumLevel: AlertLevel.Warning));
         ApplyHostAlerts(alerts.Active);
@@ -82,5 +99,5 @@ public sealed class RoutingSnapshot(
         }
     }
 
-    private sealed record Table(IReadOnlyDictionary<string, ModelRoutingStats> Stats, DateTimeOffset RefreshedAt);
+    private sealed record Table(ModelRoutingStats?[] Stats, DateTimeOffset RefreshedAt);
 }

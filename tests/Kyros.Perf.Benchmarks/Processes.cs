@@ -21,7 +21,14 @@ public sealed class ChildProcess(Process process, string name) : IAsyncDisposabl
         return new ChildProcess(process, name);
     }
 
-    public TimeSpan CpuTime => process.HasExited ? TimeSpan.Zero : process.TotalProcessorTime;
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.HasExited ? TimeSpan.Zero : process.TotalProcessorTime;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

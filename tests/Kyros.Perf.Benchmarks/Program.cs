@@ -83,7 +83,7 @@ foreach (var mode in modes)
 
     if (mode == "routing")
     {
-        results.AddRange(await RoutingLoad.RunAsync(client, grains, seconds));
+        results.AddRange(await RoutingLoad.RunAsync(client, grains, seconds, () => silo.CpuTime));
         await host.StopAsync();
         continue;
     }
@@ -128,6 +128,21 @@ foreach (var r in results)
         $"| {r.Mode} | {r.Operation} | {r.Concurrency} | {r.CallsPerSecond:N0} | {(r.RecordsPerCall == 0 ? "-" : r.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {r.P50Micros:N0} | {r.P99Micros:N0} | {Ratio(r.CallsPerSecond, b.CallsPerSecond)} | {(r.RecordsPerCall == 0 ? "-" : Ratio(r.RecordsPerSecond, b.CallsPerSecond))} | {Ratio(r.P50Micros, b.P50Micros)} | {Ratio(r.P99Micros, b.P99Micros)} |"));
 }
 }
+var measuredCpu = results.Where(r => !double.IsNaN(r.SiloCpuMicros)).ToList();
+if (measuredCpu.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("CPU per call, from the processes' CPU time over each operation's slices (at concurrency 1 it includes idle threads spinning before they sleep)");
+    Console.WriteLine();
+    Console.WriteLine("| operation | concurrency | silo µs | client µs | both µs | both ÷ no-op |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+    foreach (var r in measuredCpu)
+    {
+        var b = r.Baseline ?? r;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {r.Operation} | {r.Concurrency} | {r.SiloCpuMicros:0.0} | {r.ClientCpuMicros:0.0} | {r.SiloCpuMicros + r.ClientCpuMicros:0.0} | {(r.SiloCpuMicros + r.ClientCpuMicros) / (b.SiloCpuMicros + b.ClientCpuMicros):0.00} |"));
+    }
+}
 if (RoutingLoad.ComputeTable.Count > 0)
 {
     Console.WriteLine();
@@ -159,6 +174,10 @@ if (footprint) LiveStateFootprint.Print();
 
 public sealed record Result(string Mode, string Operation, int Concurrency, int RecordsPerCall, double CallsPerSecond, double P50Micros, double P99Micros, Result? Baseline)
 {
+    /// <summary>CPU per call in the silo process and in this (client) process, where measured; NaN otherwise.</summary>
+    public double SiloCpuMicros { get; init; } = double.NaN;
+    public double ClientCpuMicros { get; init; } = double.NaN;
+
     public double RecordsPerSecond => CallsPerSecond * RecordsPerCall;
 }
 
@@ -179,6 +198,48 @@ public static class Load
         var result = new Result(mode, operation, concurrency, recordsPerCall, all.Length / elapsed, Percentile(0.5), Percentile(0.99), baseline);
         Console.Error.WriteLine($"[{mode}] {operation} x{concurrency}: {result.CallsPerSecond:N0} calls/s, p50 {result.P50Micros:N0} µs");
         return result;
+    }
+
+    /// <summary>
+    /// Runs the operations in turn, a slice each, round after round, so that the drift of a noisy machine falls on all of
+    /// them alike; the first operation is the baseline of the others.
+    /// </summary>
+    public static async Task<List<Result>> InterleavedAsync(string mode, int concurrency, double seconds, int rounds,
+        IReadOnlyList<(string Operation, Func<int, Task> Call)> operations, Func<TimeSpan> siloCpu)
+    {
+        var self = Process.GetCurrentProcess();
+        var siloUsed = new TimeSpan[operations.Count];
+        var clientUsed = new TimeSpan[operations.Count];
+        foreach (var (_, call) in operations) await RunLoopAsync(concurrency, TimeSpan.FromSeconds(0.5), call, null);
+        var latencies = operations.Select(_ => Enumerable.Range(0, concurrency).Select(_ => new List<long>(4096)).ToArray()).ToArray();
+        var elapsed = new double[operations.Count];
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < operations.Count; i++)
+            {
+                var (silo0, client0) = (siloCpu(), self.TotalProcessorTime);
+                var watch = Stopwatch.StartNew();
+                await RunLoopAsync(concurrency, TimeSpan.FromSeconds(seconds / rounds), operations[i].Call, latencies[i]);
+                elapsed[i] += watch.Elapsed.TotalSeconds;
+                self.Refresh();
+                siloUsed[i] += siloCpu() - silo0;
+                clientUsed[i] += self.TotalProcessorTime - client0;
+            }
+        }
+        var results = new List<Result>();
+        for (var i = 0; i < operations.Count; i++)
+        {
+            var all = latencies[i].SelectMany(l => l).Order().ToArray();
+            double Percentile(double q) => all.Length == 0 ? double.NaN : all[(int)Math.Floor(q * (all.Length - 1))] * 1e6 / Stopwatch.Frequency;
+            var result = new Result(mode, operations[i].Operation, concurrency, 0, all.Length / elapsed[i], Percentile(0.5), Percentile(0.99), i == 0 ? null : results[0])
+            {
+                SiloCpuMicros = siloUsed[i].TotalMicroseconds / all.Length,
+                ClientCpuMicros = clientUsed[i].TotalMicroseconds / all.Length,
+            };
+            Console.Error.WriteLine($"[{mode}] {result.Operation} x{concurrency}: {result.CallsPerSecond:N0} calls/s, p50 {result.P50Micros:N0} µs, CPU per call: silo {result.SiloCpuMicros:0.0} µs, client {result.ClientCpuMicros:0.0} µs");
+            results.Add(result);
+        }
+        return results;
     }
 
     private static Task RunLoopAsync(int concurrency, TimeSpan span, Func<int, Task> call, List<long>[]? latencies)

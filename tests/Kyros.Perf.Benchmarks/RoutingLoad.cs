@@ -24,7 +24,7 @@ public static class RoutingLoad
         return JsonSerializer.Serialize(new Dictionary<string, object> { ["Kyros"] = new Dictionary<string, object> { ["Catalog"] = new Dictionary<string, object> { ["Models"] = models } } });
     }
 
-    public static async Task<List<Result>> RunAsync(KyrosPerfClient client, IClusterClient grains, double seconds)
+    public static async Task<List<Result>> RunAsync(KyrosPerfClient client, IClusterClient grains, double seconds, Func<TimeSpan> siloCpu)
     {
         // Live statistics for the first 50 models, so decisions blend samples with priors.
         for (var i = 0; i < 50; i++)
@@ -36,23 +36,21 @@ public static class RoutingLoad
         await Task.Delay(1500); // two snapshot intervals: every silo's table holds them
 
         var results = new List<Result>();
+        // References resolved once, as the SDK resolves the router's: the baseline is the cheapest no-op call.
+        var pings = Enumerable.Range(0, 5).Select(i => grains.GetGrain<IPingGrain>(i)).ToArray();
+        var router = grains.GetGrain<IRouterGrain>(0);
         var computeNotes = new List<string>();
-        await Load.RunAsync("routing", "warm-up", 16, 0, 2, w => grains.GetGrain<IPingGrain>(w % 5).PingAsync());
-        foreach (var size in new[] { 5, 50, 1000 })
-        {
-            IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
-            var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 }, candidates, RoutingStrategy.Adaptive);
-            await Load.RunAsync("routing", "warm-up", 16, 0, 1, _ => client.RouteAsync(request));
-            await Load.RunAsync("routing", "warm-up", 16, 0, 1, _ => client.RouteAsync(request with { Detail = RoutingDetail.Summary }));
-        }
+        var cases = new[] { (5, RoutingDetail.Summary), (50, RoutingDetail.Summary), (50, RoutingDetail.Full), (1000, RoutingDetail.Summary) };
         foreach (var concurrency in new[] { 1, 16, 256 })
         {
-            var noop = await Load.RunAsync("routing", "no-op grain call", concurrency, 0, seconds, w => grains.GetGrain<IPingGrain>(w % 5).PingAsync());
-            results.Add(noop);
-            // The router's own cheapest call: what the stateless worker path costs before any decision.
-            results.Add(await Load.RunAsync("routing", "router SettleAsync (no decision)", concurrency, 0, seconds,
-                _ => grains.GetGrain<IRouterGrain>(0).SettleAsync("model-0000", 0, 0), noop));
-            foreach (var (size, detail) in new[] { (5, RoutingDetail.Summary), (50, RoutingDetail.Summary), (50, RoutingDetail.Full), (1000, RoutingDetail.Summary) })
+            var operations = new List<(string, Func<int, Task>)>
+            {
+                ("no-op grain call", w => pings[w % 5].PingAsync()),
+                // The router's own cheapest call: what the stateless worker path costs before any decision.
+                ("router SettleAsync (no decision)", _ => router.SettleAsync("model-0000", 0, 0)),
+            };
+            var computes = new List<(string Label, List<double>[] PerWorker)>();
+            foreach (var (size, detail) in cases)
             {
                 IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
                 var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 }, candidates, RoutingStrategy.Adaptive)
@@ -60,13 +58,17 @@ public static class RoutingLoad
                     Detail = detail,
                 };
                 var label = $"{size} models, {(detail == RoutingDetail.Full ? "full table" : "summary")}";
-                var compute = new List<double>[concurrency];
-                for (var i = 0; i < concurrency; i++) compute[i] = new List<double>(1024);
-                results.Add(await Load.RunAsync("routing", $"SelectModelAsync ({label})", concurrency, 0, seconds, async w =>
+                var compute = Enumerable.Range(0, concurrency).Select(_ => new List<double>(1024)).ToArray();
+                computes.Add((label, compute));
+                operations.Add(($"SelectModelAsync ({label})", async w =>
                 {
                     var decision = await client.RouteAsync(request);
                     compute[w].Add(decision.ComputeMicroseconds);
-                }, noop));
+                }));
+            }
+            results.AddRange(await Load.InterleavedAsync("routing", concurrency, seconds, Rounds, operations, siloCpu));
+            foreach (var (label, compute) in computes)
+            {
                 var all = compute.SelectMany(c => c).Order().ToArray();
                 computeNotes.Add(string.Create(CultureInfo.InvariantCulture,
                     $"| {label} | {concurrency} | {all[all.Length / 2]:0.0} | {all[(int)(all.Length * 0.99)]:0.0} |"));
@@ -75,6 +77,9 @@ public static class RoutingLoad
         ComputeTable = computeNotes;
         return results;
     }
+
+    /// <summary>Each operation runs in this many slices, interleaved with the others.</summary>
+    public const int Rounds = 6;
 
     /// <summary>The decision's own compute, measured inside the silo (µs), per candidate count and concurrency.</summary>
     public static IReadOnlyList<string> ComputeTable { get; private set; } = [];

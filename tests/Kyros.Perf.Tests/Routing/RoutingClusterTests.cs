@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Tests.Infrastructure;
 
@@ -23,6 +24,16 @@ public sealed class RoutingClusterTests(SharedCluster cluster) : IClassFixture<S
         Assert.True(slowed.Latency.Value > 5, $"p95 seen by the router: {slowed.Latency.Value}");
         Assert.InRange(after.SnapshotAgeSeconds, 0, 1.5);
         Assert.Equal([before.SelectedModel], after.FallbackOrder);
+    }
+
+    [Fact]
+    public async Task Every_silo_shares_rate_limits_with_the_active_silos()
+    {
+        foreach (var silo in cluster.Value.Cluster.Silos.Cast<Orleans.TestingHost.InProcessSiloHandle>())
+        {
+            var snapshot = silo.ServiceProvider.GetRequiredService<RoutingSnapshot>();
+            await Eventually.UntilAsync(() => Task.FromResult(snapshot.ActiveSilos), n => n == cluster.Value.Cluster.Silos.Count);
+        }
     }
 
     [Fact]

@@ -170,6 +170,24 @@ public sealed class RoutingEngineTests
     }
 
     [Fact]
+    public void Each_silo_enforces_its_share_of_a_rate_limit()
+    {
+        var fixture = new RoutingFixture([RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 5), RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01)]);
+        fixture.Snapshot.ApplyActiveSilos(2);
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        var third = fixture.Decide(RoutingStrategy.LowestLatency);
+        Assert.Equal("other", third.SelectedModel);
+        Assert.Equal("rate limit: 2 of 2 requests this minute, this silo's share of the limit across 2 silos", third.Rejected.Single().Reason);
+
+        // A limit smaller than the silos still lets each silo route one request a minute.
+        var tiny = new RoutingFixture([RoutingFixture.Model("tiny", 0.2, 0.9, 0, 0, rpm: 1)]);
+        tiny.Snapshot.ApplyActiveSilos(3);
+        Assert.Equal("tiny", tiny.Decide(RoutingStrategy.Balanced).SelectedModel);
+        Assert.True(Assert.Throws<NoCandidateException>(() => tiny.Decide(RoutingStrategy.Balanced)).Temporary);
+    }
+
+    [Fact]
     public void Adaptive_weights_follow_the_request_and_confidence_follows_evidence_and_lead()
     {
         var balanced = RoutingWeights.For(RoutingStrategy.Balanced);
@@ -283,14 +301,18 @@ public sealed class RoutingEngineTests
     }
 
     [Fact]
-    public void Summary_detail_keeps_the_top_two_and_the_whole_fallback_order()
+    public void Summary_detail_keeps_the_top_two_rows_and_the_next_three_fallbacks()
     {
-        var decision = ThreeModels().Engine.Decide(new RoutingRequest(new RequestFeatures { EstimatedTokens = 1000 }, null, RoutingStrategy.LowestLatency)
-        {
-            Detail = RoutingDetail.Summary,
-        }, RoutingFixture.Refuse);
-        Assert.Equal(["fast", "cheap"], decision.Candidates.Select(c => c.Model));
-        Assert.Equal(["cheap", "smart"], decision.FallbackOrder);
+        var fixture = new RoutingFixture(Enumerable.Range(1, 6).Select(i => RoutingFixture.Model($"m{i}", i * 0.5, 0.8, 0.001, 0.002)));
+        var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 1000 }, null, RoutingStrategy.LowestLatency);
+        var summary = fixture.Engine.Decide(request with { Detail = RoutingDetail.Summary }, RoutingFixture.Refuse);
+        Assert.Equal(["m1", "m2"], summary.Candidates.Select(c => c.Model));
+        Assert.Equal(["m2", "m3", "m4"], summary.FallbackOrder);
+        var full = fixture.Engine.Decide(request, RoutingFixture.Refuse);
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "m6"], full.Candidates.Select(c => c.Model));
+        Assert.Equal(["m2", "m3", "m4", "m5", "m6"], full.FallbackOrder);
+        var fewer = ThreeModels().Engine.Decide(request with { Detail = RoutingDetail.Summary }, RoutingFixture.Refuse);
+        Assert.Equal(["cheap", "smart"], fewer.FallbackOrder);
     }
 
     [Fact]
