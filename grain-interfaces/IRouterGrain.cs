@@ -10,6 +10,13 @@ public interface IRouterGrain : IGrainWithIntegerKey
     [Alias("select")]
     Task<RoutingDecision> SelectModelAsync(RoutingRequest request);
 
+    /// <summary>
+    /// One decision per request, in order, in one call: what the SDK sends when routing calls overlap. A request that is
+    /// refused (bad input, no candidate) has its error in its outcome and leaves the others alone.
+    /// </summary>
+    [Alias("select-many")]
+    Task<RoutingOutcome[]> SelectModelsAsync(RoutingRequest[] requests);
+
     /// <summary>The best <paramref name="topN"/> candidates (0: up to 3 of those that pass), each as the decision that would pick it.</summary>
     [Alias("recommend")]
     Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN);

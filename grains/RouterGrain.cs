@@ -10,6 +10,24 @@ public sealed class RouterGrain(RoutingEngine engine) : Grain, IRouterGrain
     public Task<RoutingDecision> SelectModelAsync(RoutingRequest request) =>
         Task.FromResult(engine.Decide(request, RoutingEngine.SharedDraw));
 
+    public Task<RoutingOutcome[]> SelectModelsAsync(RoutingRequest[] requests)
+    {
+        RoutingValidator.ValidateBatch(requests);
+        var outcomes = new RoutingOutcome[requests.Length];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            try
+            {
+                outcomes[i] = new RoutingOutcome(engine.Decide(requests[i], RoutingEngine.SharedDraw), null);
+            }
+            catch (Exception exception) when (exception is ArgumentException or NoCandidateException)
+            {
+                outcomes[i] = new RoutingOutcome(null, exception);
+            }
+        }
+        return Task.FromResult(outcomes);
+    }
+
     public Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN) =>
         Task.FromResult(engine.Recommend(request, topN, RoutingEngine.SharedDraw));
 

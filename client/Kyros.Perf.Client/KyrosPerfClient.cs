@@ -7,7 +7,8 @@ namespace Kyros.Perf.Client;
 /// The typed face of a Kyros.Perf cluster for .NET services. Bad input throws <see cref="ArgumentException"/>
 /// whose <see cref="ArgumentException.ParamName"/> is the field as the HTTP API names it; nothing is recorded then.
 /// </summary>
-public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider time)
+/// <param name="options">The routing call settings; null for the defaults.</param>
+public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider time, KyrosPerfClientOptions? options = null)
 {
     private IClusterClient Cluster => cluster;
     private TimeProvider Time => time;
@@ -16,6 +17,10 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
 
     // Resolving a grain reference reads the interface's attributes each time; the router is called on every request.
     private IRouterGrain Router => field ??= cluster.GetGrain<IRouterGrain>(0);
+
+    private readonly DecisionCoalescer? _coalescer = (options ?? new KyrosPerfClientOptions()) is { RoutingCallsInFlight: > 0 } o
+        ? new DecisionCoalescer(cluster.GetGrain<IRouterGrain>(0), o.RoutingCallsInFlight, o.RoutingBatchSize)
+        : null;
 
     public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
     {
@@ -66,12 +71,13 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
 
     /// <summary>
     /// Picks a model for a request. Throws <see cref="Routing.NoCandidateException"/> (with each candidate's reason)
-    /// when none passes the filters.
+    /// when none passes the filters. Calls that overlap are coalesced: while
+    /// <see cref="KyrosPerfClientOptions.RoutingCallsInFlight"/> calls are out, the next requests go together in one.
     /// </summary>
     public Task<Routing.RoutingDecision> RouteAsync(Routing.RoutingRequest request)
     {
         Routing.RoutingValidator.Validate(request);
-        return Call(() => Router.SelectModelAsync(request));
+        return Call(() => _coalescer?.DecideAsync(request) ?? Router.SelectModelAsync(request));
     }
 
     /// <summary>The best <paramref name="topN"/> candidates (null: up to 3 of those that pass), each as the decision that would pick it.</summary>

@@ -16,6 +16,24 @@ public sealed class KyrosPerfClientOptions
     public string ServiceId { get; set; } = "kyros-perf";
     public string ClusterId { get; set; } = "kyros-perf";
 
+    /// <summary>
+    /// Calls to the router at once before further <c>RouteAsync</c> calls wait and go together, in one call per batch
+    /// (see <see cref="KyrosPerfClient.RouteAsync"/>); 0 sends every decision alone.
+    /// </summary>
+    public int RoutingCallsInFlight { get; set; } = 4;
+
+    /// <summary>The most decisions one coalesced call carries.</summary>
+    public int RoutingBatchSize { get; set; } = 64;
+
+    internal void Validate()
+    {
+        if (RoutingCallsInFlight is < 0 or > 1_000)
+            throw new ArgumentException($"Kyros:RoutingCallsInFlight must be within 0..1000; got {RoutingCallsInFlight}.", nameof(RoutingCallsInFlight));
+        if (RoutingBatchSize is < 1 or > Routing.RoutingValidator.MaxBatch)
+            throw new ArgumentException($"Kyros:RoutingBatchSize must be within 1..{Routing.RoutingValidator.MaxBatch}; got {RoutingBatchSize}.", nameof(RoutingBatchSize));
+        if (string.IsNullOrWhiteSpace(Redis)) GatewayEndPoints();
+    }
+
     internal IPEndPoint[] GatewayEndPoints()
     {
         if (Gateways.Count == 0) return [new IPEndPoint(IPAddress.Loopback, 30000)];

@@ -17,6 +17,7 @@ public static class KyrosPerfClientServices
     {
         var options = new KyrosPerfClientOptions();
         configure(options);
+        options.Validate();
         services.AddOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -31,7 +32,7 @@ public static class KyrosPerfClientServices
             client.AddMemoryStreams(Resources.AlertStreams.Provider);
         });
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<KyrosPerfClient>();
+        services.AddSingleton(sp => new KyrosPerfClient(sp.GetRequiredService<IClusterClient>(), sp.GetRequiredService<TimeProvider>(), options));
         return services;
     }
 }

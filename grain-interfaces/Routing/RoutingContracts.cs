@@ -123,6 +123,10 @@ public sealed record RoutingDecision(
     public const int SummaryFallbacks = 3;
 }
 
+/// <summary>One request's outcome in <see cref="IRouterGrain.SelectModelsAsync"/>: its decision, or why it has none.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.RoutingOutcome")]
+public sealed record RoutingOutcome([property: Id(0)] RoutingDecision? Decision, [property: Id(1)] Exception? Error);
+
 /// <summary>
 /// What a model's grain tells the routers about itself: figures over the last 5 minutes, plus the failures since its
 /// last success and a running count of successes (which only says whether one happened since an earlier look).

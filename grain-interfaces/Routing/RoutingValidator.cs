@@ -56,6 +56,16 @@ public static class RoutingValidator
                 throw new ArgumentException($"available_models[{i}] '{candidates[i]}' appears twice.", $"available_models[{i}]");
     }
 
+    /// <summary>The most requests one <see cref="IRouterGrain.SelectModelsAsync"/> call may carry.</summary>
+    public const int MaxBatch = 1_000;
+
+    /// <summary>The batch itself; each request is checked as it is decided, so one bad request fails only itself.</summary>
+    public static void ValidateBatch(RoutingRequest[]? requests)
+    {
+        if (requests is null || requests.Length == 0) throw new ArgumentException("requests must hold at least one request.", "requests");
+        if (requests.Length > MaxBatch) throw new ArgumentException($"requests may hold at most {MaxBatch}; got {requests.Length}.", "requests");
+    }
+
     public static void ValidateTopN(int topN, int candidates)
     {
         if (topN < 1 || topN > candidates)

@@ -62,9 +62,19 @@ public static class RoutingLoad
                 computes.Add((label, compute));
                 operations.Add(($"SelectModelAsync ({label})", async w =>
                 {
-                    var decision = await client.RouteAsync(request);
+                    var decision = await router.SelectModelAsync(request);
                     compute[w].Add(decision.ComputeMicroseconds);
                 }));
+            }
+            // The SDK's RouteAsync: validated on the client, and coalesced into SelectModelsAsync when calls overlap.
+            foreach (var (size, detail) in cases.Where(c => c.Item2 == RoutingDetail.Summary))
+            {
+                IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
+                var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 }, candidates, RoutingStrategy.Adaptive)
+                {
+                    Detail = detail,
+                };
+                operations.Add(($"SDK RouteAsync ({size} models, summary)", _ => client.RouteAsync(request)));
             }
             results.AddRange(await Load.InterleavedAsync("routing", concurrency, seconds, Rounds, operations, siloCpu));
             foreach (var (label, compute) in computes)

@@ -56,6 +56,48 @@ public sealed class RoutingClusterTests(SharedCluster cluster) : IClassFixture<S
         Assert.Equal("local-llama", top[0].SelectedModel);
     }
 
+    [Fact]
+    public async Task Overlapping_sdk_calls_each_get_their_own_decision_or_error()
+    {
+        var client = cluster.Value.Client;
+        var calls = Enumerable.Range(0, 30).Select(i => (i % 3) switch
+        {
+            0 => client.RouteAsync(new RoutingRequest(new RequestFeatures { EstimatedTokens = 100 + i }, ["gpt-4", "claude"])),
+            1 => client.RouteAsync(new RoutingRequest(new RequestFeatures { RequiresVision = true }, ["gpt-3.5-turbo", "local-llama"])),
+            _ => client.RouteAsync(new RoutingRequest(new RequestFeatures(), ["gpt-4", "no-such-model"])),
+        }).ToArray();
+        for (var i = 0; i < calls.Length; i++)
+        {
+            switch (i % 3)
+            {
+                case 0:
+                    Assert.Equal(100 + i, (await calls[i]).EstimatedTokens);
+                    break;
+                case 1:
+                    Assert.Equal(["gpt-3.5-turbo", "local-llama"], (await Assert.ThrowsAsync<NoCandidateException>(() => calls[i])).Rejected.Select(r => r.Model));
+                    break;
+                default:
+                    Assert.Equal("available_models[1]", (await Assert.ThrowsAsync<ArgumentException>(() => calls[i])).ParamName);
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_of_requests_answers_each_in_order()
+    {
+        var router = cluster.Value.Cluster.Client.GetGrain<IRouterGrain>(0);
+        var outcomes = await router.SelectModelsAsync([
+            new RoutingRequest(new RequestFeatures { EstimatedTokens = 7 }, ["claude"]),
+            new RoutingRequest(new RequestFeatures { RequiresVision = true }, ["local-llama"]),
+            new RoutingRequest(new RequestFeatures { EstimatedTokens = 9 }, ["gemini-pro"]),
+        ]);
+        Assert.Equal(("claude", 7L), (outcomes[0].Decision!.SelectedModel, outcomes[0].Decision!.EstimatedTokens));
+        Assert.Contains("vision", Assert.IsType<NoCandidateException>(outcomes[1].Error).Rejected.Single().Reason);
+        Assert.Equal("gemini-pro", outcomes[2].Decision!.SelectedModel);
+        Assert.Contains("requests", (await Assert.ThrowsAsync<ArgumentException>(() => router.SelectModelsAsync([]))).Message);
+    }
+
     private static async Task<RoutingDecision> UntilAsync(Func<Task<RoutingDecision>> decide, Func<RoutingDecision, bool> done)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
