@@ -21,6 +21,10 @@ public interface IRouterGrain : IGrainWithIntegerKey
     [Alias("recommend")]
     Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN);
 
+    /// <summary>The answering silo's router: each model's health, rate-limit share and use, and statistics (health and limits are kept per silo).</summary>
+    [Alias("state")]
+    Task<RouterState> GetStateAsync();
+
     /// <summary>Settles a reservation made at decision time with the tokens the request really used.</summary>
     [Alias("settle")]
     Task SettleAsync(string model, long reservedTokens, long actualTokens);
@@ -35,4 +39,15 @@ public interface IRoutingStatsGrain : IGrainWithIntegerKey
 
     [AlwaysInterleave, Alias("all")]
     Task<IReadOnlyList<ModelRoutingStats>> GetAllAsync();
+}
+
+/// <summary>
+/// The silos' use of the models' rate limits: every snapshot interval each silo reports its own last minute and hears
+/// the sum of the others', so each can hold a limit for the whole cluster.
+/// </summary>
+[Alias("kyros.IRateUsageGrain")]
+public interface IRateUsageGrain : IGrainWithIntegerKey
+{
+    [Alias("exchange")]
+    Task<RateUsage[]> ExchangeAsync(string silo, RateUsage[] mine);
 }

@@ -5,7 +5,7 @@ namespace Kyros.Perf;
 
 /// <summary>A stateless worker on every silo: decisions come from the silo's snapshot, with no grain calls of their own.</summary>
 [StatelessWorker]
-public sealed class RouterGrain(RoutingEngine engine) : Grain, IRouterGrain
+public sealed class RouterGrain(RoutingEngine engine, ILocalSiloDetails silo) : Grain, IRouterGrain
 {
     public Task<RoutingDecision> SelectModelAsync(RoutingRequest request) =>
         Task.FromResult(engine.Decide(request, RoutingEngine.SharedDraw));
@@ -20,8 +20,9 @@ public sealed class RouterGrain(RoutingEngine engine) : Grain, IRouterGrain
             {
                 outcomes[i] = new RoutingOutcome(engine.Decide(requests[i], RoutingEngine.SharedDraw), null);
             }
-            catch (Exception exception) when (exception is ArgumentException or NoCandidateException)
+            catch (Exception exception)
             {
+                // Whatever refuses one request stays with it: the others in the batch still get their decisions.
                 outcomes[i] = new RoutingOutcome(null, exception);
             }
         }
@@ -30,6 +31,8 @@ public sealed class RouterGrain(RoutingEngine engine) : Grain, IRouterGrain
 
     public Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN) =>
         Task.FromResult(engine.Recommend(request, topN, RoutingEngine.SharedDraw));
+
+    public Task<RouterState> GetStateAsync() => Task.FromResult(engine.State(silo.Name));
 
     public Task SettleAsync(string model, long reservedTokens, long actualTokens)
     {
@@ -53,4 +56,27 @@ public sealed class RoutingStatsGrain : Grain, IRoutingStatsGrain
     }
 
     public Task<IReadOnlyList<ModelRoutingStats>> GetAllAsync() => Task.FromResult<IReadOnlyList<ModelRoutingStats>>(_all ??= [.. _stats.Values]);
+}
+
+/// <summary>The silos' latest rate-limit use; a silo's report counts for a minute, as its reservations do.</summary>
+public sealed class RateUsageGrain(TimeProvider time) : Grain, IRateUsageGrain
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private readonly Dictionary<string, (DateTimeOffset At, RateUsage[] Usage)> _silos = new(StringComparer.Ordinal);
+
+    public Task<RateUsage[]> ExchangeAsync(string silo, RateUsage[] mine)
+    {
+        var now = time.GetUtcNow();
+        _silos[silo] = (now, mine);
+        var others = new Dictionary<string, RateUsage>(StringComparer.Ordinal);
+        foreach (var (name, (at, usage)) in _silos.ToArray())
+        {
+            // A silo that stopped reporting (it left) counts until its last minute is over.
+            if (now - at > Window) _silos.Remove(name);
+            else if (name != silo)
+                foreach (var u in usage)
+                    others[u.Model] = others.TryGetValue(u.Model, out var sum) ? sum with { Requests = sum.Requests + u.Requests, Tokens = sum.Tokens + u.Tokens } : u;
+        }
+        return Task.FromResult(others.Values.ToArray());
+    }
 }

@@ -108,6 +108,23 @@ public static class Commands
         AnsiConsole.MarkupLineInterpolated($"fallback order: {string.Join(" > ", decision.FallbackOrder)}");
     }
 
+    public static async Task HealthAsync(KyrosPerfClient client, CommandLine line)
+    {
+        line.RejectUnknown();
+        var state = await client.GetRouterStateAsync();
+        var table = new Table().AddColumns("model", "health", "why", "requests this minute", "tokens this minute", "live samples (5 min)", "statistics age s", "host alert");
+        foreach (var m in state.Models)
+        {
+            var why = m.CoolingUntil is { } until ? $"{m.Reason}; until {until:HH:mm:ss}" : m.Reason ?? "";
+            table.AddRow(Markup.Escape(m.Model), m.Health.ToString(), Markup.Escape(why), Used(m.RequestsThisMinute, m.RequestsPerMinute),
+                Used(m.TokensThisMinute, m.TokensPerMinute), F(m.Samples), m.StatsAgeSeconds is { } age ? F(age) : "-", m.HostAlert.ToString());
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"router of silo {state.Silo}; snapshot {F(state.SnapshotAgeSeconds)} s old");
+
+        static string Used(long used, long? limit) => limit is { } l ? $"{used} of {l}" : $"{used} (no limit)";
+    }
+
     public static async Task GenerateAsync(KyrosPerfClient client, CommandLine line)
     {
         var request = new Gateway.GenerateRequest

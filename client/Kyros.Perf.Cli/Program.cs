@@ -22,6 +22,7 @@ const string Usage = """
       resources [--node H] [--window 15m]   hosts' CPU, memory, disks, network, GPUs, patterns and scaling advice
       alerts  [--follow] [--active] [--level warning] [--node H] [--limit N]   the alert log, or alerts as they come
       agent   [--node H] [--group G] [--interval S] [--count N]   sample this host and push (a host without a silo)
+      health                          the router's view of each model: cooldowns, rate limits used, live samples
       generate "PROMPT" [--strategy balanced] [--model M] [--max-tokens 256] [--temperature T] [--requires-code] ...
                                       route, call the model, print the text, the decision and the usage
       feedback --request-id ID --score 0-1   a quality score for an earlier generation
@@ -64,6 +65,7 @@ try
         "record" => client => Commands.RecordAsync(client, line),
         "summary" => client => Commands.SummaryAsync(client, line),
         "route" => client => Commands.RouteAsync(client, line),
+        "health" => client => Commands.HealthAsync(client, line),
         "resources" => client => ResourceCommands.ResourcesAsync(client, line),
         "alerts" => client => ResourceCommands.AlertsAsync(client, line, stop.Token),
         "agent" => client => ResourceCommands.AgentAsync(client, line, stop.Token),

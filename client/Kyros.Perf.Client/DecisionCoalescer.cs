@@ -8,11 +8,21 @@ namespace Kyros.Perf.Client;
 /// once, alone, so coalescing adds no wait when there is no concurrency. A decision's cost is mostly its messages, so
 /// under load one message for many decisions raises the decisions per second a client and a silo can carry.
 /// </summary>
-internal sealed class DecisionCoalescer(IRouterGrain router, int maxInFlight, int maxBatch)
+internal sealed class DecisionCoalescer
 {
+    private readonly IRouterGrain _router;
+    private readonly int _maxInFlight;
+    private readonly int _maxBatch;
     private readonly Lock _lock = new();
     private readonly Queue<Pending> _waiting = new();
     private int _inFlight;
+
+    public DecisionCoalescer(IRouterGrain router, int maxInFlight, int maxBatch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        (_router, _maxInFlight, _maxBatch) = (router, maxInFlight, maxBatch);
+    }
 
     public Task<RoutingDecision> DecideAsync(RoutingRequest request)
     {
@@ -20,7 +30,7 @@ internal sealed class DecisionCoalescer(IRouterGrain router, int maxInFlight, in
         lock (_lock)
         {
             _waiting.Enqueue(pending);
-            if (_inFlight >= maxInFlight) return pending.Task;
+            if (_inFlight >= _maxInFlight) return pending.Task;
             _inFlight++;
         }
         _ = SendAsync();
@@ -40,27 +50,29 @@ internal sealed class DecisionCoalescer(IRouterGrain router, int maxInFlight, in
                     _inFlight--;
                     return;
                 }
-                batch = new Pending[Math.Min(_waiting.Count, maxBatch)];
+                batch = new Pending[Math.Min(_waiting.Count, _maxBatch)];
                 for (var i = 0; i < batch.Length; i++) batch[i] = _waiting.Dequeue();
             }
             try
             {
                 if (batch.Length == 1)
                 {
-                    batch[0].SetResult(await router.SelectModelAsync(batch[0].Request));
+                    batch[0].TrySetResult(await _router.SelectModelAsync(batch[0].Request));
                     continue;
                 }
-                var outcomes = await router.SelectModelsAsync(Array.ConvertAll(batch, p => p.Request));
+                var outcomes = await _router.SelectModelsAsync(Array.ConvertAll(batch, p => p.Request));
+                if (outcomes.Length != batch.Length)
+                    throw new InvalidOperationException($"The router answered {outcomes.Length} outcomes for {batch.Length} requests.");
                 for (var i = 0; i < batch.Length; i++)
                 {
-                    if (outcomes[i].Decision is { } decision) batch[i].SetResult(decision);
-                    else batch[i].SetException(outcomes[i].Error!);
+                    if (outcomes[i].Decision is { } decision) batch[i].TrySetResult(decision);
+                    else batch[i].TrySetException(outcomes[i].Error ?? new InvalidOperationException("The router answered neither a decision nor an error."));
                 }
             }
             catch (Exception exception)
             {
-                // The call itself failed (the cluster did not answer, or one request broke the batch): every caller hears it.
-                foreach (var pending in batch) pending.SetException(exception);
+                // The call itself failed (the cluster did not answer): every caller still waiting hears it.
+                foreach (var pending in batch) pending.TrySetException(exception);
             }
         }
     }

@@ -18,9 +18,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     // Resolving a grain reference reads the interface's attributes each time; the router is called on every request.
     private IRouterGrain Router => field ??= cluster.GetGrain<IRouterGrain>(0);
 
-    private readonly DecisionCoalescer? _coalescer = (options ?? new KyrosPerfClientOptions()) is { RoutingCallsInFlight: > 0 } o
-        ? new DecisionCoalescer(cluster.GetGrain<IRouterGrain>(0), o.RoutingCallsInFlight, o.RoutingBatchSize)
-        : null;
+    private readonly DecisionCoalescer? _coalescer = CreateCoalescer(cluster, options ?? new KyrosPerfClientOptions());
 
     public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
     {
@@ -88,6 +86,12 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         return Call(() => Router.GetRecommendationsAsync(request, topN ?? 0));
     }
 
+    /// <summary>
+    /// The router of the silo this client reaches: each model's health (cooling down until when, probed, healthy, and
+    /// why), what the cluster used of its rate limits over the last minute, and its statistics' samples and age.
+    /// </summary>
+    public Task<Routing.RouterState> GetRouterStateAsync() => Router.GetStateAsync();
+
     /// <summary>Settles the tokens a decision reserved against a model's rate limit with what the request used.</summary>
     public Task SettleAsync(string model, long reservedTokens, long actualTokens)
     {
@@ -136,6 +140,12 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     }
 
     // A grain's ArgumentException reaches the caller without ParamName; give it back.
+    private static DecisionCoalescer? CreateCoalescer(IClusterClient cluster, KyrosPerfClientOptions options)
+    {
+        options.Validate();
+        return options.RoutingCallsInFlight == 0 ? null : new DecisionCoalescer(cluster.GetGrain<IRouterGrain>(0), options.RoutingCallsInFlight, options.RoutingBatchSize);
+    }
+
     private static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try

@@ -123,6 +123,10 @@ public sealed record RoutingDecision(
     public const int SummaryFallbacks = 3;
 }
 
+/// <summary>What one silo, or the other silos together, reserved against a model's rate limits over the last minute.</summary>
+[GenerateSerializer, Immutable, Alias("kyros.RateUsage")]
+public sealed record RateUsage([property: Id(0)] string Model, [property: Id(1)] int Requests, [property: Id(2)] long Tokens);
+
 /// <summary>One request's outcome in <see cref="IRouterGrain.SelectModelsAsync"/>: its decision, or why it has none.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.RoutingOutcome")]
 public sealed record RoutingOutcome([property: Id(0)] RoutingDecision? Decision, [property: Id(1)] Exception? Error);

@@ -30,30 +30,28 @@ public static class RoutingValidator
         if (request.Candidates is { } candidates)
         {
             if (candidates.Count == 0) throw new ArgumentException("available_models must name at least one model when given.", "available_models");
-            if (!checkCandidateNames) return;
-            // A thread's set is reused: every routed request passes here.
-            var seen = t_seen ??= new HashSet<string>(StringComparer.Ordinal);
-            try
-            {
-                for (var i = 0; i < candidates.Count; i++)
-                {
-                    if (string.IsNullOrWhiteSpace(candidates[i]) || !seen.Add(candidates[i])) CheckCandidateName(candidates, i);
-                }
-            }
-            finally
-            {
-                seen.Clear();
-            }
+            if (checkCandidateNames) CheckCandidateNames(candidates);
         }
     }
 
-    /// <summary>Refuses an empty name, or one that appeared earlier in the list.</summary>
-    public static void CheckCandidateName(IReadOnlyList<string> candidates, int i)
+    /// <summary>Refuses an empty name, or one that appears twice, naming the first such entry.</summary>
+    public static void CheckCandidateNames(IReadOnlyList<string> candidates)
     {
-        if (string.IsNullOrWhiteSpace(candidates[i])) throw new ArgumentException($"available_models[{i}] is empty.", $"available_models[{i}]");
-        for (var j = 0; j < i; j++)
-            if (string.Equals(candidates[j], candidates[i], StringComparison.Ordinal))
-                throw new ArgumentException($"available_models[{i}] '{candidates[i]}' appears twice.", $"available_models[{i}]");
+        // A thread's set is reused, as every routed request passes here; the set of a very long list is not kept.
+        var seen = t_seen ??= new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(candidates[i])) throw new ArgumentException($"available_models[{i}] is empty.", $"available_models[{i}]");
+                if (!seen.Add(candidates[i])) throw new ArgumentException($"available_models[{i}] '{candidates[i]}' appears twice.", $"available_models[{i}]");
+            }
+        }
+        finally
+        {
+            seen.Clear();
+            if (candidates.Count > 1_024) t_seen = null;
+        }
     }
 
     /// <summary>The most requests one <see cref="IRouterGrain.SelectModelsAsync"/> call may carry.</summary>

@@ -18,7 +18,7 @@ public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
     public ModelDescriptor? Find(string model) => _byId.GetValueOrDefault(model);
 
     /// <summary>The model's place in <see cref="Models"/>, or -1: the router keeps per-model figures in arrays by this index.</summary>
-    public int IndexOf(string model) => _indexById.GetValueOrDefault(model, -1);
+    public int IndexOf(string? model) => model is null ? -1 : _indexById.GetValueOrDefault(model, -1);
 
     /// <summary>Throws the error every surface shows for a model outside the catalog.</summary>
     public void EnsureKnown(string model, string field = "model")

@@ -49,6 +49,18 @@ public sealed class ModelHealthBook(RoutingOptions options)
         };
     }
 
+    /// <summary>The model's state for an operator: cooling down (until when), probed, or healthy; with the reason.</summary>
+    public (ModelHealth Health, string? Reason, DateTimeOffset? Until) Describe(string model, DateTimeOffset now)
+    {
+        var state = _states.GetValueOrDefault(model) ?? State.Healthy;
+        return state.Kind switch
+        {
+            Kind.Cooling when now < state.Until => (ModelHealth.CoolingDown, state.Reason, state.Until),
+            Kind.Cooling or Kind.Probing => (ModelHealth.Probing, state.Reason, null),
+            _ => (ModelHealth.Healthy, null, null),
+        };
+    }
+
     /// <summary>The window the published error rate covers: after a recovery, only consecutive failures count until it has passed.</summary>
     private static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(5);
 

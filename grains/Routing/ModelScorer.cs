@@ -110,8 +110,8 @@ public static class ModelScorer
         }
         keys.Sort(order[..n]);
         BreakTies(candidates, keys, order[..n]);
-        // A model admitted as a probe takes the decision: otherwise, having just failed, it would rarely rank first.
-        for (var i = 1; i < n; i++)
+        // The best model admitted as a probe takes the decision: otherwise, having just failed, it would rarely rank first.
+        for (var i = 0; i < n; i++)
         {
             if (candidates[order[i]].Health != ModelHealth.Probing) continue;
             var probed = order[i];

@@ -2,32 +2,61 @@ namespace Kyros.Perf.Routing;
 
 /// <summary>
 /// Requests and tokens per model over the last minute, reserved at decision time and settled when the real token
-/// count is known. Thread-safe; one per silo, each enforcing its share of a catalog limit.
+/// count is known. Each silo counts its own reservations and adds what the other silos reported at the last exchange
+/// (<see cref="ApplyOthers"/>, every snapshot interval), so a catalog limit holds for the cluster without a grain call
+/// per decision. Thread-safe; one per silo.
 /// </summary>
 public sealed class RateLimiter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Dictionary<string, Minute> _usage = new(StringComparer.Ordinal);
+    private volatile IReadOnlyDictionary<string, RateUsage> _others = new Dictionary<string, RateUsage>();
 
-    /// <summary>
-    /// Reserves one request and <paramref name="tokens"/>, or says which limit is spent. With <paramref name="silos"/>
-    /// routing silos, this one enforces its share of each limit (at least 1), so the cluster keeps to the provider's.
-    /// </summary>
-    public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now, int silos = 1)
+    /// <summary>Reserves one request and <paramref name="tokens"/>, or says which limit is spent, counting the other silos' use.</summary>
+    public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now)
     {
         if (requestsPerMinute is null && tokensPerMinute is null) return null;
-        var requestShare = requestsPerMinute is { } rpm ? Math.Max(1, rpm / silos) : (int?)null;
-        var tokenShare = tokensPerMinute is { } tpm ? Math.Max(1, tpm / silos) : (long?)null;
-        var of = silos == 1 ? "" : $", this silo's share of the limit across {silos} silos";
+        var others = _others.GetValueOrDefault(model);
         lock (_usage)
         {
             var usage = Usage(model, now);
+            var requests = usage.Requests + (others?.Requests ?? 0);
             // Settlements may lower the count, never below nothing.
-            var used = Math.Max(0, usage.Tokens);
-            if (usage.Requests + 1 > requestShare) return $"rate limit: {usage.Requests} of {requestShare} requests this minute{of}";
-            if (used + tokens > tokenShare) return $"rate limit: {used} + {tokens} tokens would pass {tokenShare} this minute{of}";
+            var used = Math.Max(0, usage.Tokens) + (others?.Tokens ?? 0);
+            if (requests + 1 > requestsPerMinute) return $"rate limit: {requests} of {requestsPerMinute} requests this minute";
+            if (used + tokens > tokensPerMinute) return $"rate limit: {used} + {tokens} tokens would pass {tokensPerMinute} this minute";
             usage.Add(now, tokens, request: true);
             return null;
+        }
+    }
+
+    /// <summary>This silo's use over the last minute, per model that has any: what it reports to the others.</summary>
+    public RateUsage[] LocalUsage(DateTimeOffset now)
+    {
+        lock (_usage)
+        {
+            var used = new List<RateUsage>();
+            foreach (var model in _usage.Keys)
+            {
+                var usage = Usage(model, now);
+                if (usage.Requests > 0 || usage.Tokens > 0) used.Add(new RateUsage(model, usage.Requests, Math.Max(0, usage.Tokens)));
+            }
+            return [.. used];
+        }
+    }
+
+    /// <summary>Replaces what the other silos have used, as the last exchange reported it.</summary>
+    public void ApplyOthers(IEnumerable<RateUsage> others) => _others = others.ToDictionary(u => u.Model, StringComparer.Ordinal);
+
+    /// <summary>What the cluster has used of the model's limits over the last minute: this silo's use now, the others' at the last exchange.</summary>
+    public (int Requests, long Tokens) UsageOf(string model, DateTimeOffset now)
+    {
+        var others = _others.GetValueOrDefault(model);
+        lock (_usage)
+        {
+            if (!_usage.ContainsKey(model)) return (others?.Requests ?? 0, others?.Tokens ?? 0);
+            var usage = Usage(model, now);
+            return (usage.Requests + (others?.Requests ?? 0), Math.Max(0, usage.Tokens) + (others?.Tokens ?? 0));
         }
     }
 

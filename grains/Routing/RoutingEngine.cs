@@ -29,7 +29,7 @@ public sealed class RoutingEngine(
         for (var i = 0; i < count && chosen < 0; i++)
         {
             var model = work.Passing[order[i]].Model;
-            if (limits.TryReserve(model.Id, reserveTokens, model.RequestsPerMinute, model.TokensPerMinute, now, snapshot.ActiveSilos) is { } limited)
+            if (limits.TryReserve(model.Id, reserveTokens, model.RequestsPerMinute, model.TokensPerMinute, now) is { } limited)
                 work.Rejected.Add(new RejectedCandidate(model.Id, limited));
             else
                 chosen = i;
@@ -59,11 +59,29 @@ public sealed class RoutingEngine(
         return decisions;
     }
 
+    /// <summary>This silo's router as an operator sees it: every catalog model's health, rate-limit use, and statistics.</summary>
+    public RouterState State(string silo)
+    {
+        var now = time.GetUtcNow();
+        var models = new ModelRoutingState[catalog.Models.Count];
+        for (var i = 0; i < models.Length; i++)
+        {
+            var model = catalog.Models[i];
+            var (state, reason, until) = health.Describe(model.Id, now);
+            var (requests, tokens) = limits.UsageOf(model.Id, now);
+            var stats = snapshot.StatsAt(i);
+            models[i] = new ModelRoutingState(model.Id, state, reason, until, requests, model.RequestsPerMinute, tokens, model.TokensPerMinute,
+                stats?.Samples ?? 0, stats is null ? null : Math.Max(0, (now - stats.ComputedAt).TotalSeconds),
+                model.Hosts.Count > 0 ? snapshot.LeastAlertedHost(model.Hosts) : Resources.AlertLevel.None);
+        }
+        return new RouterState(silo, SnapshotAge(now), models);
+    }
+
     /// <summary>Reserves a request and its tokens against a model's limits (a fallback the decision did not reserve); the reason when spent.</summary>
     public string? Reserve(string model, long tokens)
     {
         var m = catalog.Find(model) ?? throw new ArgumentException($"model '{model}' is not in the model catalog.", "model");
-        return limits.TryReserve(m.Id, tokens, m.RequestsPerMinute, m.TokensPerMinute, time.GetUtcNow(), snapshot.ActiveSilos);
+        return limits.TryReserve(m.Id, tokens, m.RequestsPerMinute, m.TokensPerMinute, time.GetUtcNow());
     }
 
     /// <summary>Settles a reservation made at <paramref name="reservedAt"/> (the gateway knows when).</summary>
@@ -129,7 +147,8 @@ public sealed class RoutingEngine(
     private ReadOnlySpan<int> Resolve(IReadOnlyList<string>? names, RoutingScratch work)
     {
         var models = catalog.Models.Count;
-        work.Reset(names?.Count ?? models, models);
+        // A list longer than the catalog must repeat or misname a model, which is found within the first `models` names.
+        work.Reset(Math.Min(names?.Count ?? models, models), models);
         var indices = work.Candidates;
         if (names is null)
         {
@@ -141,12 +160,12 @@ public sealed class RoutingEngine(
         for (var i = 0; i < names.Count; i++)
         {
             var index = catalog.IndexOf(names[i]);
-            if (index < 0)
+            if (index < 0 || work.Seen[index] == stamp)
             {
-                RoutingValidator.CheckCandidateName(names, i);
+                // The same error, for the same name, as a client that checks the list first would give.
+                RoutingValidator.CheckCandidateNames(names);
                 throw new ArgumentException($"available_models[{i}] '{names[i]}' is not in the model catalog.", $"available_models[{i}]");
             }
-            if (work.Seen[index] == stamp) RoutingValidator.CheckCandidateName(names, i);
             work.Seen[index] = stamp;
             indices[i] = index;
         }
@@ -172,7 +191,7 @@ public sealed class RoutingEngine(
         ref readonly var bestFigures = ref passing[order[0]];
         var best = work.Scores[order[0]];
         var confidence = ModelScorer.Confidence(bestFigures, best.Score, order.Length > 1 ? work.Scores[order[1]].Score : null, _options.PriorStrength);
-        var snapshotAge = snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (time.GetUtcNow() - snapshot.RefreshedAt).TotalSeconds;
+        var snapshotAge = SnapshotAge(time.GetUtcNow());
         // A summary shows the chosen candidate, the runner-up and a few fallbacks; the full detail shows every candidate.
         var full = request.Detail == RoutingDetail.Full;
         var fallback = new string[full ? order.Length - 1 : Math.Min(order.Length - 1, RoutingDecision.SummaryFallbacks)];
@@ -185,6 +204,8 @@ public sealed class RoutingEngine(
             Explain(request.Strategy, weights, table[0], runnerUp, work.Rejected.Count, request.Features.Stream), weights,
             table, work.Rejected.Count == 0 ? [] : work.Rejected.ToArray(), fallback, tokens, snapshotAge, compute.TotalMicroseconds);
     }
+
+    private double SnapshotAge(DateTimeOffset now) => snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (now - snapshot.RefreshedAt).TotalSeconds;
 
     private static string Explain(RoutingStrategy strategy, RoutingWeights w, CandidateScore best, CandidateScore? runnerUp, int rejected, bool stream)
     {

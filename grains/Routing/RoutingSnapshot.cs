@@ -8,22 +8,16 @@ namespace Kyros.Perf.Routing;
 
 /// <summary>
 /// This silo's view of every model's routing statistics, pulled from the <see cref="IRoutingStatsGrain"/> table every
-/// <see cref="RoutingOptions.SnapshotInterval"/>, with the hosts' active alerts from the alert log. Decisions read it
-/// and make no grain calls of their own.
+/// <see cref="RoutingOptions.SnapshotInterval"/>, with the hosts' active alerts from the alert log, and exchanges this
+/// silo's rate-limit use for the other silos'. Decisions read it and make no grain calls of their own.
 /// </summary>
 public sealed class RoutingSnapshot(
     IGrainFactory grains, ModelCatalog catalog, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger,
-    IClusterMembershipService? membership = null)
+    RateLimiter? limits = null, ILocalSiloDetails? silo = null)
     : BackgroundService
 {
     private volatile Table _table = new(new ModelRoutingStats?[catalog.Models.Count], DateTimeOffset.MinValue);
     private volatile IReadOnlyDictionary<string, AlertLevel> _hostAlerts = new Dictionary<string, AlertLevel>();
-    private volatile int _activeSilos = 1;
-
-    /// <summary>The active silos, each routing with its share of every model's rate limit.</summary>
-    public int ActiveSilos => _activeSilos;
-
-    public void ApplyActiveSilos(int silos) => _activeSilos = Math.Max(1, silos);
 
     /// <summary>The statistics of the model at this catalog index (<see cref="ModelCatalog.IndexOf"/>); null before any were published.</summary>
     public ModelRoutingStats? StatsAt(int modelIndex) => _table.Stats[modelIndex];
@@ -63,10 +57,11 @@ public sealed class RoutingSnapshot(
 
     public async Task RefreshAsync()
     {
-        if (membership is not null) ApplyActiveSilos(membership.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active));
         Apply(await grains.GetGrain<IRoutingStatsGrain>(0).GetAllAsync());
         var alerts = await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(ActiveOnly: true, MinimumLevel: AlertLevel.Warning));
         ApplyHostAlerts(alerts.Active);
+        if (limits is not null && silo is not null)
+            limits.ApplyOthers(await grains.GetGrain<IRateUsageGrain>(0).ExchangeAsync(silo.SiloAddress.ToString(), limits.LocalUsage(time.GetUtcNow())));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -17,6 +17,8 @@ public static class RoutingEndpoints
     {
         app.MapPost("/v1/models/route", Route);
         app.MapGet("/v1/models/recommendations", Recommend);
+        // This silo's router: the stateless worker a local call reaches runs here.
+        app.MapGet("/v1/models/health", async (IGrainFactory grains) => Results.Ok(await grains.GetGrain<IRouterGrain>(0).GetStateAsync()));
     }
 
     private static async Task<IResult> Route(HttpRequest request, IGrainFactory grains)

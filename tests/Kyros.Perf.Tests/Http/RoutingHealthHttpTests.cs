@@ -31,5 +31,14 @@ public sealed class RoutingHealthHttpTests(SharedHttpSilo silo) : IClassFixture<
         Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
         var reason = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rejected")[0].GetProperty("reason").GetString();
         Assert.Contains("5 consecutive failures", reason);
+
+        var state = await Http.GetFromJsonAsync<JsonElement>("/v1/models/health");
+        var claude = state.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "claude");
+        Assert.Equal("cooling_down", claude.GetProperty("health").GetString());
+        Assert.Contains("5 consecutive failures", claude.GetProperty("reason").GetString());
+        Assert.True(claude.GetProperty("cooling_until").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+        Assert.Equal(5, claude.GetProperty("samples").GetInt64());
+        var gpt4 = state.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4");
+        Assert.Equal(JsonValueKind.Null, gpt4.GetProperty("reason").ValueKind);
     }
 }

@@ -76,6 +76,11 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
         var bad = await RunAsync("generate", "x", "--temperature", "3");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("temperature", bad.Output);
+
+        var health = await RunAsync("health");
+        Assert.Equal(0, health.ExitCode);
+        Assert.All(Kyros.Perf.Catalog.DefaultCatalog.Create(), m => Assert.Matches($@"{m.Id}\s+.\s+Healthy", health.Output));
+        Assert.Contains("router of silo", health.Output);
     }
 
     [Fact]

@@ -118,5 +118,6 @@ public sealed class DecisionCoalescerTests
 
         public Task<IReadOnlyList<RoutingDecision>> GetRecommendationsAsync(RoutingRequest request, int topN) => throw new NotSupportedException();
         public Task SettleAsync(string model, long reservedTokens, long actualTokens) => throw new NotSupportedException();
+        public Task<RouterState> GetStateAsync() => throw new NotSupportedException();
     }
 }

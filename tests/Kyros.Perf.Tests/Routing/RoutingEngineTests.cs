@@ -170,21 +170,38 @@ public sealed class RoutingEngineTests
     }
 
     [Fact]
-    public void Each_silo_enforces_its_share_of_a_rate_limit()
+    public void The_other_silos_use_counts_against_a_rate_limit()
     {
-        var fixture = new RoutingFixture([RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 5), RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01)]);
-        fixture.Snapshot.ApplyActiveSilos(2);
+        var fixture = new RoutingFixture([RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 3), RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01)]);
+        fixture.Limits.ApplyOthers([new RateUsage("limited", 2, 500)]);
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
-        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
-        var third = fixture.Decide(RoutingStrategy.LowestLatency);
-        Assert.Equal("other", third.SelectedModel);
-        Assert.Equal("rate limit: 2 of 2 requests this minute, this silo's share of the limit across 2 silos", third.Rejected.Single().Reason);
+        var refused = fixture.Decide(RoutingStrategy.LowestLatency);
+        Assert.Equal("other", refused.SelectedModel);
+        Assert.Equal("rate limit: 3 of 3 requests this minute", refused.Rejected.Single().Reason);
+        // What this silo reports is its own use only; the state shows the cluster's.
+        Assert.Equal([new RateUsage("limited", 1, 1_256)], fixture.Limits.LocalUsage(fixture.Time.GetUtcNow()));
+        var state = fixture.Engine.State("silo-1").Models.Single(m => m.Model == "limited");
+        Assert.Equal((3, 3, 1_756L), (state.RequestsThisMinute, state.RequestsPerMinute, state.TokensThisMinute));
 
-        // A limit smaller than the silos still lets each silo route one request a minute.
-        var tiny = new RoutingFixture([RoutingFixture.Model("tiny", 0.2, 0.9, 0, 0, rpm: 1)]);
-        tiny.Snapshot.ApplyActiveSilos(3);
-        Assert.Equal("tiny", tiny.Decide(RoutingStrategy.Balanced).SelectedModel);
-        Assert.True(Assert.Throws<NoCandidateException>(() => tiny.Decide(RoutingStrategy.Balanced)).Temporary);
+        // The others' use ends with the next exchange.
+        fixture.Limits.ApplyOthers([]);
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+    }
+
+    [Fact]
+    public void The_router_state_shows_cooldowns_with_their_reason_and_end()
+    {
+        var fixture = new RoutingFixture();
+        fixture.Snapshot.Apply([fixture.Stats("claude", 50, 1, errorRate: 0.1, consecutiveFailures: 5)]);
+        var state = fixture.Engine.State("silo-1");
+        var claude = state.Models.Single(m => m.Model == "claude");
+        Assert.Equal((ModelHealth.CoolingDown, "5 consecutive failures"), (claude.Health, claude.Reason));
+        Assert.Equal(fixture.Time.GetUtcNow() + fixture.Options.CooldownPeriod, claude.CoolingUntil);
+        Assert.Equal(50, claude.Samples);
+        Assert.All(state.Models.Where(m => m.Model != "claude"), m => Assert.Equal((ModelHealth.Healthy, null, 0L), (m.Health, m.Reason, m.Samples)));
+
+        fixture.Time.Advance(fixture.Options.CooldownPeriod);
+        Assert.Equal(ModelHealth.Probing, fixture.Engine.State("silo-1").Models.Single(m => m.Model == "claude").Health);
     }
 
     [Fact]
@@ -224,6 +241,9 @@ public sealed class RoutingEngineTests
         { "available_models", new RoutingRequest(new RequestFeatures(), []) },
         { "available_models[1]", new RoutingRequest(new RequestFeatures(), ["gpt-4", "no-such-model"]) },
         { "available_models[1]", new RoutingRequest(new RequestFeatures(), ["gpt-4", "gpt-4"]) },
+        // Every name is checked before any is looked up: the repeat at [2] is the error, not the unknown name at [1].
+        { "available_models[2]", new RoutingRequest(new RequestFeatures(), ["gpt-4", "nope", "gpt-4"]) },
+        { "available_models[1]", new RoutingRequest(new RequestFeatures(), ["gpt-4", null!]) },
         { "strategy", new RoutingRequest(new RequestFeatures(), null, (RoutingStrategy)42) },
     };
 
@@ -232,6 +252,19 @@ public sealed class RoutingEngineTests
     public void Bad_requests_name_the_field(string field, RoutingRequest request)
     {
         Assert.Equal(field, Assert.Throws<ArgumentException>(() => new RoutingFixture().Engine.Decide(request, RoutingFixture.Refuse)).ParamName);
+    }
+
+    [Fact]
+    public void Of_two_probed_models_the_better_ranked_takes_the_decision()
+    {
+        var fixture = ThreeModels();
+        Func<double> admit = RoutingFixture.Admit;
+        fixture.Snapshot.Apply([fixture.Stats("fast", 100, 0.4, consecutiveFailures: 5), fixture.Stats("cheap", 100, 1.2, consecutiveFailures: 5), fixture.Stats("smart", 10_000, 3)]);
+        fixture.Time.Advance(fixture.Options.CooldownPeriod);
+        fixture.Snapshot.Apply([fixture.Stats("fast", 100, 0.4, consecutiveFailures: 5), fixture.Stats("cheap", 100, 1.2, consecutiveFailures: 5), fixture.Stats("smart", 10_000, 3)]);
+        var decision = fixture.Decide(RoutingStrategy.LowestLatency, draw: admit);
+        Assert.Equal(["fast", "cheap"], decision.Candidates.Where(c => c.Health == ModelHealth.Probing).Select(c => c.Model));
+        Assert.Equal("fast", decision.SelectedModel);
     }
 
     [Fact]

@@ -15,13 +15,14 @@ public sealed class RoutingFixture
         var catalog = new ModelCatalog(Microsoft.Extensions.Options.Options.Create(new ModelCatalogOptions { Models = (models ?? DefaultCatalog.Create()).ToList() }));
         Health = new ModelHealthBook(Options);
         Snapshot = new RoutingSnapshot(null!, catalog, Health, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<RoutingSnapshot>.Instance);
-        Engine = new RoutingEngine(catalog, Snapshot, Health, new RateLimiter(), Microsoft.Extensions.Options.Options.Create(Options), Time);
+        Engine = new RoutingEngine(catalog, Snapshot, Health, Limits, Microsoft.Extensions.Options.Options.Create(Options), Time);
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
     public RoutingOptions Options { get; }
     public ModelHealthBook Health { get; }
     public RoutingSnapshot Snapshot { get; }
+    public RateLimiter Limits { get; } = new();
     public RoutingEngine Engine { get; }
 
     /// <summary>Draws that always admit a probed model (0) or never do (0.99).</summary>
