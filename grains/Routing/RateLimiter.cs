@@ -10,13 +10,13 @@ public sealed class RateLimiter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Dictionary<string, Minute> _usage = new(StringComparer.Ordinal);
-    private volatile IReadOnlyDictionary<string, RateUsage> _others = new Dictionary<string, RateUsage>();
+    private volatile Others _others = new(new Dictionary<string, RateUsage>(), DateTimeOffset.MinValue);
 
     /// <summary>Reserves one request and <paramref name="tokens"/>, or says which limit is spent, counting the other silos' use.</summary>
     public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now)
     {
         if (requestsPerMinute is null && tokensPerMinute is null) return null;
-        var others = _others.GetValueOrDefault(model);
+        var others = OthersOf(model, now);
         lock (_usage)
         {
             var usage = Usage(model, now);
@@ -45,13 +45,14 @@ public sealed class RateLimiter
         }
     }
 
-    /// <summary>Replaces what the other silos have used, as the last exchange reported it.</summary>
-    public void ApplyOthers(IEnumerable<RateUsage> others) => _others = others.ToDictionary(u => u.Model, StringComparer.Ordinal);
+    /// <summary>Replaces what the other silos have used, as the exchange at <paramref name="now"/> reported it.</summary>
+    public void ApplyOthers(IEnumerable<RateUsage> others, DateTimeOffset now) =>
+        _others = new Others(others.ToDictionary(u => u.Model, StringComparer.Ordinal), now);
 
     /// <summary>What the cluster has used of the model's limits over the last minute: this silo's use now, the others' at the last exchange.</summary>
     public (int Requests, long Tokens) UsageOf(string model, DateTimeOffset now)
     {
-        var others = _others.GetValueOrDefault(model);
+        var others = OthersOf(model, now);
         lock (_usage)
         {
             if (!_usage.ContainsKey(model)) return (others?.Requests ?? 0, others?.Tokens ?? 0);
@@ -69,6 +70,15 @@ public sealed class RateLimiter
         if (reservedAt is { } at && now - at >= Window) return;
         lock (_usage) Usage(model, now).Add(now, actualTokens - reservedTokens, request: false);
     }
+
+    /// <summary>The others' use of the model as last heard; nothing once that is a minute old (the exchange has been failing).</summary>
+    private RateUsage? OthersOf(string model, DateTimeOffset now)
+    {
+        var others = _others;
+        return now - others.HeardAt > Window ? null : others.ByModel.GetValueOrDefault(model);
+    }
+
+    private sealed record Others(IReadOnlyDictionary<string, RateUsage> ByModel, DateTimeOffset HeardAt);
 
     private Minute Usage(string model, DateTimeOffset now)
     {

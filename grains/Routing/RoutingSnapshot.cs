@@ -61,7 +61,7 @@ public sealed class RoutingSnapshot(
         var alerts = await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(ActiveOnly: true, MinimumLevel: AlertLevel.Warning));
         ApplyHostAlerts(alerts.Active);
         if (limits is not null && silo is not null)
-            limits.ApplyOthers(await grains.GetGrain<IRateUsageGrain>(0).ExchangeAsync(silo.SiloAddress.ToString(), limits.LocalUsage(time.GetUtcNow())));
+            limits.ApplyOthers(await grains.GetGrain<IRateUsageGrain>(0).ExchangeAsync(silo.SiloAddress.ToString(), limits.LocalUsage(time.GetUtcNow())), time.GetUtcNow());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

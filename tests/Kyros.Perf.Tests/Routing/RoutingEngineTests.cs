@@ -173,7 +173,7 @@ public sealed class RoutingEngineTests
     public void The_other_silos_use_counts_against_a_rate_limit()
     {
         var fixture = new RoutingFixture([RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 3), RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01)]);
-        fixture.Limits.ApplyOthers([new RateUsage("limited", 2, 500)]);
+        fixture.Limits.ApplyOthers([new RateUsage("limited", 2, 500)], fixture.Time.GetUtcNow());
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
         var refused = fixture.Decide(RoutingStrategy.LowestLatency);
         Assert.Equal("other", refused.SelectedModel);
@@ -183,8 +183,13 @@ public sealed class RoutingEngineTests
         var state = fixture.Engine.State("silo-1").Models.Single(m => m.Model == "limited");
         Assert.Equal((3, 3, 1_756L), (state.RequestsThisMinute, state.RequestsPerMinute, state.TokensThisMinute));
 
-        // The others' use ends with the next exchange.
-        fixture.Limits.ApplyOthers([]);
+        // The others' use ends with the next exchange, or when no exchange has been heard for a minute.
+        fixture.Limits.ApplyOthers([], fixture.Time.GetUtcNow());
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        fixture.Time.Advance(TimeSpan.FromSeconds(61));
+        fixture.Limits.ApplyOthers([new RateUsage("limited", 3, 0)], fixture.Time.GetUtcNow());
+        Assert.Equal("other", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        fixture.Time.Advance(TimeSpan.FromSeconds(61));
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
     }
 
