@@ -30,6 +30,11 @@ public sealed class ModelDescriptor
     [Id(15)] public string? ApiKeyVariable { get; set; }
     /// <summary>How the <c>simulated</c> provider behaves for this model.</summary>
     [Id(16)] public SimulationProfile Simulation { get; set; } = new();
+    /// <summary>
+    /// The encoding a prompt is counted with for this model: <c>o200k</c> (GPT-4o and later; the estimate for models
+    /// whose tokenizers are their own) or <c>cl100k</c> (GPT-4, GPT-3.5).
+    /// </summary>
+    [Id(17)] public string Tokenizer { get; set; } = "o200k";
 }
 
 /// <summary>

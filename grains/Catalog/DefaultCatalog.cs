@@ -1,3 +1,5 @@
+using Kyros.Perf.Routing;
+
 namespace Kyros.Perf.Catalog;
 
 /// <summary>The five models every fresh install knows, all on the simulated provider.</summary>
@@ -27,5 +29,6 @@ public static class DefaultCatalog
         TimeoutSeconds = 60,
         // Latency priors are for a few hundred output tokens: first token, then the rest at the model's rate.
         Simulation = new SimulationProfile { TtftMedianSeconds = ttft, TokensPerSecond = rate },
+        Tokenizer = id is "gpt-4" or "gpt-3.5-turbo" ? PromptTokens.Cl100k : PromptTokens.O200k,
     };
 }

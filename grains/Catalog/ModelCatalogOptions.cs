@@ -50,6 +50,8 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
             // The catalog is served by the API: a key in the URL would be served with it.
             if (Uri.TryCreate(m.Endpoint, UriKind.Absolute, out var endpoint) && (endpoint.UserInfo.Length > 0 || endpoint.Query.Length > 0))
                 errors.Add($"{at}:Endpoint must hold no user, password or query: put keys in ApiKeyVariable or Kyros:Gateway:ApiKeys.");
+            if (!Routing.PromptTokens.Encodings.Contains(m.Tokenizer))
+                errors.Add($"{at}:Tokenizer must be one of {string.Join(", ", Routing.PromptTokens.Encodings)}.");
             if (!(m.Capabilities.Reasoning is >= 0 and <= 1) || !(m.Capabilities.Creativity is >= 0 and <= 1))
                 errors.Add($"{at}:Capabilities Reasoning and Creativity must be within 0..1.");
         }

@@ -1,11 +1,42 @@
+using Kyros.Perf.Catalog;
 using Microsoft.ML.Tokenizers;
 
 namespace Kyros.Perf.Routing;
 
-/// <summary>Counts a prompt's tokens with the o200k encoding (GPT-4o's), the estimate for every model.</summary>
+/// <summary>Counts a prompt's tokens with a model's encoding (<see cref="Catalog.ModelDescriptor.Tokenizer"/>).</summary>
 public static class PromptTokens
 {
-    private static readonly Lazy<Tokenizer> Encoding = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+    public const string O200k = "o200k";
+    public const string Cl100k = "cl100k";
+    public static readonly IReadOnlyList<string> Encodings = [O200k, Cl100k];
 
-    public static long Count(string text) => text.Length == 0 ? 0 : Encoding.Value.CountTokens(text);
+    private static readonly Lazy<Tokenizer> O200kBase = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+    private static readonly Lazy<Tokenizer> Cl100kBase = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
+
+    /// <summary>The count with <paramref name="encoding"/>; o200k, the default, is the estimate for every model without one of its own.</summary>
+    public static long Count(string text, string encoding = O200k) =>
+        text.Length == 0 ? 0 : (encoding == Cl100k ? Cl100kBase : O200kBase).Value.CountTokens(text);
+}
+
+/// <summary>A request's input tokens under each encoding its candidates use: given once, or counted from its prompt.</summary>
+public readonly record struct InputTokens(long O200k, long Cl100k)
+{
+    public long For(ModelDescriptor model) => model.Tokenizer == PromptTokens.Cl100k ? Cl100k : O200k;
+
+    /// <summary>The larger count: what the adaptive strategy weighs a request's length by.</summary>
+    public long Largest => Math.Max(O200k, Cl100k);
+
+    /// <summary>The estimate, or the prompt counted once with each encoding that <paramref name="models"/> use.</summary>
+    public static InputTokens Of(RequestFeatures features, IReadOnlyList<ModelDescriptor> catalog, ReadOnlySpan<int> models)
+    {
+        if (features.EstimatedTokens is { } estimated) return new InputTokens(estimated, estimated);
+        if (features.Prompt is not { } prompt) return default;
+        bool o200k = false, cl100k = false;
+        foreach (var i in models)
+        {
+            if (catalog[i].Tokenizer == PromptTokens.Cl100k) cl100k = true;
+            else o200k = true;
+        }
+        return new InputTokens(o200k ? PromptTokens.Count(prompt) : 0, cl100k ? PromptTokens.Count(prompt, PromptTokens.Cl100k) : 0);
+    }
 }

@@ -23,12 +23,12 @@ public sealed class RoutingEngine(
         var work = RoutingScratch.Current;
         var (count, weights, tokens, now) = Evaluate(request, draw, work);
         // The best candidate whose rate limit has room takes the decision and its reservation.
-        var reserveTokens = tokens + request.Features.OutputTokens;
         var order = work.Order.AsSpan(0, count);
         var chosen = -1;
         for (var i = 0; i < count && chosen < 0; i++)
         {
             var model = work.Passing[order[i]].Model;
+            var reserveTokens = tokens.For(model) + request.Features.OutputTokens;
             if (limits.TryReserve(model.Id, reserveTokens, model.RequestsPerMinute, model.TokensPerMinute, now) is { } limited)
                 work.Rejected.Add(new RejectedCandidate(model.Id, limited));
             else
@@ -99,23 +99,24 @@ public sealed class RoutingEngine(
     }
 
     /// <summary>Filters and ranks the candidates into <paramref name="work"/>; the count that passed, best first in <see cref="RoutingScratch.Order"/>.</summary>
-    private (int Count, RoutingWeights Weights, long Tokens, DateTimeOffset Now) Evaluate(RoutingRequest request, Func<double> draw, RoutingScratch work)
+    private (int Count, RoutingWeights Weights, InputTokens Tokens, DateTimeOffset Now) Evaluate(RoutingRequest request, Func<double> draw, RoutingScratch work)
     {
         RoutingValidator.Validate(request, checkCandidateNames: false);
         var features = request.Features;
         var candidates = Resolve(request.Candidates, work);
-        var tokens = features.EstimatedTokens ?? (features.Prompt is null ? 0 : PromptTokens.Count(features.Prompt));
+        var tokens = InputTokens.Of(features, catalog.Models, candidates);
         var now = time.GetUtcNow();
         var allHealthy = health.AllHealthy;
         var permanent = 0;
         foreach (var index in candidates)
         {
             var model = catalog.Models[index];
-            var reason = Lacks(model, features, tokens);
+            var modelTokens = tokens.For(model);
+            var reason = Lacks(model, features, modelTokens);
             CandidateFigures figures = default;
             if (reason is null)
             {
-                figures = ModelScorer.Figures(model, snapshot.StatsAt(index), features, tokens, _options.PriorStrength, now, ModelHealth.Healthy);
+                figures = ModelScorer.Figures(model, snapshot.StatsAt(index), features, modelTokens, _options.PriorStrength, now, ModelHealth.Healthy);
                 reason = ModelScorer.Exceeds(figures, features);
             }
             if (reason is not null)
@@ -137,7 +138,7 @@ public sealed class RoutingEngine(
         }
         var count = work.Passing.Count;
         if (count == 0) throw NoCandidate(work.Rejected, permanent);
-        var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens);
+        var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens.Largest);
         ModelScorer.Rank(CollectionsMarshal.AsSpan(work.Passing), weights, request.Strategy == RoutingStrategy.Adaptive,
             work.Scores.AsSpan(0, count), work.Order.AsSpan(0, count), work.Values.AsSpan(0, 2 * count));
         return (count, weights, tokens, now);
@@ -185,7 +186,7 @@ public sealed class RoutingEngine(
     }
 
     /// <summary>The decision for <paramref name="order"/> (indices into the work's candidates, the chosen one first); it shares no buffer with the work.</summary>
-    private RoutingDecision Build(RoutingRequest request, RoutingScratch work, ReadOnlySpan<int> order, RoutingWeights weights, long tokens, TimeSpan compute)
+    private RoutingDecision Build(RoutingRequest request, RoutingScratch work, ReadOnlySpan<int> order, RoutingWeights weights, InputTokens tokens, TimeSpan compute)
     {
         var passing = CollectionsMarshal.AsSpan(work.Passing);
         ref readonly var bestFigures = ref passing[order[0]];
@@ -202,7 +203,7 @@ public sealed class RoutingEngine(
         // 128 random bits name a decision uniquely; a decision id is no secret, so the fast generator serves.
         return new RoutingDecision($"dec_{Random.Shared.NextInt64():x16}{Random.Shared.NextInt64():x16}", table[0].Model, request.Strategy, confidence,
             Explain(request.Strategy, weights, table[0], runnerUp, work.Rejected.Count, request.Features.Stream), weights,
-            table, work.Rejected.Count == 0 ? [] : work.Rejected.ToArray(), fallback, tokens, snapshotAge, compute.TotalMicroseconds);
+            table, work.Rejected.Count == 0 ? [] : work.Rejected.ToArray(), fallback, tokens.For(bestFigures.Model), snapshotAge, compute.TotalMicroseconds);
     }
 
     private double SnapshotAge(DateTimeOffset now) => snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (now - snapshot.RefreshedAt).TotalSeconds;

@@ -68,8 +68,9 @@ public sealed class HistoryTests
     public async Task A_bad_catalog_stops_start_up_naming_the_entry()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => HttpSilo.StartAsync(null,
-            "--Kyros:Catalog:Models:0:Id=m1", "--Kyros:Catalog:Models:0:Provider=carrier-pigeon"));
+            "--Kyros:Catalog:Models:0:Id=m1", "--Kyros:Catalog:Models:0:Provider=carrier-pigeon", "--Kyros:Catalog:Models:0:Tokenizer=p50k"));
         Assert.Contains(error.Failures, f => f.Contains("Kyros:Catalog:Models:0:Provider"));
+        Assert.Contains(error.Failures, f => f.Contains("Kyros:Catalog:Models:0:Tokenizer must be one of o200k, cl100k"));
     }
 
     private static async Task<JsonElement> WaitForHistoryAsync(HttpClient http, string resolution)

@@ -235,6 +235,24 @@ public sealed class RoutingEngineTests
         Assert.InRange(decision.EstimatedTokens, 5, 12);
     }
 
+    [Fact]
+    public void A_prompt_is_counted_with_each_models_encoding()
+    {
+        // o200k is the more frugal encoding for text outside English: the two counts differ here.
+        const string prompt = "Объясни квантовые вычисления простыми словами. 量子コンピューターを説明してください。";
+        var (o200k, cl100k) = (PromptTokens.Count(prompt), PromptTokens.Count(prompt, PromptTokens.Cl100k));
+        Assert.True(cl100k > o200k, $"cl100k {cl100k}, o200k {o200k}");
+        var fixture = new RoutingFixture();
+        var features = new RequestFeatures { Prompt = prompt };
+        Assert.Equal(cl100k, fixture.Decide(RoutingStrategy.Balanced, features, ["gpt-4"]).EstimatedTokens);
+        Assert.Equal(o200k, fixture.Decide(RoutingStrategy.Balanced, features, ["claude"]).EstimatedTokens);
+        // Each candidate's cost is for its own count.
+        var both = fixture.Decide(RoutingStrategy.Balanced, features, ["gpt-4", "claude"]);
+        var gpt4 = both.Candidates.Single(c => c.Model == "gpt-4");
+        Assert.Equal((cl100k * 0.03 + 256 * 0.06) / 1000, gpt4.Cost.Value, 12);
+        Assert.Equal((o200k * 0.003 + 256 * 0.015) / 1000, both.Candidates.Single(c => c.Model == "claude").Cost.Value, 12);
+    }
+
     public static TheoryData<string, RoutingRequest> BadRequests => new()
     {
         { "request_features.creativity_requirement", new RoutingRequest(new RequestFeatures { CreativityRequirement = 1.5 }) },
