@@ -49,5 +49,5 @@ public interface IRoutingStatsGrain : IGrainWithIntegerKey
 public interface IRateUsageGrain : IGrainWithIntegerKey
 {
     [Alias("exchange")]
-    Task<RateUsage[]> ExchangeAsync(string silo, RateUsage[] mine);
+    Task<RateUsageReport> ExchangeAsync(string silo, RateUsage[] mine);
 }

@@ -64,10 +64,11 @@ public sealed class RateUsageGrain(TimeProvider time) : Grain, IRateUsageGrain
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Dictionary<string, (DateTimeOffset At, RateUsage[] Usage)> _silos = new(StringComparer.Ordinal);
 
-    public Task<RateUsage[]> ExchangeAsync(string silo, RateUsage[] mine)
+    public Task<RateUsageReport> ExchangeAsync(string silo, RateUsage[] mine)
     {
         var now = time.GetUtcNow();
-        _silos[silo] = (now, mine);
+        // Use is never negative: a report below nothing would lift every silo's limit.
+        _silos[silo] = (now, Array.ConvertAll(mine, u => u with { Requests = Math.Max(0, u.Requests), Tokens = Math.Max(0, u.Tokens) }));
         var others = new Dictionary<string, RateUsage>(StringComparer.Ordinal);
         foreach (var (name, (at, usage)) in _silos.ToArray())
         {
@@ -77,6 +78,6 @@ public sealed class RateUsageGrain(TimeProvider time) : Grain, IRateUsageGrain
                 foreach (var u in usage)
                     others[u.Model] = others.TryGetValue(u.Model, out var sum) ? sum with { Requests = sum.Requests + u.Requests, Tokens = sum.Tokens + u.Tokens } : u;
         }
-        return Task.FromResult(others.Values.ToArray());
+        return Task.FromResult(new RateUsageReport(_silos.Count, [.. others.Values]));
     }
 }

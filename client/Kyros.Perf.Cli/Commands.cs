@@ -122,7 +122,7 @@ public static class Commands
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"router of silo {state.Silo}; snapshot {F(state.SnapshotAgeSeconds)} s old");
 
-        static string Used(long used, long? limit) => limit is { } l ? $"{used} of {l}" : $"{used} (no limit)";
+        static string Used(long? used, long? limit) => limit is { } l ? $"{used ?? 0} of {l}" : "no limit";
     }
 
     public static async Task GenerateAsync(KyrosPerfClient client, CommandLine line)

@@ -14,10 +14,11 @@ public sealed record ModelRoutingState(
     [property: Id(2)] string? Reason,
     /// <summary>When its cooldown ends (then it is probed); null unless cooling down.</summary>
     [property: Id(3)] DateTimeOffset? CoolingUntil,
-    [property: Id(4)] int RequestsThisMinute,
+    /// <summary>Requests the cluster reserved over the last minute; null for a model without limits (nothing is counted).</summary>
+    [property: Id(4)] int? RequestsThisMinute,
     /// <summary>The catalog's limit; null for none.</summary>
     [property: Id(5)] int? RequestsPerMinute,
-    [property: Id(6)] long TokensThisMinute,
+    [property: Id(6)] long? TokensThisMinute,
     [property: Id(7)] long? TokensPerMinute,
     /// <summary>Requests in the model's last 5 minutes of published statistics (0 when it has none).</summary>
     [property: Id(8)] long Samples,

@@ -127,6 +127,10 @@ public sealed record RoutingDecision(
 [GenerateSerializer, Immutable, Alias("kyros.RateUsage")]
 public sealed record RateUsage([property: Id(0)] string Model, [property: Id(1)] int Requests, [property: Id(2)] long Tokens);
 
+/// <summary>What an exchange tells a silo: the other silos' use, and how many silos reported within the minute (itself included).</summary>
+[GenerateSerializer, Immutable, Alias("kyros.RateUsageReport")]
+public sealed record RateUsageReport([property: Id(0)] int Silos, [property: Id(1)] RateUsage[] Others);
+
 /// <summary>One request's outcome in <see cref="IRouterGrain.SelectModelsAsync"/>: its decision, or why it has none.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.RoutingOutcome")]
 public sealed record RoutingOutcome([property: Id(0)] RoutingDecision? Decision, [property: Id(1)] Exception? Error);

@@ -29,10 +29,10 @@ public sealed class ModelGateway(
         var (decision, conversation, inputTokens) = Route(request);
         var attempts = new List<Attempt>();
         var started = time.GetTimestamp();
-        var reserveTokens = decision.EstimatedTokens + request.MaxTokens;
         foreach (var modelId in decision.FallbackOrder.Prepend(decision.SelectedModel))
         {
             var model = catalog.Find(modelId)!;
+            var reserveTokens = inputTokens.For(model) + request.MaxTokens;
             // The decision reserved its chosen model; a fallback reserves its own, or is skipped at its limit.
             if (modelId != decision.SelectedModel && router.Reserve(modelId, reserveTokens) is { } limited)
             {
@@ -45,7 +45,7 @@ public sealed class ModelGateway(
             {
                 for (var retry = 0; ; retry++)
                 {
-                    var (result, failure) = await CallAsync(model, request, conversation, inputTokens, decision, observer, attempts, cancellationToken);
+                    var (result, failure) = await CallAsync(model, request, conversation, inputTokens.For(model), decision, observer, attempts, cancellationToken);
                     used += result?.Usage.TotalTokens ?? 0;
                     if (result is not null) return result;
                     if (failure!.CallersFault) throw Failed(failure.Message, failure.Status, attempts);
@@ -65,7 +65,7 @@ public sealed class ModelGateway(
         throw Failed($"Every candidate failed: {string.Join("; ", attempts.Select(a => $"{a.Model}: {a.Error}"))}", timeouts ? 504 : 502, attempts);
     }
 
-    private (RoutingDecision Decision, List<ChatMessage> Conversation, long InputTokens) Route(GenerateRequest request)
+    private (RoutingDecision Decision, List<ChatMessage> Conversation, InputTokens Tokens) Route(GenerateRequest request)
     {
         GatewayValidator.Validate(request);
         var conversation = request.Conversation;
@@ -76,12 +76,15 @@ public sealed class ModelGateway(
         if (request.MaxTokens > limit)
             throw new ArgumentException($"max_tokens {request.MaxTokens} is above {(request.Model is null ? "every model's" : request.Model + "'s")} limit of {limit}.", "max_tokens");
 
-        var inputTokens = conversation.Sum(t => PromptTokens.Count(t.Content));
-        var features = (request.Features ?? new RequestFeatures()) with { EstimatedTokens = inputTokens, Prompt = null, OutputTokens = request.MaxTokens };
         var routing = request.Model is { } only
-            ? new RoutingRequest(features, [only], RoutingStrategy.Balanced)
-            : new RoutingRequest(features, request.Candidates, request.Strategy);
-        var decision = router.Decide(routing, RoutingEngine.SharedDraw);
+            ? new RoutingRequest(request.Features ?? new RequestFeatures(), [only], RoutingStrategy.Balanced)
+            : new RoutingRequest(request.Features ?? new RequestFeatures(), request.Candidates, request.Strategy);
+        // The conversation is counted once with each encoding its candidates use; each model is routed, reserved and recorded on its own count.
+        var candidates = routing.Candidates?.Select(catalog.Find).OfType<ModelDescriptor>().ToArray() ?? catalog.Models;
+        var inputTokens = InputTokens.Count([.. conversation.Select(t => t.Content)],
+            candidates.Any(c => c.Tokenizer != PromptTokens.Cl100k), candidates.Any(c => c.Tokenizer == PromptTokens.Cl100k));
+        routing = routing with { Features = routing.Features with { EstimatedTokens = inputTokens.Largest, Prompt = null, OutputTokens = request.MaxTokens } };
+        var decision = router.Decide(routing, RoutingEngine.SharedDraw, inputTokens);
         var messages = conversation.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)).ToList();
         return (decision, messages, inputTokens);
     }
@@ -157,7 +160,7 @@ public sealed class ModelGateway(
         var latency = time.GetElapsedTime(started).TotalSeconds;
         var tokens = usage is { InputTokenCount: { } i, OutputTokenCount: { } o }
             ? new TokenUsage(i, o, "provider")
-            : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString()), "tokenizer");
+            : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString(), model.Tokenizer), "tokenizer");
         var cost = (tokens.InputTokens * model.InputPricePer1k + tokens.OutputTokens * model.OutputPricePer1k) / 1000;
         attempts.Add(new Attempt(model.Id, true, null, null, latency, null));
         recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens, tokens.OutputTokens,

@@ -21,7 +21,7 @@ public sealed class SimulatedChatClient(ModelDescriptor model, Random random, do
     {
         SimulatedDraw draw;
         lock (random) draw = SimulatedModel.Draw(model.Simulation, random);
-        var input = messages.Sum(m => PromptTokens.Count(m.Text));
+        var input = messages.Sum(m => PromptTokens.Count(m.Text, model.Tokenizer));
         await WaitAsync(draw.TimeToFirstToken, cancellationToken);
         switch (draw.ErrorKind)
         {

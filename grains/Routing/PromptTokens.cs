@@ -37,6 +37,18 @@ public readonly record struct InputTokens(long O200k, long Cl100k)
             if (catalog[i].Tokenizer == PromptTokens.Cl100k) cl100k = true;
             else o200k = true;
         }
-        return new InputTokens(o200k ? PromptTokens.Count(prompt) : 0, cl100k ? PromptTokens.Count(prompt, PromptTokens.Cl100k) : 0);
+        return Count([prompt], o200k, cl100k);
+    }
+
+    /// <summary>The texts' tokens summed, with each encoding asked for (0 for one not asked for).</summary>
+    public static InputTokens Count(IReadOnlyList<string> texts, bool o200k, bool cl100k)
+    {
+        long Sum(string encoding)
+        {
+            long sum = 0;
+            foreach (var text in texts) sum += PromptTokens.Count(text, encoding);
+            return sum;
+        }
+        return new InputTokens(o200k ? Sum(PromptTokens.O200k) : 0, cl100k ? Sum(PromptTokens.Cl100k) : 0);
     }
 }

@@ -4,28 +4,32 @@ namespace Kyros.Perf.Routing;
 /// Requests and tokens per model over the last minute, reserved at decision time and settled when the real token
 /// count is known. Each silo counts its own reservations and adds what the other silos reported at the last exchange
 /// (<see cref="ApplyOthers"/>, every snapshot interval), so a catalog limit holds for the cluster without a grain call
-/// per decision. Thread-safe; one per silo.
+/// per decision. When no exchange has been heard for a minute, each silo keeps to an even share of the limit among the
+/// silos it last heard of. Thread-safe; one per silo.
 /// </summary>
 public sealed class RateLimiter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Dictionary<string, Minute> _usage = new(StringComparer.Ordinal);
-    private volatile Others _others = new(new Dictionary<string, RateUsage>(), DateTimeOffset.MinValue);
+    private volatile Others _others = new(new Dictionary<string, RateUsage>(), 1, DateTimeOffset.MinValue);
 
     /// <summary>Reserves one request and <paramref name="tokens"/>, or says which limit is spent, counting the other silos' use.</summary>
     public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now)
     {
         if (requestsPerMinute is null && tokensPerMinute is null) return null;
-        var others = OthersOf(model, now);
+        var (others, silos) = OthersOf(model, now);
+        var requestLimit = requestsPerMinute is { } rpm ? Math.Max(1, rpm / silos) : (int?)null;
+        var tokenLimit = tokensPerMinute is { } tpm ? Math.Max(1, tpm / silos) : (long?)null;
         lock (_usage)
         {
             var usage = Usage(model, now);
             var requests = usage.Requests + (others?.Requests ?? 0);
             // Settlements may lower the count, never below nothing.
             var used = Math.Max(0, usage.Tokens) + (others?.Tokens ?? 0);
-            if (requests + 1 > requestsPerMinute) return $"rate limit: {requests} of {requestsPerMinute} requests this minute";
-            if (used + tokens > tokensPerMinute) return $"rate limit: {used} + {tokens} tokens would pass {tokensPerMinute} this minute";
-            usage.Add(now, tokens, request: true);
+            var share = silos == 1 ? "" : $" (an even share among {silos} silos: the other silos have not been heard for a minute)";
+            if (requests + 1 > requestLimit) return $"rate limit: {requests} of {requestLimit} requests this minute{share}";
+            if (used + tokens > tokenLimit) return $"rate limit: {used} + {tokens} tokens would pass {tokenLimit} this minute{share}";
+            usage.Reserve(now, tokens);
             return null;
         }
     }
@@ -45,14 +49,14 @@ public sealed class RateLimiter
         }
     }
 
-    /// <summary>Replaces what the other silos have used, as the exchange at <paramref name="now"/> reported it.</summary>
-    public void ApplyOthers(IEnumerable<RateUsage> others, DateTimeOffset now) =>
-        _others = new Others(others.ToDictionary(u => u.Model, StringComparer.Ordinal), now);
+    /// <summary>Replaces what the other silos have used, as the exchange at <paramref name="now"/> reported it, and how many silos there are.</summary>
+    public void ApplyOthers(RateUsageReport report, DateTimeOffset now) =>
+        _others = new Others(report.Others.ToDictionary(u => u.Model, StringComparer.Ordinal), Math.Max(1, report.Silos), now);
 
     /// <summary>What the cluster has used of the model's limits over the last minute: this silo's use now, the others' at the last exchange.</summary>
     public (int Requests, long Tokens) UsageOf(string model, DateTimeOffset now)
     {
-        var others = OthersOf(model, now);
+        var (others, _) = OthersOf(model, now);
         lock (_usage)
         {
             if (!_usage.ContainsKey(model)) return (others?.Requests ?? 0, others?.Tokens ?? 0);
@@ -62,23 +66,25 @@ public sealed class RateLimiter
     }
 
     /// <summary>
-    /// Replaces a reservation's tokens with what the request used. A reservation made before the last minute has already
-    /// left the count, so settling it would only credit or charge the wrong minute: it is ignored.
+    /// Replaces a reservation's tokens with what the request used. The correction leaves the count when the reservation
+    /// does, a minute after <paramref name="reservedAt"/> (or after now, when the caller does not know when it reserved);
+    /// a reservation already out of the count is not corrected.
     /// </summary>
     public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset now, DateTimeOffset? reservedAt = null)
     {
-        if (reservedAt is { } at && now - at >= Window) return;
-        lock (_usage) Usage(model, now).Add(now, actualTokens - reservedTokens, request: false);
+        var at = reservedAt ?? now;
+        if (now - at >= Window) return;
+        lock (_usage) Usage(model, now).Correct(at, actualTokens - reservedTokens);
     }
 
-    /// <summary>The others' use of the model as last heard; nothing once that is a minute old (the exchange has been failing).</summary>
-    private RateUsage? OthersOf(string model, DateTimeOffset now)
+    /// <summary>The others' use of the model as last heard, and the silos to share among when that is a minute old (the exchange has been failing).</summary>
+    private (RateUsage? Others, int Silos) OthersOf(string model, DateTimeOffset now)
     {
         var others = _others;
-        return now - others.HeardAt > Window ? null : others.ByModel.GetValueOrDefault(model);
+        return now - others.HeardAt > Window ? (null, others.Silos) : (others.ByModel.GetValueOrDefault(model), 1);
     }
 
-    private sealed record Others(IReadOnlyDictionary<string, RateUsage> ByModel, DateTimeOffset HeardAt);
+    private sealed record Others(IReadOnlyDictionary<string, RateUsage> ByModel, int Silos, DateTimeOffset HeardAt);
 
     private Minute Usage(string model, DateTimeOffset now)
     {
@@ -90,25 +96,37 @@ public sealed class RateLimiter
     /// <summary>One model's entries of the last minute, with running totals so a decision never scans them.</summary>
     private sealed class Minute
     {
-        private readonly Queue<(DateTimeOffset At, long Tokens, bool Request)> _entries = new();
+        private readonly Queue<(DateTimeOffset At, long Tokens)> _reservations = new();
+        // Corrections arrive in the order requests finish, not the order they were reserved: oldest reservation first.
+        private readonly PriorityQueue<long, DateTimeOffset> _corrections = new();
 
         public int Requests { get; private set; }
         public long Tokens { get; private set; }
 
-        public void Add(DateTimeOffset at, long tokens, bool request)
+        public void Reserve(DateTimeOffset at, long tokens)
         {
-            _entries.Enqueue((at, tokens, request));
+            _reservations.Enqueue((at, tokens));
             Tokens += tokens;
-            if (request) Requests++;
+            Requests++;
+        }
+
+        public void Correct(DateTimeOffset reservedAt, long tokens)
+        {
+            _corrections.Enqueue(tokens, reservedAt);
+            Tokens += tokens;
         }
 
         public void ExpireBefore(DateTimeOffset cutoff)
         {
-            while (_entries.Count > 0 && _entries.Peek().At <= cutoff)
+            while (_reservations.Count > 0 && _reservations.Peek().At <= cutoff)
             {
-                var (_, tokens, request) = _entries.Dequeue();
+                Tokens -= _reservations.Dequeue().Tokens;
+                Requests--;
+            }
+            while (_corrections.TryPeek(out var tokens, out var at) && at <= cutoff)
+            {
+                _corrections.Dequeue();
                 Tokens -= tokens;
-                if (request) Requests--;
             }
         }
     }

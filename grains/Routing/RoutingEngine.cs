@@ -17,11 +17,12 @@ public sealed class RoutingEngine(
     /// <summary>The draw for probing shares, made once rather than as a delegate per decision.</summary>
     public static readonly Func<double> SharedDraw = Random.Shared.NextDouble;
 
-    public RoutingDecision Decide(RoutingRequest request, Func<double> draw)
+    /// <param name="counted">The input already counted with each encoding (the gateway counts a conversation itself); else from the request.</param>
+    public RoutingDecision Decide(RoutingRequest request, Func<double> draw, InputTokens? counted = null)
     {
         var started = Stopwatch.GetTimestamp();
         var work = RoutingScratch.Current;
-        var (count, weights, tokens, now) = Evaluate(request, draw, work);
+        var (count, weights, tokens, now) = Evaluate(request, draw, work, counted);
         // The best candidate whose rate limit has room takes the decision and its reservation.
         var order = work.Order.AsSpan(0, count);
         var chosen = -1;
@@ -43,7 +44,7 @@ public sealed class RoutingEngine(
     {
         var started = Stopwatch.GetTimestamp();
         var work = RoutingScratch.Current;
-        var (count, weights, tokens, _) = Evaluate(request, draw, work);
+        var (count, weights, tokens, _) = Evaluate(request, draw, work, counted: null);
         if (topN == 0) topN = Math.Min(DefaultTopN, count);
         RoutingValidator.ValidateTopN(topN, count);
         var decisions = new RoutingDecision[topN];
@@ -68,9 +69,9 @@ public sealed class RoutingEngine(
         {
             var model = catalog.Models[i];
             var (state, reason, until) = health.Describe(model.Id, now);
-            var (requests, tokens) = limits.UsageOf(model.Id, now);
+            (int? Requests, long? Tokens) used = IsLimited(model) ? limits.UsageOf(model.Id, now) : (null, null);
             var stats = snapshot.StatsAt(i);
-            models[i] = new ModelRoutingState(model.Id, state, reason, until, requests, model.RequestsPerMinute, tokens, model.TokensPerMinute,
+            models[i] = new ModelRoutingState(model.Id, state, reason, until, used.Requests, model.RequestsPerMinute, used.Tokens, model.TokensPerMinute,
                 stats?.Samples ?? 0, stats is null ? null : Math.Max(0, (now - stats.ComputedAt).TotalSeconds),
                 model.Hosts.Count > 0 ? snapshot.LeastAlertedHost(model.Hosts) : Resources.AlertLevel.None);
         }
@@ -85,8 +86,10 @@ public sealed class RoutingEngine(
     }
 
     /// <summary>Settles a reservation made at <paramref name="reservedAt"/> (the gateway knows when).</summary>
-    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset reservedAt) =>
-        limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow(), reservedAt);
+    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset reservedAt)
+    {
+        if (IsLimited(catalog.Find(model))) limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow(), reservedAt);
+    }
 
     public void Settle(string model, long reservedTokens, long actualTokens)
     {
@@ -95,16 +98,20 @@ public sealed class RoutingEngine(
             throw new ArgumentException($"reserved_tokens must be within 0..{RoutingValidator.MaxTokens}.", "reserved_tokens");
         if (actualTokens is < 0 or > RoutingValidator.MaxTokens)
             throw new ArgumentException($"actual_tokens must be within 0..{RoutingValidator.MaxTokens}.", "actual_tokens");
-        limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow());
+        if (IsLimited(catalog.Find(model))) limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow());
     }
 
+    /// <summary>Only a model with a limit has its use counted (and a settlement to make).</summary>
+    private static bool IsLimited(ModelDescriptor? model) => model is { RequestsPerMinute: not null } or { TokensPerMinute: not null };
+
     /// <summary>Filters and ranks the candidates into <paramref name="work"/>; the count that passed, best first in <see cref="RoutingScratch.Order"/>.</summary>
-    private (int Count, RoutingWeights Weights, InputTokens Tokens, DateTimeOffset Now) Evaluate(RoutingRequest request, Func<double> draw, RoutingScratch work)
+    private (int Count, RoutingWeights Weights, InputTokens Tokens, DateTimeOffset Now) Evaluate(RoutingRequest request, Func<double> draw, RoutingScratch work,
+        InputTokens? counted)
     {
         RoutingValidator.Validate(request, checkCandidateNames: false);
         var features = request.Features;
         var candidates = Resolve(request.Candidates, work);
-        var tokens = InputTokens.Of(features, catalog.Models, candidates);
+        var tokens = counted ?? InputTokens.Of(features, catalog.Models, candidates);
         var now = time.GetUtcNow();
         var allHealthy = health.AllHealthy;
         var permanent = 0;

@@ -55,13 +55,34 @@ public sealed class RoutingSnapshot(
         return least;
     }
 
+    /// <summary>Pulls the statistics and the hosts' alerts and exchanges rate-limit use, each on its own: one that fails holds back none of the others.</summary>
     public async Task RefreshAsync()
     {
-        Apply(await grains.GetGrain<IRoutingStatsGrain>(0).GetAllAsync());
-        var alerts = await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(ActiveOnly: true, MinimumLevel: AlertLevel.Warning));
-        ApplyHostAlerts(alerts.Active);
-        if (limits is not null && silo is not null)
-            limits.ApplyOthers(await grains.GetGrain<IRateUsageGrain>(0).ExchangeAsync(silo.SiloAddress.ToString(), limits.LocalUsage(time.GetUtcNow())), time.GetUtcNow());
+        List<Exception>? failures = null;
+        foreach (var part in new Func<Task>[] { PullStatisticsAsync, PullHostAlertsAsync, ExchangeRateUsageAsync })
+        {
+            try
+            {
+                await part();
+            }
+            catch (Exception exception)
+            {
+                (failures ??= []).Add(exception);
+            }
+        }
+        if (failures is not null) throw new AggregateException(failures);
+    }
+
+    private async Task PullStatisticsAsync() => Apply(await grains.GetGrain<IRoutingStatsGrain>(0).GetAllAsync());
+
+    private async Task PullHostAlertsAsync() =>
+        ApplyHostAlerts((await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(ActiveOnly: true, MinimumLevel: AlertLevel.Warning))).Active);
+
+    private async Task ExchangeRateUsageAsync()
+    {
+        if (limits is null || silo is null) return;
+        var report = await grains.GetGrain<IRateUsageGrain>(0).ExchangeAsync(silo.SiloAddress.ToString(), limits.LocalUsage(time.GetUtcNow()));
+        limits.ApplyOthers(report, time.GetUtcNow());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -22,6 +22,15 @@ public sealed class GatewayClusterTests(SharedCluster cluster) : IClassFixture<S
         var summary = await client.GetSummaryAsync(result.Model, TimeSpan.FromMinutes(5));
         Assert.Equal((0.4, 1L), (summary.Quality.Mean!.Value, summary.Quality.Count));
 
+        // Each model is routed and recorded on its own encoding's count of the conversation.
+        const string prompt = "Объясни квантовые вычисления простыми словами. 量子コンピューターを説明してください。";
+        var gpt4 = await client.GenerateAsync(new GenerateRequest { Prompt = prompt, Model = "gpt-4", MaxTokens = 5 });
+        Assert.Equal(Kyros.Perf.Routing.PromptTokens.Count(prompt, "cl100k"), gpt4.Usage.InputTokens);
+        Assert.Equal(gpt4.Usage.InputTokens, gpt4.Decision.EstimatedTokens);
+        var claude = await client.GenerateAsync(new GenerateRequest { Prompt = prompt, Model = "claude", MaxTokens = 5 });
+        Assert.Equal(Kyros.Perf.Routing.PromptTokens.Count(prompt), claude.Usage.InputTokens);
+        Assert.True(gpt4.Usage.InputTokens > claude.Usage.InputTokens);
+
         var unknown = await Assert.ThrowsAsync<ArgumentException>(() => client.FeedbackAsync("gen.Y2xhdWRl.1.00000000000000000000000000000000", 0.5));
         Assert.Equal("request_id", unknown.ParamName);
         var bad = await Assert.ThrowsAsync<ArgumentException>(() => client.GenerateAsync(new GenerateRequest { Prompt = "x", Temperature = 9 }));

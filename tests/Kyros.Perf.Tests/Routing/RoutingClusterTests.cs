@@ -39,9 +39,12 @@ public sealed class RoutingClusterTests(SharedCluster cluster) : IClassFixture<S
         var exchange = cluster.Value.Cluster.Client.GetGrain<IRateUsageGrain>(0);
         await exchange.ExchangeAsync("test-a", [new RateUsage("exchange-sum", 3, 30)]);
         await exchange.ExchangeAsync("test-b", [new RateUsage("exchange-sum", 4, 40)]);
+        // A report below nothing counts as nothing.
+        await exchange.ExchangeAsync("test-d", [new RateUsage("exchange-sum", -100, -1_000)]);
         var heard = await exchange.ExchangeAsync("test-c", []);
-        Assert.Equal(new RateUsage("exchange-sum", 7, 70), heard.Single(u => u.Model == "exchange-sum"));
-        Assert.Equal(new RateUsage("exchange-sum", 4, 40), (await exchange.ExchangeAsync("test-a", [new RateUsage("exchange-sum", 3, 30)])).Single(u => u.Model == "exchange-sum"));
+        Assert.Equal(new RateUsage("exchange-sum", 7, 70), heard.Others.Single(u => u.Model == "exchange-sum"));
+        Assert.True(heard.Silos >= 6, $"{heard.Silos} silos heard: the two of the cluster and the four of this test");
+        Assert.Equal(new RateUsage("exchange-sum", 4, 40), (await exchange.ExchangeAsync("test-a", [new RateUsage("exchange-sum", 3, 30)])).Others.Single(u => u.Model == "exchange-sum"));
     }
 
     [Fact]

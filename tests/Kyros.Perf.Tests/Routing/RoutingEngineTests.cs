@@ -173,7 +173,7 @@ public sealed class RoutingEngineTests
     public void The_other_silos_use_counts_against_a_rate_limit()
     {
         var fixture = new RoutingFixture([RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 3), RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01)]);
-        fixture.Limits.ApplyOthers([new RateUsage("limited", 2, 500)], fixture.Time.GetUtcNow());
+        fixture.Limits.ApplyOthers(new RateUsageReport(2, [new RateUsage("limited", 2, 500)]), fixture.Time.GetUtcNow());
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
         var refused = fixture.Decide(RoutingStrategy.LowestLatency);
         Assert.Equal("other", refused.SelectedModel);
@@ -183,14 +183,31 @@ public sealed class RoutingEngineTests
         var state = fixture.Engine.State("silo-1").Models.Single(m => m.Model == "limited");
         Assert.Equal((3, 3, 1_756L), (state.RequestsThisMinute, state.RequestsPerMinute, state.TokensThisMinute));
 
-        // The others' use ends with the next exchange, or when no exchange has been heard for a minute.
-        fixture.Limits.ApplyOthers([], fixture.Time.GetUtcNow());
+        // The others' use ends with the next exchange.
+        fixture.Limits.ApplyOthers(new RateUsageReport(2, []), fixture.Time.GetUtcNow());
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
-        fixture.Time.Advance(TimeSpan.FromSeconds(61));
-        fixture.Limits.ApplyOthers([new RateUsage("limited", 3, 0)], fixture.Time.GetUtcNow());
-        Assert.Equal("other", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+
+        // With no exchange heard for a minute, the silo keeps to an even share among the silos it last heard of (3 / 2 = 1).
         fixture.Time.Advance(TimeSpan.FromSeconds(61));
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        var shared = fixture.Decide(RoutingStrategy.LowestLatency);
+        Assert.Equal("other", shared.SelectedModel);
+        Assert.StartsWith("rate limit: 1 of 1 requests this minute (an even share among 2 silos", shared.Rejected.Single().Reason);
+    }
+
+    [Fact]
+    public void A_settlement_leaves_the_count_with_its_reservation()
+    {
+        var limiter = new RateLimiter();
+        var t0 = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+        Assert.Null(limiter.TryReserve("m", 4_200, null, 10_000, t0));
+        limiter.Settle("m", 4_200, 300, t0.AddSeconds(20), reservedAt: t0);
+        Assert.Equal((1, 300L), limiter.UsageOf("m", t0.AddSeconds(20)));
+        // A minute after the reservation both it and its correction are gone: nothing is left to cancel the next one.
+        Assert.Equal((0, 0L), limiter.UsageOf("m", t0.AddSeconds(61)));
+        Assert.Null(limiter.TryReserve("m", 4_200, null, 10_000, t0.AddSeconds(61)));
+        Assert.Equal((1, 4_200L), limiter.UsageOf("m", t0.AddSeconds(61)));
+        Assert.NotNull(limiter.TryReserve("m", 6_000, null, 10_000, t0.AddSeconds(62)));
     }
 
     [Fact]
@@ -204,6 +221,8 @@ public sealed class RoutingEngineTests
         Assert.Equal(fixture.Time.GetUtcNow() + fixture.Options.CooldownPeriod, claude.CoolingUntil);
         Assert.Equal(50, claude.Samples);
         Assert.All(state.Models.Where(m => m.Model != "claude"), m => Assert.Equal((ModelHealth.Healthy, null, 0L), (m.Health, m.Reason, m.Samples)));
+        // The default catalog sets no limits: nothing is counted, and the view says so rather than show 0.
+        Assert.All(state.Models, m => Assert.Equal((null, null, null, null), (m.RequestsThisMinute, m.RequestsPerMinute, m.TokensThisMinute, m.TokensPerMinute)));
 
         fixture.Time.Advance(fixture.Options.CooldownPeriod);
         Assert.Equal(ModelHealth.Probing, fixture.Engine.State("silo-1").Models.Single(m => m.Model == "claude").Health);
