@@ -48,6 +48,6 @@ public interface IRoutingStatsGrain : IGrainWithIntegerKey
 [Alias("kyros.IRateUsageGrain")]
 public interface IRateUsageGrain : IGrainWithIntegerKey
 {
-    [Alias("exchange")]
+    [Alias("exchange-report")]
     Task<RateUsageReport> ExchangeAsync(string silo, RateUsage[] mine);
 }

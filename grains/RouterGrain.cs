@@ -67,8 +67,8 @@ public sealed class RateUsageGrain(TimeProvider time) : Grain, IRateUsageGrain
     public Task<RateUsageReport> ExchangeAsync(string silo, RateUsage[] mine)
     {
         var now = time.GetUtcNow();
-        // Use is never negative: a report below nothing would lift every silo's limit.
-        _silos[silo] = (now, Array.ConvertAll(mine, u => u with { Requests = Math.Max(0, u.Requests), Tokens = Math.Max(0, u.Tokens) }));
+        // Use is never negative (a report below nothing would lift every silo's limit), and an entry without a model is dropped.
+        _silos[silo] = (now, [.. mine.Where(u => u?.Model is not null).Select(u => u with { Requests = Math.Max(0, u.Requests), Tokens = Math.Max(0, u.Tokens) })]);
         var others = new Dictionary<string, RateUsage>(StringComparer.Ordinal);
         foreach (var (name, (at, usage)) in _silos.ToArray())
         {
@@ -76,8 +76,12 @@ public sealed class RateUsageGrain(TimeProvider time) : Grain, IRateUsageGrain
             if (now - at > Window) _silos.Remove(name);
             else if (name != silo)
                 foreach (var u in usage)
-                    others[u.Model] = others.TryGetValue(u.Model, out var sum) ? sum with { Requests = sum.Requests + u.Requests, Tokens = sum.Tokens + u.Tokens } : u;
+                    others[u.Model] = others.TryGetValue(u.Model, out var sum)
+                        ? sum with { Requests = (int)Math.Min(int.MaxValue, (long)sum.Requests + u.Requests), Tokens = SaturatingAdd(sum.Tokens, u.Tokens) }
+                        : u;
         }
         return Task.FromResult(new RateUsageReport(_silos.Count, [.. others.Values]));
     }
+
+    private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 }

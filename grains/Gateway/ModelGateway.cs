@@ -80,10 +80,11 @@ public sealed class ModelGateway(
             ? new RoutingRequest(request.Features ?? new RequestFeatures(), [only], RoutingStrategy.Balanced)
             : new RoutingRequest(request.Features ?? new RequestFeatures(), request.Candidates, request.Strategy);
         // The conversation is counted once with each encoding its candidates use; each model is routed, reserved and recorded on its own count.
-        var candidates = routing.Candidates?.Select(catalog.Find).OfType<ModelDescriptor>().ToArray() ?? catalog.Models;
+        var candidates = routing.Candidates?.Select(n => catalog.IndexOf(n) is >= 0 and var i ? catalog.Models[i] : null).OfType<ModelDescriptor>().ToArray() ?? catalog.Models;
         var inputTokens = InputTokens.Count([.. conversation.Select(t => t.Content)],
             candidates.Any(c => c.Tokenizer != PromptTokens.Cl100k), candidates.Any(c => c.Tokenizer == PromptTokens.Cl100k));
-        routing = routing with { Features = routing.Features with { EstimatedTokens = inputTokens.Largest, Prompt = null, OutputTokens = request.MaxTokens } };
+        // The estimate only has to pass validation: the engine uses each model's own count. No model holds more than the cap.
+        routing = routing with { Features = routing.Features with { EstimatedTokens = Math.Min(inputTokens.Largest, RoutingValidator.MaxTokens), Prompt = null, OutputTokens = request.MaxTokens } };
         var decision = router.Decide(routing, RoutingEngine.SharedDraw, inputTokens);
         var messages = conversation.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)).ToList();
         return (decision, messages, inputTokens);

@@ -4,12 +4,15 @@ namespace Kyros.Perf.Routing;
 /// Requests and tokens per model over the last minute, reserved at decision time and settled when the real token
 /// count is known. Each silo counts its own reservations and adds what the other silos reported at the last exchange
 /// (<see cref="ApplyOthers"/>, every snapshot interval), so a catalog limit holds for the cluster without a grain call
-/// per decision. When no exchange has been heard for a minute, each silo keeps to an even share of the limit among the
-/// silos it last heard of. Thread-safe; one per silo.
+/// per decision. When no exchange has been heard for <see cref="ExchangeStaleAfter"/>, each silo keeps to an even share
+/// of the limit among the silos it last heard of. Thread-safe; one per silo.
 /// </summary>
 public sealed class RateLimiter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the others' use, as last heard, is trusted: ten refreshes at the default interval.</summary>
+    public static readonly TimeSpan ExchangeStaleAfter = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, Minute> _usage = new(StringComparer.Ordinal);
     private volatile Others _others = new(new Dictionary<string, RateUsage>(), 1, DateTimeOffset.MinValue);
 
@@ -26,7 +29,7 @@ public sealed class RateLimiter
             var requests = usage.Requests + (others?.Requests ?? 0);
             // Settlements may lower the count, never below nothing.
             var used = Math.Max(0, usage.Tokens) + (others?.Tokens ?? 0);
-            var share = silos == 1 ? "" : $" (an even share among {silos} silos: the other silos have not been heard for a minute)";
+            var share = silos == 1 ? "" : $" (an even share among {silos} silos: the other silos have not been heard for {ExchangeStaleAfter.TotalSeconds:0} s)";
             if (requests + 1 > requestLimit) return $"rate limit: {requests} of {requestLimit} requests this minute{share}";
             if (used + tokens > tokenLimit) return $"rate limit: {used} + {tokens} tokens would pass {tokenLimit} this minute{share}";
             usage.Reserve(now, tokens);
@@ -74,14 +77,19 @@ public sealed class RateLimiter
     {
         var at = reservedAt ?? now;
         if (now - at >= Window) return;
-        lock (_usage) Usage(model, now).Correct(at, actualTokens - reservedTokens);
+        lock (_usage)
+        {
+            // A credit never takes back more than this silo holds: a settlement for a reservation made elsewhere cannot lift its limit.
+            var usage = Usage(model, now);
+            usage.Correct(at, Math.Max(actualTokens - reservedTokens, -Math.Max(0, usage.Tokens)));
+        }
     }
 
-    /// <summary>The others' use of the model as last heard, and the silos to share among when that is a minute old (the exchange has been failing).</summary>
+    /// <summary>The others' use of the model as last heard, and the silos to share among when that is stale (the exchange has been failing).</summary>
     private (RateUsage? Others, int Silos) OthersOf(string model, DateTimeOffset now)
     {
         var others = _others;
-        return now - others.HeardAt > Window ? (null, others.Silos) : (others.ByModel.GetValueOrDefault(model), 1);
+        return now - others.HeardAt > ExchangeStaleAfter ? (null, others.Silos) : (others.ByModel.GetValueOrDefault(model), 1);
     }
 
     private sealed record Others(IReadOnlyDictionary<string, RateUsage> ByModel, int Silos, DateTimeOffset HeardAt);

@@ -55,22 +55,18 @@ public sealed class RoutingSnapshot(
         return least;
     }
 
-    /// <summary>Pulls the statistics and the hosts' alerts and exchanges rate-limit use, each on its own: one that fails holds back none of the others.</summary>
+    /// <summary>Pulls the statistics and the hosts' alerts and exchanges rate-limit use, side by side: one that fails or hangs holds back none of the others.</summary>
     public async Task RefreshAsync()
     {
-        List<Exception>? failures = null;
-        foreach (var part in new Func<Task>[] { PullStatisticsAsync, PullHostAlertsAsync, ExchangeRateUsageAsync })
+        var parts = new[] { PullStatisticsAsync(), PullHostAlertsAsync(), ExchangeRateUsageAsync() };
+        try
         {
-            try
-            {
-                await part();
-            }
-            catch (Exception exception)
-            {
-                (failures ??= []).Add(exception);
-            }
+            await Task.WhenAll(parts);
         }
-        if (failures is not null) throw new AggregateException(failures);
+        catch
+        {
+            throw new AggregateException(parts.Where(p => p.IsFaulted).SelectMany(p => p.Exception!.InnerExceptions));
+        }
     }
 
     private async Task PullStatisticsAsync() => Apply(await grains.GetGrain<IRoutingStatsGrain>(0).GetAllAsync());

@@ -35,5 +35,7 @@ public sealed class GatewayClusterTests(SharedCluster cluster) : IClassFixture<S
         Assert.Equal("request_id", unknown.ParamName);
         var bad = await Assert.ThrowsAsync<ArgumentException>(() => client.GenerateAsync(new GenerateRequest { Prompt = "x", Temperature = 9 }));
         Assert.Equal("temperature", bad.ParamName);
+        var empty = await Assert.ThrowsAsync<ArgumentException>(() => client.GenerateAsync(new GenerateRequest { Prompt = "x", Candidates = ["gpt-4", null!] }));
+        Assert.Equal("available_models[1]", empty.ParamName);
     }
 }

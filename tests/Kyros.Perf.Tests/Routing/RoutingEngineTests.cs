@@ -187,7 +187,7 @@ public sealed class RoutingEngineTests
         fixture.Limits.ApplyOthers(new RateUsageReport(2, []), fixture.Time.GetUtcNow());
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
 
-        // With no exchange heard for a minute, the silo keeps to an even share among the silos it last heard of (3 / 2 = 1).
+        // With no exchange heard for a while, the silo keeps to an even share among the silos it last heard of (3 / 2 = 1).
         fixture.Time.Advance(TimeSpan.FromSeconds(61));
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
         var shared = fixture.Decide(RoutingStrategy.LowestLatency);
@@ -208,6 +208,11 @@ public sealed class RoutingEngineTests
         Assert.Null(limiter.TryReserve("m", 4_200, null, 10_000, t0.AddSeconds(61)));
         Assert.Equal((1, 4_200L), limiter.UsageOf("m", t0.AddSeconds(61)));
         Assert.NotNull(limiter.TryReserve("m", 6_000, null, 10_000, t0.AddSeconds(62)));
+
+        // A settlement for tokens this silo never reserved credits no more than it holds.
+        limiter.Settle("m", 100_000_000, 0, t0.AddSeconds(63));
+        Assert.Equal((1, 0L), limiter.UsageOf("m", t0.AddSeconds(63)));
+        Assert.NotNull(limiter.TryReserve("m", 10_001, null, 10_000, t0.AddSeconds(63)));
     }
 
     [Fact]
