@@ -113,63 +113,29 @@ foreach (var mode in modes)
     Console.Error.WriteLine($"[{mode}] CPU time over the run: silo {siloCpu.TotalSeconds:0.0} s, redis-server {redisCpu.TotalSeconds:0.0} s, this client {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s (cumulative)");
 }
 
-if (results.Count > 0)
-{
-Console.WriteLine();
-Console.WriteLine($"Kyros.Perf ingestion, {Environment.ProcessorCount} cores, {seconds:0.#} s per cell, client and silo on this machine ({configuration})");
-Console.WriteLine();
-Console.WriteLine("| store | operation | concurrency | calls/s | records/s | p50 µs | p99 µs | calls/s ÷ no-op | records/s ÷ no-op calls/s | p50 ÷ no-op | p99 ÷ no-op |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-foreach (var r in results)
-{
-    var b = r.Baseline ?? r;
-    string Ratio(double value, double baseline) => (value / baseline).ToString("0.00", CultureInfo.InvariantCulture);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Mode} | {r.Operation} | {r.Concurrency} | {r.CallsPerSecond:N0} | {(r.RecordsPerCall == 0 ? "-" : r.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {r.P50Micros:N0} | {r.P99Micros:N0} | {Ratio(r.CallsPerSecond, b.CallsPerSecond)} | {(r.RecordsPerCall == 0 ? "-" : Ratio(r.RecordsPerSecond, b.CallsPerSecond))} | {Ratio(r.P50Micros, b.P50Micros)} | {Ratio(r.P99Micros, b.P99Micros)} |"));
-}
-}
-var measuredCpu = results.Where(r => !double.IsNaN(r.SiloCpuMicros)).ToList();
-if (measuredCpu.Count > 0)
-{
-    Console.WriteLine();
-    Console.WriteLine("CPU per call, from the processes' CPU time over each operation's slices (at concurrency 1 it includes idle threads spinning before they sleep)");
-    Console.WriteLine();
-    Console.WriteLine("| operation | concurrency | silo µs | client µs | both µs | both ÷ no-op |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-    foreach (var r in measuredCpu)
+Table.Print($"Kyros.Perf ingestion, {Environment.ProcessorCount} cores, {seconds:0.#} s per cell, client and silo on this machine ({configuration})",
+    ["store", "operation", "concurrency", "calls/s", "records/s", "p50 µs", "p99 µs", "calls/s ÷ no-op", "records/s ÷ no-op calls/s", "p50 ÷ no-op", "p99 ÷ no-op"],
+    textColumns: 2, results.Select(r =>
     {
         var b = r.Baseline ?? r;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {r.Operation} | {r.Concurrency} | {r.SiloCpuMicros:0.0} | {r.ClientCpuMicros:0.0} | {r.SiloCpuMicros + r.ClientCpuMicros:0.0} | {(r.SiloCpuMicros + r.ClientCpuMicros) / (b.SiloCpuMicros + b.ClientCpuMicros):0.00} |"));
-    }
-}
-if (RoutingLoad.ComputeTable.Count > 0)
-{
-    Console.WriteLine();
-    Console.WriteLine("Routing decision compute inside the silo (from each decision's compute_microseconds)");
-    Console.WriteLine();
-    Console.WriteLine("| candidates | concurrency | p50 µs | p99 µs |");
-    Console.WriteLine("|---|---:|---:|---:|");
-    foreach (var row in RoutingLoad.ComputeTable) Console.WriteLine(row);
-}
-if (samplingRows.Count > 0)
-{
-    Console.WriteLine();
-    Console.WriteLine("Host sampling overhead (target: under 0.5% of one core at a 1 s interval)");
-    Console.WriteLine();
-    Console.WriteLine("| what | cost | share of one core at one sample per second |");
-    Console.WriteLine("|---|---:|---:|");
-    foreach (var row in samplingRows) Console.WriteLine(row);
-}
-if (gatewayRows.Count > 0)
-{
-    Console.WriteLine();
-    Console.WriteLine($"Gateway overhead: /v1/chat/completions against the backend directly, {seconds:0.#} s per cell, load generator, silo and backend on this machine ({configuration})");
-    Console.WriteLine();
-    Console.WriteLine("| path | concurrency | requests/s | mean µs | p50 µs | p99 µs | added mean µs | added p50 µs | added p99 µs |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    foreach (var row in gatewayRows) Console.WriteLine(row);
-}
+        string Ratio(double value, double baseline) => (value / baseline).ToString("0.00", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {r.Mode} | {r.Operation} | {r.Concurrency} | {r.CallsPerSecond:N0} | {(r.RecordsPerCall == 0 ? "-" : r.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {r.P50Micros:N0} | {r.P99Micros:N0} | {Ratio(r.CallsPerSecond, b.CallsPerSecond)} | {(r.RecordsPerCall == 0 ? "-" : Ratio(r.RecordsPerSecond, b.CallsPerSecond))} | {Ratio(r.P50Micros, b.P50Micros)} | {Ratio(r.P99Micros, b.P99Micros)} |");
+    }).ToList());
+Table.Print("CPU per call, from the processes' CPU time over each operation's slices (at concurrency 1 it includes idle threads spinning before they sleep)",
+    ["operation", "concurrency", "silo µs", "client µs", "both µs", "both ÷ no-op"], textColumns: 1,
+    results.Where(r => !double.IsNaN(r.SiloCpuMicros)).Select(r =>
+    {
+        var b = r.Baseline ?? r;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {r.Operation} | {r.Concurrency} | {r.SiloCpuMicros:0.0} | {r.ClientCpuMicros:0.0} | {r.SiloCpuMicros + r.ClientCpuMicros:0.0} | {(r.SiloCpuMicros + r.ClientCpuMicros) / (b.SiloCpuMicros + b.ClientCpuMicros):0.00} |");
+    }).ToList());
+Table.Print("Routing decision compute inside the silo (from each decision's compute_microseconds)",
+    ["candidates", "concurrency", "p50 µs", "p99 µs"], textColumns: 1, RoutingLoad.ComputeTable);
+Table.Print("Host sampling overhead (target: under 0.5% of one core at a 1 s interval)",
+    ["what", "cost", "share of one core at one sample per second"], textColumns: 1, samplingRows);
+Table.Print($"Gateway overhead: /v1/chat/completions against the backend directly, {seconds:0.#} s per cell, load generator, silo and backend on this machine ({configuration})",
+    ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, gatewayRows);
 if (footprint) LiveStateFootprint.Print();
 
 public sealed record Result(string Mode, string Operation, int Concurrency, int RecordsPerCall, double CallsPerSecond, double P50Micros, double P99Micros, Result? Baseline)
@@ -179,6 +145,21 @@ public sealed record Result(string Mode, string Operation, int Concurrency, int 
     public double ClientCpuMicros { get; init; } = double.NaN;
 
     public double RecordsPerSecond => CallsPerSecond * RecordsPerCall;
+}
+
+/// <summary>A Markdown table under its title, printed only when it has rows; the first <c>textColumns</c> are left-aligned.</summary>
+public static class Table
+{
+    public static void Print(string title, IReadOnlyList<string> columns, int textColumns, IReadOnlyList<string> rows)
+    {
+        if (rows.Count == 0) return;
+        Console.WriteLine();
+        Console.WriteLine(title);
+        Console.WriteLine();
+        Console.WriteLine($"| {string.Join(" | ", columns)} |");
+        Console.WriteLine($"|{string.Join("|", columns.Select((_, i) => i < textColumns ? "---" : "---:"))}|");
+        foreach (var row in rows) Console.WriteLine(row);
+    }
 }
 
 public static class Load
@@ -192,12 +173,18 @@ public static class Load
         for (var i = 0; i < concurrency; i++) latencies[i] = new List<long>(4096);
         var watch = Stopwatch.StartNew();
         await RunLoopAsync(concurrency, TimeSpan.FromSeconds(seconds), call, latencies);
-        var elapsed = watch.Elapsed.TotalSeconds;
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        double Percentile(double q) => all.Length == 0 ? double.NaN : all[(int)Math.Floor(q * (all.Length - 1))] * 1e6 / Stopwatch.Frequency;
-        var result = new Result(mode, operation, concurrency, recordsPerCall, all.Length / elapsed, Percentile(0.5), Percentile(0.99), baseline);
+        var result = Measured(mode, operation, concurrency, recordsPerCall, latencies, watch.Elapsed.TotalSeconds, baseline);
         Console.Error.WriteLine($"[{mode}] {operation} x{concurrency}: {result.CallsPerSecond:N0} calls/s, p50 {result.P50Micros:N0} µs");
         return result;
+    }
+
+    /// <summary>The rate and latency percentiles of the calls timed in <paramref name="latencies"/> (one list per caller).</summary>
+    private static Result Measured(string mode, string operation, int concurrency, int recordsPerCall, List<long>[] latencies, double elapsedSeconds,
+        Result? baseline)
+    {
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double q) => all.Length == 0 ? double.NaN : all[(int)Math.Floor(q * (all.Length - 1))] * 1e6 / Stopwatch.Frequency;
+        return new Result(mode, operation, concurrency, recordsPerCall, all.Length / elapsedSeconds, Percentile(0.5), Percentile(0.99), baseline);
     }
 
     /// <summary>
@@ -229,12 +216,11 @@ public static class Load
         var results = new List<Result>();
         for (var i = 0; i < operations.Count; i++)
         {
-            var all = latencies[i].SelectMany(l => l).Order().ToArray();
-            double Percentile(double q) => all.Length == 0 ? double.NaN : all[(int)Math.Floor(q * (all.Length - 1))] * 1e6 / Stopwatch.Frequency;
-            var result = new Result(mode, operations[i].Operation, concurrency, 0, all.Length / elapsed[i], Percentile(0.5), Percentile(0.99), i == 0 ? null : results[0])
+            var calls = latencies[i].Sum(l => l.Count);
+            var result = Measured(mode, operations[i].Operation, concurrency, 0, latencies[i], elapsed[i], i == 0 ? null : results[0]) with
             {
-                SiloCpuMicros = siloUsed[i].TotalMicroseconds / all.Length,
-                ClientCpuMicros = clientUsed[i].TotalMicroseconds / all.Length,
+                SiloCpuMicros = siloUsed[i].TotalMicroseconds / calls,
+                ClientCpuMicros = clientUsed[i].TotalMicroseconds / calls,
             };
             Console.Error.WriteLine($"[{mode}] {result.Operation} x{concurrency}: {result.CallsPerSecond:N0} calls/s, p50 {result.P50Micros:N0} µs, CPU per call: silo {result.SiloCpuMicros:0.0} µs, client {result.ClientCpuMicros:0.0} µs");
             results.Add(result);

@@ -52,11 +52,7 @@ public static class RoutingLoad
             var computes = new List<(string Label, List<double>[] PerWorker)>();
             foreach (var (size, detail) in cases)
             {
-                IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
-                var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 }, candidates, RoutingStrategy.Adaptive)
-                {
-                    Detail = detail,
-                };
+                var request = Request(size, detail);
                 var label = $"{size} models, {(detail == RoutingDetail.Full ? "full table" : "summary")}";
                 var compute = Enumerable.Range(0, concurrency).Select(_ => new List<double>(1024)).ToArray();
                 computes.Add((label, compute));
@@ -69,11 +65,7 @@ public static class RoutingLoad
             // The SDK's RouteAsync: validated on the client, and coalesced into SelectModelsAsync when calls overlap.
             foreach (var (size, detail) in cases.Where(c => c.Item2 == RoutingDetail.Summary))
             {
-                IReadOnlyList<string>? candidates = size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray();
-                var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 }, candidates, RoutingStrategy.Adaptive)
-                {
-                    Detail = detail,
-                };
+                var request = Request(size, detail);
                 operations.Add(($"SDK RouteAsync ({size} models, summary)", _ => client.RouteAsync(request)));
             }
             results.AddRange(await Load.InterleavedAsync("routing", concurrency, seconds, Rounds, operations, siloCpu));
@@ -87,6 +79,11 @@ public static class RoutingLoad
         ComputeTable = computeNotes;
         return results;
     }
+
+    /// <summary>An adaptive request for 800 tokens over the first <paramref name="size"/> models (the whole catalog for 1,000).</summary>
+    private static RoutingRequest Request(int size, RoutingDetail detail) =>
+        new(new RequestFeatures { EstimatedTokens = 800, ReasoningRequirement = 0.6 },
+            size == 1000 ? null : Enumerable.Range(0, size).Select(i => $"model-{i:D4}").ToArray(), RoutingStrategy.Adaptive) { Detail = detail };
 
     /// <summary>Each operation runs in this many slices, interleaved with the others.</summary>
     public const int Rounds = 6;

@@ -42,13 +42,8 @@ public sealed class HistoryTests
         Assert.Equal(200, rebuilt.GetProperty("count").GetInt64());
         var one = """{"model": "claude", "execution_time": 0.5, "request_id": "after-restart"}""";
         (await restarted.Http.PostAsync("/v1/performance/records", new StringContent(one, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await restarted.Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/claude/history?resolution=1m"))
-               .GetProperty("total").GetProperty("count").GetInt64() != 201)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "history did not reach 201 records");
-            await Task.Delay(200);
-        }
+        await Eventually.UntilAsync(() => restarted.Http.GetFromJsonAsync<JsonElement>("/v1/performance/models/claude/history?resolution=1m"),
+            h => h.GetProperty("total").GetProperty("count").GetInt64() == 201, TimeSpan.FromSeconds(30));
     }
 
     [Fact]

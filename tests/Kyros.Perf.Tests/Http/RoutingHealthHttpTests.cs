@@ -18,15 +18,9 @@ public sealed class RoutingHealthHttpTests(SharedHttpSilo silo) : IClassFixture<
         (await Http.PostAsync("/v1/performance/records", new StringContent($"[{failures}]", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
 
         // The statistics reach the router within a snapshot interval or two.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        HttpResponseMessage response;
-        while (true)
-        {
-            response = await Http.PostAsync("/v1/models/route", new StringContent("""{"available_models": ["claude"]}""", Encoding.UTF8, "application/json"));
-            if (response.StatusCode != HttpStatusCode.OK) break;
-            Assert.True(DateTime.UtcNow < deadline, "claude was never cooled down");
-            await Task.Delay(100);
-        }
+        var response = await Eventually.UntilAsync(
+            () => Http.PostAsync("/v1/models/route", new StringContent("""{"available_models": ["claude"]}""", Encoding.UTF8, "application/json")),
+            r => r.StatusCode != HttpStatusCode.OK, TimeSpan.FromSeconds(15));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
         var reason = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rejected")[0].GetProperty("reason").GetString();

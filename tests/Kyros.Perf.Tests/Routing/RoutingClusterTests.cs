@@ -15,11 +15,11 @@ public sealed class RoutingClusterTests(SharedCluster cluster) : IClassFixture<S
         var request = new RoutingRequest(new RequestFeatures { EstimatedTokens = 500 }, pair, RoutingStrategy.Adaptive);
         foreach (var model in pair)
             await client.RecordBatchAsync(Enumerable.Range(0, 500).Select(_ => Records.Valid(model, 0.8)).ToArray());
-        var before = await UntilAsync(() => client.RouteAsync(request), d => d.Candidates.All(c => c.Latency.Samples >= 500));
+        var before = await Eventually.UntilAsync(() => client.RouteAsync(request), d => d.Candidates.All(c => c.Latency.Samples >= 500));
 
         // The chosen model slows down to 8 s; within a snapshot interval or two the router prefers the other.
         await client.RecordBatchAsync(Enumerable.Range(0, 2_000).Select(_ => Records.Valid(before.SelectedModel, 8)).ToArray());
-        var after = await UntilAsync(() => client.RouteAsync(request), d => d.SelectedModel != before.SelectedModel);
+        var after = await Eventually.UntilAsync(() => client.RouteAsync(request), d => d.SelectedModel != before.SelectedModel);
         var slowed = after.Candidates.Single(c => c.Model == before.SelectedModel);
         Assert.True(slowed.Latency.Value > 5, $"p95 seen by the router: {slowed.Latency.Value}");
         Assert.InRange(after.SnapshotAgeSeconds, 0, 1.5);
@@ -107,17 +107,5 @@ public sealed class RoutingClusterTests(SharedCluster cluster) : IClassFixture<S
         Assert.Contains("vision", Assert.IsType<NoCandidateException>(outcomes[1].Error).Rejected.Single().Reason);
         Assert.Equal("gemini-pro", outcomes[2].Decision!.SelectedModel);
         Assert.Contains("requests", (await Assert.ThrowsAsync<ArgumentException>(() => router.SelectModelsAsync([]))).Message);
-    }
-
-    private static async Task<RoutingDecision> UntilAsync(Func<Task<RoutingDecision>> decide, Func<RoutingDecision, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var decision = await decide();
-            if (done(decision)) return decision;
-            Assert.True(DateTime.UtcNow < deadline, $"condition not met; last decision: {decision.Reasoning}");
-            await Task.Delay(100);
-        }
     }
 }
