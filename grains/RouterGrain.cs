@@ -58,30 +58,10 @@ public sealed class RoutingStatsGrain : Grain, IRoutingStatsGrain
     public Task<IReadOnlyList<ModelRoutingStats>> GetAllAsync() => Task.FromResult<IReadOnlyList<ModelRoutingStats>>(_all ??= [.. _stats.Values]);
 }
 
-/// <summary>The silos' latest rate-limit use; a silo's report counts for a minute, as its reservations do.</summary>
+/// <summary>The silos' latest rate-limit use (<see cref="RateUsageTable"/>).</summary>
 public sealed class RateUsageGrain(TimeProvider time) : Grain, IRateUsageGrain
 {
-    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    private readonly Dictionary<string, (DateTimeOffset At, RateUsage[] Usage)> _silos = new(StringComparer.Ordinal);
+    private readonly RateUsageTable _table = new();
 
-    public Task<RateUsageReport> ExchangeAsync(string silo, RateUsage[] mine)
-    {
-        var now = time.GetUtcNow();
-        // Use is never negative (a report below nothing would lift every silo's limit), and an entry without a model is dropped.
-        _silos[silo] = (now, [.. mine.Where(u => u?.Model is not null).Select(u => u with { Requests = Math.Max(0, u.Requests), Tokens = Math.Max(0, u.Tokens) })]);
-        var others = new Dictionary<string, RateUsage>(StringComparer.Ordinal);
-        foreach (var (name, (at, usage)) in _silos.ToArray())
-        {
-            // A silo that stopped reporting (it left) counts until its last minute is over.
-            if (now - at > Window) _silos.Remove(name);
-            else if (name != silo)
-                foreach (var u in usage)
-                    others[u.Model] = others.TryGetValue(u.Model, out var sum)
-                        ? sum with { Requests = (int)Math.Min(int.MaxValue, (long)sum.Requests + u.Requests), Tokens = SaturatingAdd(sum.Tokens, u.Tokens) }
-                        : u;
-        }
-        return Task.FromResult(new RateUsageReport(_silos.Count, [.. others.Values]));
-    }
-
-    private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+    public Task<RateUsageReport> ExchangeAsync(string silo, RateUsage[] mine) => Task.FromResult(_table.Exchange(silo, mine, time.GetUtcNow()));
 }

@@ -79,7 +79,7 @@ public static class Commands
             {
                 Prompt = line.Text("prompt"),
                 EstimatedTokens = line.Integer("estimated-tokens"),
-                OutputTokens = line.Integer("output-tokens") ?? 256,
+                OutputTokens = line.Integer("output-tokens") ?? Routing.RequestFeatures.DefaultOutputTokens,
                 Stream = line.Flag("stream"),
             },
             models?.Split(',', StringSplitOptions.TrimEntries),

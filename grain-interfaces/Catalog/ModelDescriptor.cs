@@ -35,6 +35,9 @@ public sealed class ModelDescriptor
     /// whose tokenizers are their own) or <c>cl100k</c> (GPT-4, GPT-3.5).
     /// </summary>
     [Id(17)] public string Tokenizer { get; set; } = "o200k";
+
+    /// <summary>What a request of these tokens costs at the catalog's prices: what the router expects and the gateway records.</summary>
+    public double PriceOf(long inputTokens, long outputTokens) => (inputTokens * InputPricePer1k + outputTokens * OutputPricePer1k) / 1000;
 }
 
 /// <summary>

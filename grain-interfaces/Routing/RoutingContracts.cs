@@ -17,7 +17,9 @@ public sealed record RequestFeatures
     /// <summary>A candidate whose expected cost for this request is higher is filtered out.</summary>
     [Id(8)] public double? MaxCost { get; init; }
     /// <summary>The output budget in tokens (what the context window must also hold).</summary>
-    [Id(9)] public long OutputTokens { get; init; } = 256;
+    [Id(9)] public long OutputTokens { get; init; } = DefaultOutputTokens;
+
+    public const long DefaultOutputTokens = 256;
     /// <summary>Streaming requests are judged on time to first token rather than total latency.</summary>
     [Id(10)] public bool Stream { get; init; }
 }

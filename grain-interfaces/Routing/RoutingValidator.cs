@@ -64,6 +64,15 @@ public static class RoutingValidator
         if (requests.Length > MaxBatch) throw new ArgumentException($"requests may hold at most {MaxBatch}; got {requests.Length}.", "requests");
     }
 
+    /// <summary>A settlement's token counts: what was reserved and what the request used.</summary>
+    public static void ValidateSettlement(long reservedTokens, long actualTokens)
+    {
+        if (reservedTokens is < 0 or > MaxTokens)
+            throw new ArgumentException($"reserved_tokens must be within 0..{MaxTokens}.", "reserved_tokens");
+        if (actualTokens is < 0 or > MaxTokens)
+            throw new ArgumentException($"actual_tokens must be within 0..{MaxTokens}.", "actual_tokens");
+    }
+
     public static void ValidateTopN(int topN, int candidates)
     {
         if (topN < 1 || topN > candidates)

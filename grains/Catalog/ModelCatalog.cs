@@ -5,7 +5,6 @@ namespace Kyros.Perf.Catalog;
 /// <summary>The configured catalog, looked up by model id.</summary>
 public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
 {
-    private readonly Dictionary<string, ModelDescriptor> _byId = options.Value.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
     private readonly Dictionary<string, int> _indexById = options.Value.Models.Select((m, i) => (m.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
 
     public IReadOnlyList<ModelDescriptor> Models { get; } = options.Value.Models.ToArray();
@@ -13,17 +12,14 @@ public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
     /// <summary>The largest output any model allows: the bound on max_tokens when the router picks the model.</summary>
     public int MaxOutputTokens { get; } = options.Value.Models.Select(m => m.MaxOutputTokens).DefaultIfEmpty(0).Max();
 
-    public bool Contains(string model) => _byId.ContainsKey(model);
+    public bool Contains(string model) => IndexOf(model) >= 0;
 
-    public ModelDescriptor? Find(string model) => _byId.GetValueOrDefault(model);
+    public ModelDescriptor? Find(string model) => IndexOf(model) is >= 0 and var i ? Models[i] : null;
 
     /// <summary>The model's place in <see cref="Models"/>, or -1: the router keeps per-model figures in arrays by this index.</summary>
     public int IndexOf(string? model) => model is null ? -1 : _indexById.GetValueOrDefault(model, -1);
 
-    /// <summary>Throws the error every surface shows for a model outside the catalog.</summary>
-    public void EnsureKnown(string model, string field = "model")
-    {
-        if (!Contains(model))
-            throw new ArgumentException($"{field} '{model}' is not in the model catalog ({string.Join(", ", _byId.Keys)}).", field);
-    }
+    /// <summary>The model, or the error every surface shows for a model outside the catalog.</summary>
+    public ModelDescriptor EnsureKnown(string model, string field = "model") => Find(model) ??
+        throw new ArgumentException($"{field} '{model}' is not in the model catalog ({string.Join(", ", Models.Select(m => m.Id))}).", field);
 }

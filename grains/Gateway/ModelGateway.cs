@@ -34,7 +34,7 @@ public sealed class ModelGateway(
             var model = catalog.Find(modelId)!;
             var reserveTokens = inputTokens.For(model) + request.MaxTokens;
             // The decision reserved its chosen model; a fallback reserves its own, or is skipped at its limit.
-            if (modelId != decision.SelectedModel && router.Reserve(modelId, reserveTokens) is { } limited)
+            if (modelId != decision.SelectedModel && router.Reserve(model, reserveTokens) is { } limited)
             {
                 attempts.Add(new Attempt(modelId, false, "rate_limit", $"skipped: {limited}", 0, null));
                 continue;
@@ -57,7 +57,7 @@ public sealed class ModelGateway(
             }
             finally
             {
-                router.Settle(modelId, reserveTokens, used, reservedAt);
+                router.Settle(model, reserveTokens, used, reservedAt);
             }
             if (time.GetElapsedTime(started) > _options.Deadline) break;
         }
@@ -71,8 +71,7 @@ public sealed class ModelGateway(
         var conversation = request.Conversation;
         if (conversation.Sum(m => (long)m.Content.Length) > _options.MaxPromptCharacters)
             throw new ArgumentException($"The conversation is longer than {_options.MaxPromptCharacters} characters.", request.Prompt is null ? "messages" : "prompt");
-        if (request.Model is { } named) catalog.EnsureKnown(named);
-        var limit = request.Model is { } m ? catalog.Find(m)!.MaxOutputTokens : catalog.MaxOutputTokens;
+        var limit = request.Model is { } named ? catalog.EnsureKnown(named).MaxOutputTokens : catalog.MaxOutputTokens;
         if (request.MaxTokens > limit)
             throw new ArgumentException($"max_tokens {request.MaxTokens} is above {(request.Model is null ? "every model's" : request.Model + "'s")} limit of {limit}.", "max_tokens");
 
@@ -80,11 +79,9 @@ public sealed class ModelGateway(
             ? new RoutingRequest(request.Features ?? new RequestFeatures(), [only], RoutingStrategy.Balanced)
             : new RoutingRequest(request.Features ?? new RequestFeatures(), request.Candidates, request.Strategy);
         // The conversation is counted once with each encoding its candidates use; each model is routed, reserved and recorded on its own count.
-        var candidates = routing.Candidates?.Select(n => catalog.IndexOf(n) is >= 0 and var i ? catalog.Models[i] : null).OfType<ModelDescriptor>().ToArray() ?? catalog.Models;
-        var inputTokens = InputTokens.Count([.. conversation.Select(t => t.Content)],
-            candidates.Any(c => c.Tokenizer != PromptTokens.Cl100k), candidates.Any(c => c.Tokenizer == PromptTokens.Cl100k));
-        // The estimate only has to pass validation: the engine uses each model's own count. No model holds more than the cap.
-        routing = routing with { Features = routing.Features with { EstimatedTokens = Math.Min(inputTokens.Largest, RoutingValidator.MaxTokens), Prompt = null, OutputTokens = request.MaxTokens } };
+        var candidates = routing.Candidates?.Select(n => n is null ? null : catalog.Find(n)).OfType<ModelDescriptor>() ?? catalog.Models;
+        var inputTokens = InputTokens.Count([.. conversation.Select(t => t.Content)], candidates);
+        routing = routing with { Features = routing.Features with { EstimatedTokens = null, Prompt = null, OutputTokens = request.MaxTokens } };
         var decision = router.Decide(routing, RoutingEngine.SharedDraw, inputTokens);
         var messages = conversation.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)).ToList();
         return (decision, messages, inputTokens);
@@ -162,7 +159,7 @@ public sealed class ModelGateway(
         var tokens = usage is { InputTokenCount: { } i, OutputTokenCount: { } o }
             ? new TokenUsage(i, o, "provider")
             : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString(), model.Tokenizer), "tokenizer");
-        var cost = (tokens.InputTokens * model.InputPricePer1k + tokens.OutputTokens * model.OutputPricePer1k) / 1000;
+        var cost = model.PriceOf(tokens.InputTokens, tokens.OutputTokens);
         attempts.Add(new Attempt(model.Id, true, null, null, latency, null));
         recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens, tokens.OutputTokens,
             true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId));

@@ -37,17 +37,13 @@ public sealed class ModelHealthBook(RoutingOptions options)
     }
 
     /// <summary>Whether the model may take this decision; <paramref name="draw"/> is uniform in [0, 1).</summary>
-    public (bool Admitted, ModelHealth Health, string? Reason) Admit(string model, DateTimeOffset now, double draw)
+    public (bool Admitted, ModelHealth Health, string? Reason) Admit(string model, DateTimeOffset now, double draw) => Describe(model, now) switch
     {
-        var state = _states.GetValueOrDefault(model) ?? State.Healthy;
-        return state.Kind switch
-        {
-            Kind.Cooling when now < state.Until => (false, ModelHealth.CoolingDown, $"cooling down until {state.Until:HH:mm:ss} ({state.Reason})"),
-            Kind.Cooling or Kind.Probing when draw < options.ProbeShare => (true, ModelHealth.Probing, null),
-            Kind.Cooling or Kind.Probing => (false, ModelHealth.Probing, $"recovering from {state.Reason}: probed with {options.ProbeShare:P0} of decisions until it succeeds"),
-            _ => (true, ModelHealth.Healthy, null),
-        };
-    }
+        (ModelHealth.CoolingDown, var reason, { } until) => (false, ModelHealth.CoolingDown, $"cooling down until {until:HH:mm:ss} ({reason})"),
+        (ModelHealth.Probing, _, _) when draw < options.ProbeShare => (true, ModelHealth.Probing, null),
+        (ModelHealth.Probing, var reason, _) => (false, ModelHealth.Probing, $"recovering from {reason}: probed with {options.ProbeShare:P0} of decisions until it succeeds"),
+        _ => (true, ModelHealth.Healthy, null),
+    };
 
     /// <summary>The model's state for an operator: cooling down (until when), probed, or healthy; with the reason.</summary>
     public (ModelHealth Health, string? Reason, DateTimeOffset? Until) Describe(string model, DateTimeOffset now)

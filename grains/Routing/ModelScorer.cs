@@ -37,8 +37,9 @@ public static class ModelScorer
         return new RoutingWeights(latency, quality, cost).Normalized();
     }
 
+    /// <summary>A candidate's figures as a healthy model; the router marks its health afterwards.</summary>
     public static CandidateFigures Figures(ModelDescriptor model, ModelRoutingStats? stats, RequestFeatures features,
-        long estimatedTokens, double priorStrength, DateTimeOffset now, ModelHealth health)
+        long estimatedTokens, double priorStrength, DateTimeOffset now)
     {
         // Figures published longer ago than their 5-minute window plus slack describe nothing current: priors only.
         if (stats is not null && now - stats.ComputedAt > StaleAfter) stats = null;
@@ -51,14 +52,14 @@ public static class ModelScorer
         var quality = Blend(stats?.QualityMean, stats?.QualitySamples ?? 0, model.QualityPrior, priorStrength, age);
         var errors = Blend(stats?.ErrorRate, samples, ErrorRatePrior, priorStrength, age);
 
-        var priced = (estimatedTokens * model.InputPricePer1k + features.OutputTokens * model.OutputPricePer1k) / 1000;
+        var priced = model.PriceOf(estimatedTokens, features.OutputTokens);
         var cost = model.InputPricePer1k == 0 && model.OutputPricePer1k == 0 && stats?.CostPerRequest is > 0
             ? new Evidence(stats.CostPerRequest.Value, samples, age, EvidenceSource.Live)
             : new Evidence(priced, 0, null, EvidenceSource.Catalog);
 
         var shortfall = Math.Max(0, features.CreativityRequirement - model.Capabilities.Creativity)
                         + Math.Max(0, features.ReasoningRequirement - model.Capabilities.Reasoning);
-        return new CandidateFigures(model, latency, quality, cost, errors, 1 - shortfall / 2, health);
+        return new CandidateFigures(model, latency, quality, cost, errors, 1 - shortfall / 2, ModelHealth.Healthy);
     }
 
     /// <summary>The hard filters that need expected figures: a latency or cost bound.</summary>

@@ -31,18 +31,20 @@ public readonly record struct InputTokens(long O200k, long Cl100k)
     {
         if (features.EstimatedTokens is { } estimated) return new InputTokens(estimated, estimated);
         if (features.Prompt is not { } prompt) return default;
-        bool o200k = false, cl100k = false;
-        foreach (var i in models)
-        {
-            if (catalog[i].Tokenizer == PromptTokens.Cl100k) cl100k = true;
-            else o200k = true;
-        }
-        return Count([prompt], o200k, cl100k);
+        var used = new ModelDescriptor[models.Length];
+        for (var i = 0; i < used.Length; i++) used[i] = catalog[models[i]];
+        return Count([prompt], used);
     }
 
-    /// <summary>The texts' tokens summed, with each encoding asked for (0 for one not asked for).</summary>
-    public static InputTokens Count(IReadOnlyList<string> texts, bool o200k, bool cl100k)
+    /// <summary>The texts' tokens summed, with each encoding that <paramref name="models"/> use (0 for one none of them uses).</summary>
+    public static InputTokens Count(IReadOnlyList<string> texts, IEnumerable<ModelDescriptor> models)
     {
+        bool o200k = false, cl100k = false;
+        foreach (var model in models)
+        {
+            if (model.Tokenizer == PromptTokens.Cl100k) cl100k = true;
+            else o200k = true;
+        }
         long Sum(string encoding)
         {
             long sum = 0;

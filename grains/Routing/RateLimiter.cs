@@ -27,11 +27,9 @@ public sealed class RateLimiter
         {
             var usage = Usage(model, now);
             var requests = usage.Requests + (others?.Requests ?? 0);
-            // Settlements may lower the count, never below nothing.
-            var used = Math.Max(0, usage.Tokens) + (others?.Tokens ?? 0);
-            var share = silos == 1 ? "" : $" (an even share among {silos} silos: the other silos have not been heard for {ExchangeStaleAfter.TotalSeconds:0} s)";
-            if (requests + 1 > requestLimit) return $"rate limit: {requests} of {requestLimit} requests this minute{share}";
-            if (used + tokens > tokenLimit) return $"rate limit: {used} + {tokens} tokens would pass {tokenLimit} this minute{share}";
+            var used = usage.Held + (others?.Tokens ?? 0);
+            if (requests + 1 > requestLimit) return $"rate limit: {requests} of {requestLimit} requests this minute{Share(silos)}";
+            if (used + tokens > tokenLimit) return $"rate limit: {used} + {tokens} tokens would pass {tokenLimit} this minute{Share(silos)}";
             usage.Reserve(now, tokens);
             return null;
         }
@@ -46,7 +44,7 @@ public sealed class RateLimiter
             foreach (var model in _usage.Keys)
             {
                 var usage = Usage(model, now);
-                if (usage.Requests > 0 || usage.Tokens > 0) used.Add(new RateUsage(model, usage.Requests, Math.Max(0, usage.Tokens)));
+                if (usage.Requests > 0 || usage.Tokens > 0) used.Add(new RateUsage(model, usage.Requests, usage.Held));
             }
             return [.. used];
         }
@@ -64,7 +62,7 @@ public sealed class RateLimiter
         {
             if (!_usage.ContainsKey(model)) return (others?.Requests ?? 0, others?.Tokens ?? 0);
             var usage = Usage(model, now);
-            return (usage.Requests + (others?.Requests ?? 0), Math.Max(0, usage.Tokens) + (others?.Tokens ?? 0));
+            return (usage.Requests + (others?.Requests ?? 0), usage.Held + (others?.Tokens ?? 0));
         }
     }
 
@@ -81,7 +79,7 @@ public sealed class RateLimiter
         {
             // A credit never takes back more than this silo holds: a settlement for a reservation made elsewhere cannot lift its limit.
             var usage = Usage(model, now);
-            usage.Correct(at, Math.Max(actualTokens - reservedTokens, -Math.Max(0, usage.Tokens)));
+            usage.Correct(at, Math.Max(actualTokens - reservedTokens, -usage.Held));
         }
     }
 
@@ -91,6 +89,9 @@ public sealed class RateLimiter
         var others = _others;
         return now - others.HeardAt > ExchangeStaleAfter ? (null, others.Silos) : (others.ByModel.GetValueOrDefault(model), 1);
     }
+
+    private static string Share(int silos) =>
+        silos == 1 ? "" : $" (an even share among {silos} silos: the other silos have not been heard for {ExchangeStaleAfter.TotalSeconds:0} s)";
 
     private sealed record Others(IReadOnlyDictionary<string, RateUsage> ByModel, int Silos, DateTimeOffset HeardAt);
 
@@ -110,6 +111,9 @@ public sealed class RateLimiter
 
         public int Requests { get; private set; }
         public long Tokens { get; private set; }
+
+        /// <summary>The tokens held: settlements may lower the count, never below nothing.</summary>
+        public long Held => Math.Max(0, Tokens);
 
         public void Reserve(DateTimeOffset at, long tokens)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text;
 using Kyros.Perf.Catalog;
 using Microsoft.Extensions.Options;
 
@@ -37,14 +38,14 @@ public sealed class RoutingEngine(
         }
         if (chosen < 0) throw NoCandidate(work.Rejected, permanent: 0);
         // Candidates above the chosen one were refused by their rate limits: they are out of this decision.
-        return Build(request, work, order[chosen..], weights, tokens, Stopwatch.GetElapsedTime(started));
+        return Build(request, work, order[chosen..], weights, tokens, now, Stopwatch.GetElapsedTime(started));
     }
 
     public IReadOnlyList<RoutingDecision> Recommend(RoutingRequest request, int topN, Func<double> draw)
     {
         var started = Stopwatch.GetTimestamp();
         var work = RoutingScratch.Current;
-        var (count, weights, tokens, _) = Evaluate(request, draw, work, counted: null);
+        var (count, weights, tokens, now) = Evaluate(request, draw, work, counted: null);
         if (topN == 0) topN = Math.Min(DefaultTopN, count);
         RoutingValidator.ValidateTopN(topN, count);
         var decisions = new RoutingDecision[topN];
@@ -55,7 +56,7 @@ public sealed class RoutingEngine(
             order[0] = work.Order[i];
             work.Order.AsSpan(0, i).CopyTo(order.AsSpan(1));
             work.Order.AsSpan(i + 1, count - i - 1).CopyTo(order.AsSpan(i + 1));
-            decisions[i] = Build(request, work, order, weights, tokens, Stopwatch.GetElapsedTime(started));
+            decisions[i] = Build(request, work, order, weights, tokens, now, Stopwatch.GetElapsedTime(started));
         }
         return decisions;
     }
@@ -79,30 +80,25 @@ public sealed class RoutingEngine(
     }
 
     /// <summary>Reserves a request and its tokens against a model's limits (a fallback the decision did not reserve); the reason when spent.</summary>
-    public string? Reserve(string model, long tokens)
+    public string? Reserve(ModelDescriptor model, long tokens) =>
+        limits.TryReserve(model.Id, tokens, model.RequestsPerMinute, model.TokensPerMinute, time.GetUtcNow());
+
+    /// <summary>Settles a reservation made at <paramref name="reservedAt"/>: the gateway knows when; null for a caller that does not.</summary>
+    public void Settle(ModelDescriptor model, long reservedTokens, long actualTokens, DateTimeOffset? reservedAt)
     {
-        var m = catalog.Find(model) ?? throw new ArgumentException($"model '{model}' is not in the model catalog.", "model");
-        return limits.TryReserve(m.Id, tokens, m.RequestsPerMinute, m.TokensPerMinute, time.GetUtcNow());
+        if (IsLimited(model)) limits.Settle(model.Id, reservedTokens, actualTokens, time.GetUtcNow(), reservedAt);
     }
 
-    /// <summary>Settles a reservation made at <paramref name="reservedAt"/> (the gateway knows when).</summary>
-    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset reservedAt)
-    {
-        if (IsLimited(catalog.Find(model))) limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow(), reservedAt);
-    }
-
+    /// <summary>A settlement from outside the silo (the SDK): checked first.</summary>
     public void Settle(string model, long reservedTokens, long actualTokens)
     {
-        catalog.EnsureKnown(model);
-        if (reservedTokens is < 0 or > RoutingValidator.MaxTokens)
-            throw new ArgumentException($"reserved_tokens must be within 0..{RoutingValidator.MaxTokens}.", "reserved_tokens");
-        if (actualTokens is < 0 or > RoutingValidator.MaxTokens)
-            throw new ArgumentException($"actual_tokens must be within 0..{RoutingValidator.MaxTokens}.", "actual_tokens");
-        if (IsLimited(catalog.Find(model))) limits.Settle(model, reservedTokens, actualTokens, time.GetUtcNow());
+        var known = catalog.EnsureKnown(model);
+        RoutingValidator.ValidateSettlement(reservedTokens, actualTokens);
+        Settle(known, reservedTokens, actualTokens, reservedAt: null);
     }
 
     /// <summary>Only a model with a limit has its use counted (and a settlement to make).</summary>
-    private static bool IsLimited(ModelDescriptor? model) => model is { RequestsPerMinute: not null } or { TokensPerMinute: not null };
+    private static bool IsLimited(ModelDescriptor model) => model is { RequestsPerMinute: not null } or { TokensPerMinute: not null };
 
     /// <summary>Filters and ranks the candidates into <paramref name="work"/>; the count that passed, best first in <see cref="RoutingScratch.Order"/>.</summary>
     private (int Count, RoutingWeights Weights, InputTokens Tokens, DateTimeOffset Now) Evaluate(RoutingRequest request, Func<double> draw, RoutingScratch work,
@@ -123,7 +119,7 @@ public sealed class RoutingEngine(
             CandidateFigures figures = default;
             if (reason is null)
             {
-                figures = ModelScorer.Figures(model, snapshot.StatsAt(index), features, modelTokens, _options.PriorStrength, now, ModelHealth.Healthy);
+                figures = ModelScorer.Figures(model, snapshot.StatsAt(index), features, modelTokens, _options.PriorStrength, now);
                 reason = ModelScorer.Exceeds(figures, features);
             }
             if (reason is not null)
@@ -193,13 +189,14 @@ public sealed class RoutingEngine(
     }
 
     /// <summary>The decision for <paramref name="order"/> (indices into the work's candidates, the chosen one first); it shares no buffer with the work.</summary>
-    private RoutingDecision Build(RoutingRequest request, RoutingScratch work, ReadOnlySpan<int> order, RoutingWeights weights, InputTokens tokens, TimeSpan compute)
+    private RoutingDecision Build(RoutingRequest request, RoutingScratch work, ReadOnlySpan<int> order, RoutingWeights weights, InputTokens tokens,
+        DateTimeOffset now, TimeSpan compute)
     {
         var passing = CollectionsMarshal.AsSpan(work.Passing);
         ref readonly var bestFigures = ref passing[order[0]];
         var best = work.Scores[order[0]];
         var confidence = ModelScorer.Confidence(bestFigures, best.Score, order.Length > 1 ? work.Scores[order[1]].Score : null, _options.PriorStrength);
-        var snapshotAge = SnapshotAge(time.GetUtcNow());
+        var snapshotAge = SnapshotAge(now);
         // A summary shows the chosen candidate, the runner-up and a few fallbacks; the full detail shows every candidate.
         var full = request.Detail == RoutingDetail.Full;
         var fallback = new string[full ? order.Length - 1 : Math.Min(order.Length - 1, RoutingDecision.SummaryFallbacks)];
@@ -209,16 +206,16 @@ public sealed class RoutingEngine(
         var runnerUp = table.Length > 1 ? table[1] : null;
         // 128 random bits name a decision uniquely; a decision id is no secret, so the fast generator serves.
         return new RoutingDecision($"dec_{Random.Shared.NextInt64():x16}{Random.Shared.NextInt64():x16}", table[0].Model, request.Strategy, confidence,
-            Explain(request.Strategy, weights, table[0], runnerUp, work.Rejected.Count, request.Features.Stream), weights,
+            Explain(work.Text, request.Strategy, weights, table[0], runnerUp, work.Rejected.Count, request.Features.Stream), weights,
             table, work.Rejected.Count == 0 ? [] : work.Rejected.ToArray(), fallback, tokens.For(bestFigures.Model), snapshotAge, compute.TotalMicroseconds);
     }
 
     private double SnapshotAge(DateTimeOffset now) => snapshot.RefreshedAt == DateTimeOffset.MinValue ? -1 : (now - snapshot.RefreshedAt).TotalSeconds;
 
-    private static string Explain(RoutingStrategy strategy, RoutingWeights w, CandidateScore best, CandidateScore? runnerUp, int rejected, bool stream)
+    private static string Explain(StringBuilder text, RoutingStrategy strategy, RoutingWeights w, CandidateScore best, CandidateScore? runnerUp, int rejected, bool stream)
     {
         var c = CultureInfo.InvariantCulture;
-        var text = RoutingScratch.Current.Text.Clear();
+        text.Clear();
         var measure = stream ? "time to first token" : "latency";
         text.Append(c, $"{best.Model} scores {best.Score:0.000} under {RoutingStrategies.Name(strategy)} (latency {w.Latency:0.00}, quality {w.Quality:0.00}, cost {w.Cost:0.00}): ");
         if (best.Latency.Samples == 0) text.Append(c, $"an expected p95 {measure} of {best.Latency.Value:0.###} s from the catalog (no live samples yet)");

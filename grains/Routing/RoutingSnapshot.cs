@@ -13,7 +13,7 @@ namespace Kyros.Perf.Routing;
 /// </summary>
 public sealed class RoutingSnapshot(
     IGrainFactory grains, ModelCatalog catalog, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger,
-    RateLimiter? limits = null, ILocalSiloDetails? silo = null)
+    RateLimiter limits, ILocalSiloDetails silo)
     : BackgroundService
 {
     private volatile Table _table = new(new ModelRoutingStats?[catalog.Models.Count], DateTimeOffset.MinValue);
@@ -76,7 +76,6 @@ public sealed class RoutingSnapshot(
 
     private async Task ExchangeRateUsageAsync()
     {
-        if (limits is null || silo is null) return;
         var report = await grains.GetGrain<IRateUsageGrain>(0).ExchangeAsync(silo.SiloAddress.ToString(), limits.LocalUsage(time.GetUtcNow()));
         limits.ApplyOthers(report, time.GetUtcNow());
     }

@@ -25,10 +25,11 @@ public static class RoutingEndpoints
     {
         using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
         var routing = ReadRequest(document.RootElement);
-        return await Decide(() => grains.GetGrain<IRouterGrain>(0).SelectModelAsync(routing));
+        // When no candidate passes the filters, ApiExceptionHandler answers 422 (or 503) with every candidate's reason.
+        return Results.Ok(await grains.GetGrain<IRouterGrain>(0).SelectModelAsync(routing));
     }
 
-    private static async Task<IResult> Recommend(HttpRequest request, IGrainFactory grains, Catalog.ModelCatalog catalog)
+    private static async Task<IResult> Recommend(HttpRequest request, IGrainFactory grains)
     {
         var q = request.Query;
         var features = new RequestFeatures
@@ -42,7 +43,7 @@ public static class RoutingEndpoints
             RequiresTools = QueryFields.Bool(q, "requires_tools") ?? false,
             MaxLatency = QueryFields.Double(q, "max_latency"),
             MaxCost = QueryFields.Double(q, "max_cost"),
-            OutputTokens = QueryFields.Long(q, "output_tokens") ?? 256,
+            OutputTokens = QueryFields.Long(q, "output_tokens") ?? RequestFeatures.DefaultOutputTokens,
             Stream = QueryFields.Bool(q, "stream") ?? false,
         };
         var candidates = q["available_models"].FirstOrDefault()?.Split(',', StringSplitOptions.TrimEntries);
@@ -52,11 +53,8 @@ public static class RoutingEndpoints
         // Without top_n: up to three of the candidates that pass the filters.
         var topN = QueryFields.Long(q, "top_n") ?? 0;
         if (q.ContainsKey("top_n") && topN is < 1 or > int.MaxValue) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
-        return await Decide(async () => new { Recommendations = await grains.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(routing, (int)topN) });
+        return Results.Ok(new { Recommendations = await grains.GetGrain<IRouterGrain>(0).GetRecommendationsAsync(routing, (int)topN) });
     }
-
-    /// <summary>A decision; when none passes the filters, <see cref="ApiExceptionHandler"/> answers 422 (or 503) with every candidate's reason.</summary>
-    private static async Task<IResult> Decide<T>(Func<Task<T>> decide) => Results.Ok(await decide());
 
     public static RoutingRequest ReadRequest(JsonElement root)
     {
@@ -105,7 +103,7 @@ public static class RoutingEndpoints
             RequiresTools = JsonFields.Bool(json, p, "requires_tools") ?? false,
             MaxLatency = JsonFields.Number(json, p, "max_latency"),
             MaxCost = JsonFields.Number(json, p, "max_cost"),
-            OutputTokens = JsonFields.Integer(json, p, "output_tokens") ?? 256,
+            OutputTokens = JsonFields.Integer(json, p, "output_tokens") ?? RequestFeatures.DefaultOutputTokens,
             Stream = JsonFields.Bool(json, p, "stream") ?? false,
         };
     }
