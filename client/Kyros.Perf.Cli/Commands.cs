@@ -132,7 +132,7 @@ public static class Commands
             Prompt = line.Rest() ?? line.Text("prompt") ?? throw new ArgumentException("A prompt is required: kyros-perf generate \"your prompt\"."),
             Strategy = Routing.RoutingStrategies.Parse(line.Text("strategy")),
             Model = line.Text("model"),
-            MaxTokens = (int)(line.Integer("max-tokens") ?? 256),
+            MaxTokens = Gateway.GatewayValidator.MaxTokens(line.Integer("max-tokens"), "--max-tokens") ?? Gateway.GenerateRequest.DefaultMaxTokens,
             Temperature = line.Number("temperature"),
             Features = Requirements(line),
         };

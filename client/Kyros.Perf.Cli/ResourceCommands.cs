@@ -75,7 +75,7 @@ public static class ResourceCommands
                 return Task.CompletedTask;
             });
             AnsiConsole.MarkupLine("following alerts; Ctrl+C stops");
-            await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return;
         }
         var page = await client.GetAlertsAsync(query);

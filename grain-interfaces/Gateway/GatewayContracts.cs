@@ -17,7 +17,9 @@ public sealed record GenerateRequest
     [Id(1)] public IReadOnlyList<ChatTurn>? Messages { get; init; }
     [Id(2)] public RoutingStrategy Strategy { get; init; } = RoutingStrategy.Balanced;
     [Id(3)] public RequestFeatures? Features { get; init; }
-    [Id(4)] public int MaxTokens { get; init; } = 256;
+    [Id(4)] public int MaxTokens { get; init; } = DefaultMaxTokens;
+
+    public const int DefaultMaxTokens = 256;
     [Id(5)] public double? Temperature { get; init; }
     /// <summary>A catalog model to use instead of routing.</summary>
     [Id(6)] public string? Model { get; init; }

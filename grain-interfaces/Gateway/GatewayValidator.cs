@@ -11,6 +11,14 @@ public static class GatewayValidator
     public const int MaxMessages = 1_000;
     public const int MaxTokensLimit = 1_000_000;
 
+    /// <summary>An output budget read as a whole number (JSON, a command line), as the request's int, or the error naming <paramref name="field"/>.</summary>
+    public static int? MaxTokens(long? value, string field) => value switch
+    {
+        null => null,
+        < 1 or > MaxTokensLimit => throw new ArgumentException($"{field} must be within 1..{MaxTokensLimit}; got {value}.", field),
+        _ => (int)value,
+    };
+
     public static void Validate(GenerateRequest? request)
     {
         if (request is null) throw new ArgumentException("The request is required.", "body");
@@ -34,7 +42,7 @@ public static class GatewayValidator
             if (request.Messages.All(m => string.IsNullOrWhiteSpace(m.Content)))
                 throw new ArgumentException("messages are all empty: at least one needs content.", "messages");
         }
-        if (request.MaxTokens is < 1 or > MaxTokensLimit) throw new ArgumentException($"max_tokens must be at least 1; got {request.MaxTokens}.", "max_tokens");
+        MaxTokens(request.MaxTokens, "max_tokens");
         if (request.Temperature is { } t && !(t >= 0 && t <= 2)) throw new ArgumentException($"temperature must be within 0..2; got {t}.", "temperature");
         if (request.Model is { } model && string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model must not be empty.", "model");
     }

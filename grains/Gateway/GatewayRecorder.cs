@@ -62,7 +62,7 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
                 {
                     logger.LogWarning("Recording {Count} gateway records for {Model} failed (try {Attempt}): {Reason}", records.Length, group.Key, attempt, e.Message);
                     await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), time, stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken)
-                        .ContinueWith(_ => { }, TaskScheduler.Default);
+                        .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
                 catch (Exception e)
                 {

@@ -46,8 +46,11 @@ public sealed class ModelGateway(
                 for (var retry = 0; ; retry++)
                 {
                     var (result, failure) = await CallAsync(model, request, conversation, inputTokens.For(model), decision, observer, attempts, cancellationToken);
-                    used += result?.Usage.TotalTokens ?? 0;
-                    if (result is not null) return result;
+                    if (result is not null)
+                    {
+                        used = result.Usage.TotalTokens;
+                        return result;
+                    }
                     if (failure!.CallersFault) throw Failed(failure.Message, failure.Status, attempts);
                     var wait = failure.RetryAfter ?? _options.RetryDelay;
                     if (!failure.Retryable || retry >= _options.MaxRetries || wait > _options.MaxRetryAfter) break;

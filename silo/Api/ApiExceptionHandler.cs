@@ -20,11 +20,10 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             BadHttpRequestException bad => Problems.Field("body", bad.Message, bad.StatusCode),
             JsonException json => Problems.Field("body", $"The body is not valid JSON: {json.Message}"),
             StoreUnavailableException store => Results.Problem(title: "Store unavailable", detail: store.Message, statusCode: StatusCodes.Status503ServiceUnavailable),
-            // Every candidate is cooling down or at its rate limit: the same request can pass shortly.
-            Routing.NoCandidateException { Temporary: true } none => new RetryAfterResult(Results.Problem(title: "No candidate available now", detail: none.Message,
-                statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected })),
-            Routing.NoCandidateException none => Results.Problem(title: "No candidate passes the filters", detail: none.Message,
-                statusCode: StatusCodes.Status422UnprocessableEntity, extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected }),
+            // Temporary: every candidate is cooling down or at its rate limit, so the same request can pass shortly.
+            Routing.NoCandidateException none => Results.Problem(title: none.Temporary ? "No candidate available now" : "No candidate passes the filters",
+                detail: none.Message, statusCode: none.Temporary ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status422UnprocessableEntity,
+                extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected }),
             ModelNotFoundException missing => Problems.Field("model", missing.Message, StatusCodes.Status404NotFound),
             Gateway.GenerationFailedException failed => Results.Problem(title: failed.Status < 500 ? "The model refused the request" : "The model call failed",
                 detail: failed.Message, statusCode: failed.Status, extensions: new Dictionary<string, object?> { ["attempts"] = failed.Attempts }),
@@ -35,6 +34,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
             result = Results.Problem(title: "Internal error", detail: "The request failed on the server; see the silo log.", statusCode: 500);
         }
+        if (exception is Routing.NoCandidateException { Temporary: true }) context.Response.Headers.RetryAfter = "1";
         if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path)) AddOpenAiError(result);
         await result.ExecuteAsync(context);
         return true;
@@ -43,7 +43,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     /// <summary>OpenAI's clients read <c>error.message</c>: the problem carries that object too, so they show our message.</summary>
     private static void AddOpenAiError(IResult result)
     {
-        if ((result is RetryAfterResult retry ? retry.Inner : result) is not ProblemHttpResult { ProblemDetails: var problem }) return;
+        if (result is not ProblemHttpResult { ProblemDetails: var problem }) return;
         problem.Extensions["error"] = new Dictionary<string, object?>
         {
             ["message"] = problem.Detail,
@@ -51,16 +51,5 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             ["param"] = problem.Extensions.TryGetValue("field", out var field) ? field : null,
             ["code"] = problem.Status switch { 404 => "model_not_found", 429 or 503 => "rate_limit_exceeded", _ => null },
         };
-    }
-
-    private sealed class RetryAfterResult(IResult inner) : IResult
-    {
-        public IResult Inner => inner;
-
-        public Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.Headers.RetryAfter = "1";
-            return inner.ExecuteAsync(context);
-        }
     }
 }

@@ -70,7 +70,7 @@ public static class ChatCompletionsEndpoint
             Messages = messages,
             Strategy = strategy,
             Model = only,
-            MaxTokens = GatewayEndpoints.ReadMaxTokens(root, "max_completion_tokens") ?? GatewayEndpoints.ReadMaxTokens(root, "max_tokens") ?? 256,
+            MaxTokens = GatewayEndpoints.ReadMaxTokens(root, "max_completion_tokens") ?? GatewayEndpoints.ReadMaxTokens(root, "max_tokens") ?? GenerateRequest.DefaultMaxTokens,
             Temperature = JsonFields.Number(root, "", "temperature"),
             Features = RoutingEndpoints.ReadFeatures(root),
         };
@@ -166,7 +166,4 @@ public static class ChatCompletionsEndpoint
 }
 
 /// <summary>A model id that is not in the catalog: 404 naming <c>model</c>.</summary>
-public sealed class ModelNotFoundException(string model) : Exception($"model '{model}' is neither auto, kyros/<strategy>, nor a model in the catalog.")
-{
-    public string Model { get; } = model;
-}
+public sealed class ModelNotFoundException(string model) : Exception($"model '{model}' is neither auto, kyros/<strategy>, nor a model in the catalog.");

@@ -31,7 +31,7 @@ public static class GatewayEndpoints
             Messages = ReadMessages(root),
             Strategy = RoutingStrategies.Parse(JsonFields.String(root, "", "strategy")),
             Features = RoutingEndpoints.ReadFeatures(root),
-            MaxTokens = ReadMaxTokens(root, "max_tokens") ?? 256,
+            MaxTokens = ReadMaxTokens(root, "max_tokens") ?? GenerateRequest.DefaultMaxTokens,
             Temperature = JsonFields.Number(root, "", "temperature"),
             Model = JsonFields.String(root, "", "model"),
             Candidates = RoutingEndpoints.ReadCandidates(root),
@@ -85,10 +85,5 @@ public static class GatewayEndpoints
         }
     }
 
-    public static int? ReadMaxTokens(JsonElement root, string name) => JsonFields.Integer(root, "", name) switch
-    {
-        null => null,
-        { } bad when bad is < 1 or > GatewayValidator.MaxTokensLimit => throw new ArgumentException($"{name} must be within 1..{GatewayValidator.MaxTokensLimit}; got {bad}.", name),
-        var n => (int)n,
-    };
+    public static int? ReadMaxTokens(JsonElement root, string name) => GatewayValidator.MaxTokens(JsonFields.Integer(root, "", name), name);
 }
