@@ -56,9 +56,7 @@ public sealed class AlertLogGrain(
         if (query.Since is { } since && state.State.Truncated && (state.State.Events.Count == 0 || since < state.State.Events[0].Timestamp))
             source = (await history.QueryAlertsAsync(since, 100_000)).Reverse();
         var events = source
-            .Where(e => query.Node is null || e.Node == query.Node)
-            .Where(e => query.MinimumLevel is null || (AlertLevel)Math.Max((int)e.Level, (int)e.PreviousLevel) >= query.MinimumLevel)
-            .Where(e => query.Since is null || e.Timestamp >= query.Since)
+            .Where(e => query.Matches(e) && (query.Since is null || e.Timestamp >= query.Since))
             .Reverse()
             .Take(query.Limit)
             .ToArray();
@@ -71,16 +69,10 @@ public sealed class AlertLogGrain(
     {
         state.State.Events.Add(alert);
         var key = $"{alert.Node}|{alert.Series}";
-        switch (alert.Kind)
-        {
-            case AlertEventKind.Resolved:
-                state.State.Active.Remove(key);
-                break;
-            case AlertEventKind.Raised or AlertEventKind.Escalated or AlertEventKind.DeEscalated:
-                var since = state.State.Active.TryGetValue(key, out var open) ? open.Since : alert.Timestamp;
-                state.State.Active[key] = new ActiveAlert(alert.AlertId, alert.Node, alert.Series, alert.Level, since, alert.Timestamp, alert.Value);
-                break;
-        }
+        // A notice (a pattern, a new GPU) opens no alert.
+        if (alert.Kind == AlertEventKind.Notice) return;
+        if (ActiveAlert.After(state.State.Active.GetValueOrDefault(key), alert) is { } after) state.State.Active[key] = after;
+        else state.State.Active.Remove(key);
     }
 }
 

@@ -70,8 +70,8 @@ public static class ResourceCommands
         {
             await using var subscription = await client.SubscribeAlertsAsync(alert =>
             {
-                if ((query.Node is null || alert.Node == query.Node) && (query.MinimumLevel is null || Math.Max((int)alert.Level, (int)alert.PreviousLevel) >= (int)query.MinimumLevel))
-                    AnsiConsole.MarkupLineInterpolated($"{alert.Timestamp:HH:mm:ss} [bold]{alert.Kind.ToString().ToLowerInvariant()}[/] {alert.Level.ToString().ToLowerInvariant()} {alert.Node} {alert.Series}: {alert.Message}");
+                if (query.Matches(alert))
+                    AnsiConsole.MarkupLineInterpolated($"{alert.Timestamp:HH:mm:ss} [bold]{alert.Kind.ToString().ToLowerInvariant()}[/] {AlertLevels.Name(alert.Level)} {alert.Node} {alert.Series}: {alert.Message}");
                 return Task.CompletedTask;
             });
             AnsiConsole.MarkupLine("following alerts; Ctrl+C stops");

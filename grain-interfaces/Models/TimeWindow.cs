@@ -27,9 +27,12 @@ public static class TimeWindow
         return window;
     }
 
+    /// <summary>Whole minutes from <see cref="Min"/> to <see cref="Max"/>.</summary>
+    public static bool IsValid(TimeSpan window) => window >= Min && window <= Max && window.Ticks % TimeSpan.TicksPerMinute == 0;
+
     public static void Validate(TimeSpan window, string field = "window")
     {
-        if (window < Min || window > Max || window.Ticks % TimeSpan.TicksPerMinute != 0)
+        if (!IsValid(window))
             throw new ArgumentException($"{field} must be whole minutes from 1m to 24h; got {Format(window)}.", field);
     }
 

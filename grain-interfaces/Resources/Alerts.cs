@@ -70,7 +70,13 @@ public sealed record ActiveAlert(
     [property: Id(3)] AlertLevel Level,
     [property: Id(4)] DateTimeOffset Since,
     [property: Id(5)] DateTimeOffset Updated,
-    [property: Id(6)] double Value);
+    [property: Id(6)] double Value)
+{
+    /// <summary>The alert an event leaves behind, given the one open on its series before it: none once resolved; else it keeps when it started.</summary>
+    public static ActiveAlert? After(ActiveAlert? open, AlertEvent e) => e.Kind == AlertEventKind.Resolved
+        ? null
+        : new ActiveAlert(e.AlertId, e.Node, e.Series, e.Level, open?.Since ?? e.Timestamp, e.Timestamp, e.Value);
+}
 
 /// <summary>Which alert events to return; every filter is optional.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.AlertQuery")]
@@ -79,13 +85,28 @@ public sealed record AlertQuery(
     [property: Id(1)] AlertLevel? MinimumLevel = null,
     [property: Id(2)] string? Node = null,
     [property: Id(3)] DateTimeOffset? Since = null,
-    [property: Id(4)] int Limit = 500);
+    [property: Id(4)] int Limit = 500)
+{
+    /// <summary>Whether an event is on the asked node and reaches the asked level, before or after it (a resolution counts at the level it left).</summary>
+    public bool Matches(AlertEvent e) =>
+        (Node is null || e.Node == Node) && (MinimumLevel is null || (AlertLevel)Math.Max((int)e.Level, (int)e.PreviousLevel) >= MinimumLevel);
+}
 
 [GenerateSerializer, Immutable, Alias("kyros.AlertLog")]
 public sealed record AlertLogPage([property: Id(0)] IReadOnlyList<ActiveAlert> Active, [property: Id(1)] IReadOnlyList<AlertEvent> Events);
 
 public static class AlertLevels
 {
+    /// <summary>A level as every surface writes it: info, warning, critical, emergency (none).</summary>
+    public static string Name(AlertLevel level) => level switch
+    {
+        AlertLevel.Info => "info",
+        AlertLevel.Warning => "warning",
+        AlertLevel.Critical => "critical",
+        AlertLevel.Emergency => "emergency",
+        _ => "none",
+    };
+
     /// <summary>Parses one of info, warning, critical, emergency (any case); anything else is an error naming the field.</summary>
     public static AlertLevel Parse(string? text, string field = "level") => text?.ToLowerInvariant() switch
     {

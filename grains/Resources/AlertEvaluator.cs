@@ -20,11 +20,15 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
         foreach (var alert in active) State(alert.Series).Alert = alert;
     }
 
-    public List<AlertEvent> Evaluate(ResourceSample sample, Func<string, AlertThresholds?> thresholdsOf)
+    public List<AlertEvent> Evaluate(ResourceSample sample, Func<string, AlertThresholds?> thresholdsOf) =>
+        Evaluate(sample.Timestamp, [.. ResourceMetrics.Flatten(sample)], thresholdsOf);
+
+    /// <summary>Evaluates a sample's values (<see cref="ResourceMetrics.Flatten"/>) taken at <paramref name="at"/>.</summary>
+    public List<AlertEvent> Evaluate(DateTimeOffset at, IReadOnlyList<(string Series, string Metric, double Value)> values, Func<string, AlertThresholds?> thresholdsOf)
     {
         var events = new List<AlertEvent>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (series, metric, value) in ResourceMetrics.Flatten(sample))
+        foreach (var (series, metric, value) in values)
         {
             seen.Add(series);
             if (thresholdsOf(metric) is not { } thresholds) continue;
@@ -33,12 +37,12 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
             if (!state.Full(options.ConsecutiveSamples)) continue;
 
             var current = state.Alert?.Level ?? AlertLevel.None;
-            var sustainedUp = state.Ups.Min();
-            var sustainedDown = state.Downs.Max();
+            var sustainedUp = state.Recent.Min(r => r.Up);
+            var sustainedDown = state.Recent.Max(r => r.Down);
             var next = sustainedUp > current ? sustainedUp : sustainedDown < current ? sustainedDown : current;
-            if (next != current) events.Add(Transition(state, series, metric, current, next, value, thresholds, sample.Timestamp));
+            if (next != current) events.Add(Transition(state, series, metric, current, next, value, thresholds, at));
         }
-        ResolveUnreported(seen, sample.Timestamp, events);
+        ResolveUnreported(seen, at, events);
         return events;
     }
 
@@ -53,8 +57,7 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
                 continue;
             }
             if (state.Alert is not { } alert || ++state.Missed < options.ConsecutiveSamples) continue;
-            state.Ups.Clear();
-            state.Downs.Clear();
+            state.Recent.Clear();
             events.Add(Transition(state, series, ResourceMetrics.MetricOf(series), alert.Level, AlertLevel.None, alert.Value, thresholds: null, at,
                 $"{series} on {node} is no longer reported: its {Name(alert.Level)} alert is resolved."));
         }
@@ -76,10 +79,7 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
             AlertEventKind.Raised => $"{series} on {node} at {value:0.##}{unit} is {Name(to)} (threshold {threshold:0.##}{unit}).",
             _ => $"{series} on {node} at {value:0.##}{unit} moved from {Name(from)} to {Name(to)} (threshold {threshold:0.##}{unit}).",
         };
-        state.Alert = to == AlertLevel.None
-            ? null
-            : new ActiveAlert(id, node, series, to, state.Alert?.Since ?? at, at, value);
-        return new AlertEvent
+        var e = new AlertEvent
         {
             AlertId = id,
             Node = node,
@@ -93,6 +93,8 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
             Timestamp = at,
             Message = message,
         };
+        state.Alert = ActiveAlert.After(state.Alert, e);
+        return e;
     }
 
     /// <summary>The highest level whose threshold (less the hysteresis margin, when asked) the value reaches.</summary>
@@ -111,23 +113,21 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
     private SeriesState State(string series) =>
         _states.TryGetValue(series, out var state) ? state : _states[series] = new SeriesState();
 
-    private static string Name(AlertLevel level) => level.ToString().ToLowerInvariant();
+    private static string Name(AlertLevel level) => AlertLevels.Name(level);
 
     private sealed class SeriesState
     {
         public ActiveAlert? Alert { get; set; }
         public int Missed { get; set; }
-        public Queue<AlertLevel> Ups { get; } = new();
-        public Queue<AlertLevel> Downs { get; } = new();
+        /// <summary>The last samples' levels: reached (to enter a level), and reached less the hysteresis margin (to leave one).</summary>
+        public Queue<(AlertLevel Up, AlertLevel Down)> Recent { get; } = new();
 
         public void Push(AlertLevel up, AlertLevel down, int keep)
         {
-            Ups.Enqueue(up);
-            Downs.Enqueue(down);
-            while (Ups.Count > keep) Ups.Dequeue();
-            while (Downs.Count > keep) Downs.Dequeue();
+            Recent.Enqueue((up, down));
+            while (Recent.Count > keep) Recent.Dequeue();
         }
 
-        public bool Full(int keep) => Ups.Count >= keep;
+        public bool Full(int keep) => Recent.Count >= keep;
     }
 }

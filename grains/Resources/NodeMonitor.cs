@@ -27,15 +27,17 @@ public sealed class NodeMonitor(string node, ResourceOptions options)
     /// <summary>Takes a sample (newer than the last) and returns the alert events and notices it caused.</summary>
     public List<AlertEvent> Ingest(ResourceSample sample, Func<string, AlertThresholds?> thresholdsOf)
     {
-        if (!_window.Add(sample)) throw new ArgumentException($"timestamp {sample.Timestamp:O} is not after the last sample ({_window.LastSampleAt:O}).", "timestamp");
-        var events = _alerts.Evaluate(sample, thresholdsOf);
+        // The series names are built once a sample: the window, the alerts and the spike check all read them.
+        var values = ResourceMetrics.Flatten(sample).ToArray();
+        if (!_window.Add(sample.Timestamp, values)) throw new ArgumentException($"timestamp {sample.Timestamp:O} is not after the last sample ({_window.LastSampleAt:O}).", "timestamp");
+        var events = _alerts.Evaluate(sample.Timestamp, values, thresholdsOf);
         foreach (var gpu in sample.Gpus)
             if (_gpus.Add($"{gpu.Index}:{gpu.Name}"))
                 events.Add(Notice("gpu", $"gpu:{gpu.Index}", ResourceMetrics.GpuUtilization, sample.Timestamp, gpu.UtilizationPercent ?? 0,
                     $"New GPU {gpu.Index} on {node}: {gpu.Name}, {gpu.MemoryTotalBytes / (1024.0 * 1024 * 1024):0.#} GiB."));
 
         var from = sample.Timestamp - options.Window;
-        foreach (var (series, metric, _) in ResourceMetrics.Flatten(sample))
+        foreach (var (series, metric, _) in values)
         {
             // A spike is announced when it starts, not on every sample it lasts.
             var spike = PatternDetector.Spike(series, _window.Spread(series, from, PatternDetector.MaxBaseline + 1), options.SpikeZScore);
@@ -91,20 +93,19 @@ public sealed class NodeMonitor(string node, ResourceOptions options)
     private IEnumerable<AlertEvent> ScanTrendsAndCycles(DateTimeOffset now, Func<string, AlertThresholds?> thresholdsOf)
     {
         var from = now - options.Window;
-        foreach (var series in _window.SeriesNames.ToArray())
+        foreach (var series in _window.SeriesNames)
         {
             var points = _window.Points(series, from);
             if (points.Count < options.PatternMinSamples) continue;
             var metric = ResourceMetrics.MetricOf(series);
             var levels = thresholdsOf(metric) is { } t ? new[] { t.Warning, t.Critical, t.Emergency } : [];
-            var found = new[]
+            (PatternKind Kind, PatternDetection? Detection)[] found =
+            [
+                (PatternKind.GradualIncrease, PatternDetector.GradualIncrease(series, points, options.TrendTStatistic, options.TrendMinRSquared, levels)),
+                (PatternKind.Cycle, PatternDetector.Cycle(series, points, options.CycleMinAutocorrelation)),
+            ];
+            foreach (var (kind, detection) in found)
             {
-                PatternDetector.GradualIncrease(series, points, options.TrendTStatistic, options.TrendMinRSquared, levels),
-                PatternDetector.Cycle(series, points, options.CycleMinAutocorrelation),
-            };
-            foreach (var kind in new[] { PatternKind.GradualIncrease, PatternKind.Cycle })
-            {
-                var detection = found.FirstOrDefault(d => d?.Kind == kind);
                 var known = _patterns.Remove((series, kind));
                 if (detection is null) continue;
                 _patterns[(series, kind)] = detection;

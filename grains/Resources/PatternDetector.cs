@@ -22,9 +22,9 @@ public static class PatternDetector
         var stride = (points.Count - 1 + MaxBaseline - 1) / MaxBaseline;
         var history = new double[(points.Count - 1 + stride - 1) / stride];
         for (var i = 0; i < history.Length; i++) history[i] = points[points.Count - 2 - i * stride].Value;
-        var median = Median(history);
+        var median = Stats.Median.Of(history);
         for (var i = 0; i < history.Length; i++) history[i] = Math.Abs(history[i] - median);
-        var spread = Math.Max(MadToSigma * Median(history), MinimumSpread);
+        var spread = Math.Max(MadToSigma * Stats.Median.Of(history), MinimumSpread);
         var (at, value) = points[^1];
         var z = (value - median) / spread;
         if (Math.Abs(z) < zBound) return null;
@@ -144,18 +144,11 @@ public static class PatternDetector
         return (slope, meanY - slope * meanX, t, rSquared, (points[^1].At - first).TotalMinutes);
     }
 
-    private static double Median(double[] values)
-    {
-        Array.Sort(values);
-        var mid = values.Length / 2;
-        return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-    }
-
     private static TimeSpan MedianSpacing(IReadOnlyList<(DateTimeOffset At, double Value)> points)
     {
         var gaps = new double[points.Count - 1];
         for (var i = 1; i < points.Count; i++) gaps[i - 1] = (points[i].At - points[i - 1].At).TotalSeconds;
-        return TimeSpan.FromSeconds(Median(gaps));
+        return TimeSpan.FromSeconds(Stats.Median.Of(gaps));
     }
 
     private static string Format(TimeSpan span) =>

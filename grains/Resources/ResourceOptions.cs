@@ -70,7 +70,7 @@ public sealed class ResourceOptionsValidator : IValidateOptions<ResourceOptions>
         const string s = ResourceOptions.Section;
         var errors = new List<string>();
         if (o.SampleInterval < TimeSpan.FromSeconds(1) || o.SampleInterval > TimeSpan.FromMinutes(10)) errors.Add($"{s}:SampleInterval must be within 00:00:01..00:10:00.");
-        if (o.Window < TimeSpan.FromMinutes(1) || o.Window > TimeSpan.FromHours(24) || o.Window.Ticks % TimeSpan.TicksPerMinute != 0)
+        if (!Models.TimeWindow.IsValid(o.Window))
             errors.Add($"{s}:Window must be whole minutes within 00:01:00..1.00:00:00.");
         if (o.Window < o.ScaleInWindow || o.Window < o.ScaleOutWindow) errors.Add($"{s}:Window must be at least ScaleInWindow and ScaleOutWindow.");
         if (!ResourceValidator.IsNodeName(o.Group)) errors.Add($"{s}:Group must be 1-128 characters of letters, digits, '.', '_' or '-'.");

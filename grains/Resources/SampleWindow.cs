@@ -10,18 +10,18 @@ public sealed class SampleWindow(TimeSpan retention)
 
     public IEnumerable<string> SeriesNames => _series.Keys;
 
-    /// <summary>Adds a sample's values; a sample older than the newest one is refused (false), so series stay in order.</summary>
-    public bool Add(ResourceSample sample)
+    /// <summary>Adds a sample's values (<see cref="ResourceMetrics.Flatten"/>); a sample older than the newest one is refused (false), so series stay in order.</summary>
+    public bool Add(DateTimeOffset at, IReadOnlyList<(string Series, string Metric, double Value)> values)
     {
-        if (sample.Timestamp <= LastSampleAt) return false;
-        LastSampleAt = sample.Timestamp;
-        _sampleTimes.Enqueue(sample.Timestamp);
-        foreach (var (name, metric, value) in ResourceMetrics.Flatten(sample))
+        if (at <= LastSampleAt) return false;
+        LastSampleAt = at;
+        _sampleTimes.Enqueue(at);
+        foreach (var (name, metric, value) in values)
         {
             if (!_series.TryGetValue(name, out var series)) _series[name] = series = new Series(metric);
-            series.Points.Enqueue((sample.Timestamp, value));
+            series.Points.Enqueue((at, value));
         }
-        Prune(sample.Timestamp);
+        Prune(at);
         return true;
     }
 

@@ -83,16 +83,16 @@ public static class ModelScorer
         var n = candidates.Length;
         var values = scratch[..n];
         for (var i = 0; i < n; i++) values[i] = candidates[i].Latency.Value;
-        var latencyMedian = Median(values);
+        var latencyMedian = Stats.Median.Of(values);
         var priced = 0;
         for (var i = 0; i < n; i++) values[i] = candidates[i].Cost.Value;
-        var costMedian = Median(values);
+        var costMedian = Stats.Median.Of(values);
         if (costMedian <= 0)
         {
             // Mostly free candidates: priced ones are still told apart, against the median of the priced.
             for (var i = 0; i < n; i++)
                 if (candidates[i].Cost.Value > 0) values[priced++] = candidates[i].Cost.Value;
-            costMedian = Median(values[..priced]);
+            costMedian = Stats.Median.Of(values[..priced]);
         }
 
         var keys = scratch.Slice(n, n);
@@ -162,14 +162,5 @@ public static class ModelScorer
         if (live is null || samples == 0) return new Evidence(prior, 0, age, EvidenceSource.Prior);
         var value = (samples * live.Value + priorStrength * prior) / (samples + priorStrength);
         return new Evidence(value, samples, age, samples >= 10 * priorStrength ? EvidenceSource.Live : EvidenceSource.Blended);
-    }
-
-    /// <summary>The median; sorts <paramref name="values"/> in place.</summary>
-    private static double Median(Span<double> values)
-    {
-        if (values.Length == 0) return 0;
-        values.Sort();
-        var mid = values.Length / 2;
-        return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
     }
 }

@@ -225,9 +225,9 @@ public sealed class RoutingEngine(
         if (rejected > 0) text.Append(c, $"; {rejected} candidate{(rejected == 1 ? "" : "s")} filtered out");
         if (best.Health == ModelHealth.Probing) text.Append("; it is being probed after a cooldown");
         if (strategy == RoutingStrategy.Adaptive && best.HostAlert != Resources.AlertLevel.None)
-            text.Append(c, $"; its hosts all have {best.HostAlert.ToString().ToLowerInvariant()} alerts, which cut its score to {ModelScorer.HostFactor(best.HostAlert):0.##}x");
+            text.Append(c, $"; its hosts all have {Resources.AlertLevels.Name(best.HostAlert)} alerts, which cut its score to {ModelScorer.HostFactor(best.HostAlert):0.##}x");
         else if (strategy == RoutingStrategy.Adaptive && runnerUp is { HostAlert: not Resources.AlertLevel.None })
-            text.Append(c, $"; {runnerUp.Model}'s hosts have {runnerUp.HostAlert.ToString().ToLowerInvariant()} alerts");
+            text.Append(c, $"; {runnerUp.Model}'s hosts have {Resources.AlertLevels.Name(runnerUp.HostAlert)} alerts");
         return text.Append('.').ToString();
     }
 

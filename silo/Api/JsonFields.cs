@@ -52,6 +52,9 @@ public static class JsonFields
         _ => throw WrongType(prefix, "timestamp", "an ISO 8601 date and time such as 2026-11-28T12:00:00Z"),
     };
 
+    /// <summary>The error for a required field that is absent or null.</summary>
+    public static ArgumentException Missing(string prefix, string name) => new($"{prefix}{name} is required.", prefix + name);
+
     public static ArgumentException WrongType(string prefix, string name, string expected) =>
         new($"{prefix}{name} must be {expected}.", prefix + name);
 }

@@ -47,7 +47,7 @@ public static class MetricsEndpoint
         text.Append("# HELP kyros_host_alerts_active Active alerts on the host, by level.\n# TYPE kyros_host_alerts_active gauge\n");
         foreach (var node in hosts.Nodes)
             foreach (var level in node.ActiveAlerts.GroupBy(a => a.Level))
-                text.Append("kyros_host_alerts_active{node=\"").Append(Escape(node.Node)).Append("\",level=\"").Append(level.Key.ToString().ToLowerInvariant())
+                text.Append("kyros_host_alerts_active{node=\"").Append(Escape(node.Node)).Append("\",level=\"").Append(Resources.AlertLevels.Name(level.Key))
                     .Append("\"} ").Append(level.Count().ToString(CultureInfo.InvariantCulture)).Append('\n');
         return text.ToString();
     }

@@ -48,10 +48,10 @@ public static class RecordJsonReader
 
         var success = JsonFields.Bool(json, prefix, "success") ?? true;
         return new ModelPerformanceRecord(
-            Model: JsonFields.String(json, prefix, "model") ?? throw Missing(prefix, "model"),
+            Model: JsonFields.String(json, prefix, "model") ?? throw JsonFields.Missing(prefix, "model"),
             Instance: JsonFields.String(json, prefix, "instance"),
             Timestamp: JsonFields.Timestamp(json, prefix) ?? now,
-            ExecutionTime: JsonFields.Number(json, prefix, "execution_time") ?? throw Missing(prefix, "execution_time"),
+            ExecutionTime: JsonFields.Number(json, prefix, "execution_time") ?? throw JsonFields.Missing(prefix, "execution_time"),
             TimeToFirstToken: JsonFields.Number(json, prefix, "time_to_first_token"),
             InputTokens: JsonFields.Integer(json, prefix, "input_tokens") ?? 0,
             OutputTokens: JsonFields.Integer(json, prefix, "output_tokens") ?? 0,
@@ -59,8 +59,6 @@ public static class RecordJsonReader
             ErrorKind: JsonFields.String(json, prefix, "error_kind"),
             Cost: JsonFields.Number(json, prefix, "cost") ?? 0,
             QualityScore: JsonFields.Number(json, prefix, "quality_score"),
-            RequestId: JsonFields.String(json, prefix, "request_id") ?? throw Missing(prefix, "request_id"));
+            RequestId: JsonFields.String(json, prefix, "request_id") ?? throw JsonFields.Missing(prefix, "request_id"));
     }
-
-    private static ArgumentException Missing(string prefix, string name) => new($"{prefix}{name} is required.", prefix + name);
 }

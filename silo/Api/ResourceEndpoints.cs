@@ -127,7 +127,6 @@ public static class ResourceEndpoints
         return nodes.Contains(node) ? null : Problems.Field("node", $"Host '{node}' has sent no samples.", StatusCodes.Status404NotFound);
     }
 
-    private static double Required(JsonElement body, string name) =>
-        JsonFields.Number(body, "", name) ?? throw new ArgumentException($"{name} is required.", name);
+    private static double Required(JsonElement body, string name) => JsonFields.Number(body, "", name) ?? throw JsonFields.Missing("", name);
 
 }
