@@ -26,10 +26,7 @@ public sealed class HostResourceSampler(GpuReader gpus, TimeProvider time, InFli
     private Dictionary<string, (long Rx, long Tx)> _network = [];
     private long _networkAt;
 
-    public Task<ResourceSample> SampleAsync(string node, string group, CancellationToken cancellationToken = default) =>
-        SampleCoreAsync(node, group, cancellationToken);
-
-    private async Task<ResourceSample> SampleCoreAsync(string node, string group, CancellationToken cancellationToken)
+    public async Task<ResourceSample> SampleAsync(string node, string group, CancellationToken cancellationToken = default)
     {
         double? cpu;
         IReadOnlyList<NetworkSample> networks;
