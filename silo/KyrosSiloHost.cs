@@ -1,4 +1,6 @@
 using System.Net;
+using Kyros.Perf.Common;
+using Kyros.Perf.HostSampling;
 using Kyros.Perf.Silo.Api;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -26,7 +28,7 @@ public static class KyrosSiloHost
 
         var app = builder.Build();
         app.UseExceptionHandler();
-        var inFlight = app.Services.GetRequiredService<Resources.InFlightRequests>();
+        var inFlight = app.Services.GetRequiredService<InFlightRequests>();
         app.Use(async (context, next) =>
         {
             inFlight.Enter();
@@ -46,6 +48,7 @@ public static class KyrosSiloHost
         app.MapRoutingEndpoints();
         app.MapResourceEndpoints();
         app.MapGatewayEndpoints();
+        app.MapTuningEndpoints();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
     }

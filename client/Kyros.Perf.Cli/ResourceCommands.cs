@@ -1,13 +1,15 @@
+using System.CommandLine;
 using System.Globalization;
 using Kyros.Perf.Client;
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
+using Kyros.Perf.HostSampling;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Spectre.Console;
 
 namespace Kyros.Perf.Cli;
 
+/// <summary>The commands on hosts' resources and alerts; each one's options and action in one place.</summary>
 public static class ResourceCommands
 {
     private const int MaxPending = 1_000;
@@ -15,19 +17,32 @@ public static class ResourceCommands
     private static readonly TimeSpan MaxPendingAge = TimeSpan.FromMinutes(55);
 
     /// <summary>Samples this host with the silo's own sampler and pushes the samples; keeps them while the cluster is away.</summary>
-    public static async Task AgentAsync(KyrosPerfClient client, CommandLine line, CancellationToken cancellationToken)
+    public static Command Agent()
     {
-        var node = line.Text("node") ?? Environment.MachineName;
-        var group = line.Text("group") ?? "default";
-        var interval = TimeSpan.FromSeconds(line.Number("interval") ?? 5);
-        var count = line.Integer("count");
-        line.RejectUnknown();
-        ResourceValidator.RequireNodeName(node);
-        ResourceValidator.RequireNodeName(group, "group");
-        if (interval < TimeSpan.FromSeconds(1) || interval > TimeSpan.FromMinutes(10)) throw new ArgumentException("--interval must be within 1..600 seconds.");
-        if (count < 1) throw new ArgumentException("--count must be at least 1.");
+        var node = new Option<string>("--node") { Description = "The name this host's samples go under", HelpName = "name", DefaultValueFactory = _ => Environment.MachineName };
+        var group = new Option<string>("--group") { Description = "The group of hosts it belongs to, for scaling advice", DefaultValueFactory = _ => "default" };
+        var interval = new Option<double>("--interval")
+        {
+            Description = "Seconds between samples, 1-600", HelpName = "seconds", DefaultValueFactory = _ => 5, CustomParser = Cli.Number<double>,
+        };
+        var count = new Option<long?>("--count") { Description = "Stop after this many samples (default: go on until Ctrl+C)", HelpName = "samples", CustomParser = Cli.OptionalNumber<long> };
+        return new Command("agent", "Sample this host and push the samples (a host without a silo)") { node, group, interval, count }.SetClusterAction(parse =>
+        {
+            var nodeName = parse.GetRequiredValue(node);
+            var groupName = parse.GetRequiredValue(group);
+            var every = TimeSpan.FromSeconds(parse.GetValue(interval));
+            var samples = parse.GetValue(count);
+            ResourceValidator.RequireNodeName(nodeName);
+            ResourceValidator.RequireNodeName(groupName, "group");
+            if (every < TimeSpan.FromSeconds(1) || every > TimeSpan.FromMinutes(10)) throw new ArgumentException("--interval must be within 1..600 seconds.");
+            if (samples < 1) throw new ArgumentException("--count must be at least 1.");
+            return (client, cancellationToken) => PushSamplesAsync(client, nodeName, groupName, every, samples, cancellationToken);
+        });
+    }
 
-        var sampler = new HostResourceSampler(new GpuReader(Options.Create(new ResourceOptions()), NullLogger<GpuReader>.Instance), TimeProvider.System);
+    private static async Task PushSamplesAsync(KyrosPerfClient client, string node, string group, TimeSpan interval, long? count, CancellationToken cancellationToken)
+    {
+        var sampler = new HostResourceSampler(new GpuReader("nvidia-smi", NullLogger<GpuReader>.Instance), TimeProvider.System);
         await sampler.SampleAsync(node, group, cancellationToken); // the baseline rates are measured from
         var pending = new List<ResourceSample>();
         for (long pushed = 0; count is null || pushed < count; pushed++)
@@ -51,33 +66,45 @@ public static class ResourceCommands
             catch (ArgumentException e)
             {
                 // Refused, most likely because an earlier push that timed out was taken after all: these are not sent again.
-                AnsiConsole.MarkupLineInterpolated($"[yellow]{pending.Count} sample(s) refused and dropped:[/] {Kyros.Perf.Models.ArgumentErrors.DetailOf(e)}");
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{pending.Count} sample(s) refused and dropped:[/] {ArgumentErrors.DetailOf(e)}");
                 pending.Clear();
             }
         }
     }
 
-    public static async Task AlertsAsync(KyrosPerfClient client, CommandLine line, CancellationToken cancellationToken)
+    public static Command Alerts()
     {
-        var follow = line.Flag("follow");
-        var query = new AlertQuery(
-            ActiveOnly: line.Flag("active"),
-            MinimumLevel: line.Text("level") is { } level ? AlertLevels.Parse(level, "--level") : null,
-            Node: line.Text("node"),
-            Limit: (int)(line.Integer("limit") ?? 50));
-        line.RejectUnknown();
-        if (follow)
+        var follow = new Option<bool>("--follow") { Description = "Print alerts as they are raised and cleared, until Ctrl+C" };
+        var active = new Option<bool>("--active") { Description = "Only the alerts active now" };
+        var level = new Option<string>("--level") { Description = "The lowest level shown: info, warning, critical or emergency" };
+        var node = new Option<string>("--node") { Description = "One host's alerts" };
+        var limit = new Option<int>("--limit") { Description = "The most events shown", HelpName = "events", DefaultValueFactory = _ => 50, CustomParser = Cli.Number<int> };
+        return new Command("alerts", "The alert log, or alerts as they come") { follow, active, level, node, limit }.SetClusterAction(parse =>
         {
-            await using var subscription = await client.SubscribeAlertsAsync(alert =>
-            {
-                if (query.Matches(alert))
-                    AnsiConsole.MarkupLineInterpolated($"{alert.Timestamp:HH:mm:ss} [bold]{alert.Kind.ToString().ToLowerInvariant()}[/] {AlertLevels.Name(alert.Level)} {alert.Node} {alert.Series}: {alert.Message}");
-                return Task.CompletedTask;
-            });
-            AnsiConsole.MarkupLine("following alerts; Ctrl+C stops");
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            return;
-        }
+            var following = parse.GetValue(follow);
+            var query = new AlertQuery(
+                ActiveOnly: parse.GetValue(active),
+                MinimumLevel: parse.GetValue(level) is { } minimum ? AlertLevels.Parse(minimum, "--level") : null,
+                Node: parse.GetValue(node),
+                Limit: parse.GetValue(limit));
+            return following ? (client, cancellationToken) => FollowAsync(client, query, cancellationToken) : (client, _) => PrintAsync(client, query);
+        });
+    }
+
+    private static async Task FollowAsync(KyrosPerfClient client, AlertQuery query, CancellationToken cancellationToken)
+    {
+        await using var subscription = await client.SubscribeAlertsAsync(alert =>
+        {
+            if (query.Matches(alert))
+                AnsiConsole.MarkupLineInterpolated($"{alert.Timestamp:HH:mm:ss} [bold]{alert.Kind.ToString().ToLowerInvariant()}[/] {AlertLevels.Name(alert.Level)} {alert.Node} {alert.Series}: {alert.Message}");
+            return Task.CompletedTask;
+        });
+        AnsiConsole.MarkupLine("following alerts; Ctrl+C stops");
+        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private static async Task PrintAsync(KyrosPerfClient client, AlertQuery query)
+    {
         var page = await client.GetAlertsAsync(query);
         var active = new Table().AddColumns("level", "node", "series", "since", "value");
         foreach (var a in page.Active) active.AddRow(a.Level.ToString(), Markup.Escape(a.Node), Markup.Escape(a.Series), a.Since.ToString("u", CultureInfo.InvariantCulture), F(a.Value));
@@ -88,21 +115,28 @@ public static class ResourceCommands
         AnsiConsole.Write(events);
     }
 
-    public static async Task ResourcesAsync(KyrosPerfClient client, CommandLine line)
+    public static Command Resources()
     {
-        var node = line.Text("node");
-        var window = TimeWindow.Parse(line.Text("window") ?? "15m");
-        line.RejectUnknown();
-        IReadOnlyList<NodeSummary> nodes = node is null ? (await client.GetResourceSummaryAsync(window)).Nodes : [await client.GetNodeSummaryAsync(node, window)];
-        var table = new Table().AddColumns("node", "series", "samples", "min", "mean", "p95", "max", "latest");
-        foreach (var n in nodes)
-            foreach (var m in n.Metrics)
-                table.AddRow(Markup.Escape(n.Node), Markup.Escape(m.Series), m.Samples.ToString(CultureInfo.InvariantCulture), F(m.Min), F(m.Mean), F(m.P95), F(m.Max), F(m.Latest) + m.Unit);
-        AnsiConsole.Write(table);
-        foreach (var p in nodes.SelectMany(n => n.Patterns))
-            AnsiConsole.MarkupLineInterpolated($"pattern {p.Kind} (confidence {p.Confidence:0.00}): {p.Description}");
-        foreach (var r in await client.GetScalingAsync())
-            AnsiConsole.MarkupLineInterpolated($"scaling {r.Scope}: {r.Action} (confidence {r.Confidence:0.00}) - {r.Reason}");
+        var node = new Option<string>("--node") { Description = "One host's figures; without it, every host's" };
+        var window = new Option<string>("--window") { Description = "The window: whole minutes, hours or days such as 5m, 1h or 24h", DefaultValueFactory = _ => "15m" };
+        return new Command("resources", "Hosts' CPU, memory, disks, network, GPUs, patterns and scaling advice") { node, window }.SetClusterAction(parse =>
+        {
+            var name = parse.GetValue(node);
+            var span = TimeWindow.Parse(parse.GetValue(window));
+            return async (client, _) =>
+            {
+                IReadOnlyList<NodeSummary> nodes = name is null ? (await client.GetResourceSummaryAsync(span)).Nodes : [await client.GetNodeSummaryAsync(name, span)];
+                var table = new Table().AddColumns("node", "series", "samples", "min", "mean", "p95", "max", "latest");
+                foreach (var n in nodes)
+                    foreach (var m in n.Metrics)
+                        table.AddRow(Markup.Escape(n.Node), Markup.Escape(m.Series), m.Samples.ToString(CultureInfo.InvariantCulture), F(m.Min), F(m.Mean), F(m.P95), F(m.Max), F(m.Latest) + m.Unit);
+                AnsiConsole.Write(table);
+                foreach (var p in nodes.SelectMany(n => n.Patterns))
+                    AnsiConsole.MarkupLineInterpolated($"pattern {p.Kind} (confidence {p.Confidence:0.00}): {p.Description}");
+                foreach (var r in await client.GetScalingAsync())
+                    AnsiConsole.MarkupLineInterpolated($"scaling {r.Scope}: {r.Action} (confidence {r.Confidence:0.00}) - {r.Reason}");
+            };
+        });
     }
 
     private static string F(double value) => Commands.F(value, decimals: 2);

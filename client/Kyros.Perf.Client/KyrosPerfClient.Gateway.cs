@@ -1,4 +1,5 @@
 using Kyros.Perf.Gateway;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Client;
 

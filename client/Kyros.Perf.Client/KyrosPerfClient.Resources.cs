@@ -1,4 +1,4 @@
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
 using Kyros.Perf.Resources;
 using Orleans.Streams;
 

@@ -1,5 +1,7 @@
 using Kyros.Perf.Catalog;
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
+using Kyros.Perf.Routing;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Client;
 

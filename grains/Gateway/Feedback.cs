@@ -1,4 +1,5 @@
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Gateway;
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
+using Kyros.Perf.Stats;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

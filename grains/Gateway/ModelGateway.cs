@@ -1,7 +1,7 @@
 using System.Text;
 using Kyros.Perf.Catalog;
-using Kyros.Perf.Models;
 using Kyros.Perf.Routing;
+using Kyros.Perf.Stats;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -103,7 +103,8 @@ public sealed class ModelGateway(
         UsageDetails? usage = null;
         string? finish = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(model.TimeoutSeconds));
+        // The timeout in force: the catalog's, or the tuner's from the model's observed latency.
+        timeout.CancelAfter(TimeSpan.FromSeconds(router.TimeoutSecondsOf(model)));
         var chat = new ChatOptions { MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
         var updates = clients.For(model).GetStreamingResponseAsync(conversation, chat, timeout.Token).GetAsyncEnumerator(timeout.Token);
         try

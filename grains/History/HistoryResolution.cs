@@ -1,4 +1,4 @@
-using Kyros.Perf.Statistics;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.History;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using Kyros.Perf.Common;
 using Kyros.Perf.Resources;
-using Kyros.Perf.Statistics;
+using Kyros.Perf.Stats;
+using Kyros.Perf.Tuning;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -106,6 +108,42 @@ public sealed class SqliteHistoryStore : BackgroundService
         while (await reader.ReadAsync(cancellationToken))
             events.Add(JsonSerializer.Deserialize<AlertEvent>(reader.GetString(0), KyrosJson.Options)!);
         return events;
+    }
+
+    /// <summary>The tuner's history: each recommendation as it stood after a change of status, kept as long as hourly roll-ups.</summary>
+    public async Task AppendTuningAsync(IReadOnlyList<TuningHistoryEntry> entries)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO tuning_events (at, data) VALUES ($at, $data)";
+        var at = command.Parameters.Add("$at", SqliteType.Integer);
+        var data = command.Parameters.Add("$data", SqliteType.Text);
+        foreach (var entry in entries)
+        {
+            at.Value = entry.Timestamp.ToUnixTimeMilliseconds();
+            data.Value = JsonSerializer.Serialize(entry, KyrosJson.Options);
+            await command.ExecuteNonQueryAsync();
+        }
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>The tuner's history within [from, to], oldest first.</summary>
+    public async Task<IReadOnlyList<TuningHistoryEntry>> QueryTuningAsync(DateTimeOffset from, DateTimeOffset to, int limit)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data FROM tuning_events WHERE at >= $from AND at <= $to ORDER BY id LIMIT $limit";
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$limit", limit);
+        var entries = new List<TuningHistoryEntry>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            entries.Add(JsonSerializer.Deserialize<TuningHistoryEntry>(reader.GetString(0), KyrosJson.Options)!);
+        return entries;
     }
 
     public async Task<bool> IsHealthyAsync()
@@ -216,6 +254,7 @@ public sealed class SqliteHistoryStore : BackgroundService
             DELETE FROM rollups WHERE resolution = 60 AND bucket_start < $minuteCutoff;
             DELETE FROM rollups WHERE resolution = 3600 AND bucket_start < $hourCutoff;
             DELETE FROM alert_events WHERE at < $hourCutoff * 1000;
+            DELETE FROM tuning_events WHERE at < $hourCutoff * 1000;
             """;
         command.Parameters.AddWithValue("$minuteCutoff", (now - _options.MinuteRetention).ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$hourCutoff", (now - _options.HourRetention).ToUnixTimeSeconds());
@@ -243,6 +282,12 @@ public sealed class SqliteHistoryStore : BackgroundService
                 data TEXT NOT NULL
             );
             CREATE INDEX IF NOT EXISTS alert_events_at ON alert_events (at);
+            CREATE TABLE IF NOT EXISTS tuning_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                data TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS tuning_events_at ON tuning_events (at);
             """;
         await command.ExecuteNonQueryAsync();
     }

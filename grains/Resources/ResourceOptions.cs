@@ -1,3 +1,4 @@
+using Kyros.Perf.Common;
 using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Resources;
@@ -57,9 +58,9 @@ public sealed class ResourceOptions
     /// <summary>A summary window: whole minutes, no longer than the samples are kept for.</summary>
     public void RequireKeptWindow(TimeSpan window, string field)
     {
-        Models.TimeWindow.Validate(window, field);
+        TimeWindow.Validate(window, field);
         if (window > Window)
-            throw new ArgumentException($"{field} must be at most {Models.TimeWindow.Format(Window)}, the window samples are kept for ({Section}:Window).", field);
+            throw new ArgumentException($"{field} must be at most {TimeWindow.Format(Window)}, the window samples are kept for ({Section}:Window).", field);
     }
 }
 
@@ -70,7 +71,7 @@ public sealed class ResourceOptionsValidator : IValidateOptions<ResourceOptions>
         const string s = ResourceOptions.Section;
         var errors = new List<string>();
         if (o.SampleInterval < TimeSpan.FromSeconds(1) || o.SampleInterval > TimeSpan.FromMinutes(10)) errors.Add($"{s}:SampleInterval must be within 00:00:01..00:10:00.");
-        if (!Models.TimeWindow.IsValid(o.Window))
+        if (!TimeWindow.IsValid(o.Window))
             errors.Add($"{s}:Window must be whole minutes within 00:01:00..1.00:00:00.");
         if (o.Window < o.ScaleInWindow || o.Window < o.ScaleOutWindow) errors.Add($"{s}:Window must be at least ScaleInWindow and ScaleOutWindow.");
         if (!ResourceValidator.IsNodeName(o.Group)) errors.Add($"{s}:Group must be 1-128 characters of letters, digits, '.', '_' or '-'.");

@@ -2,9 +2,11 @@ using Kyros.Perf.Catalog;
 
 namespace Kyros.Perf.Routing;
 
-/// <summary>One candidate's expected figures for a request, before normalisation across candidates. A value type: a decision over many candidates allocates none.</summary>
+/// <summary>
+/// One candidate's expected figures for a request, before normalisation across candidates. A value type: a decision over many candidates allocates none.
+/// <paramref name="Penalty"/> is the share of its score a model loses to a tuning penalty (0: none), under every strategy.</summary>
 public readonly record struct CandidateFigures(ModelDescriptor Model, Evidence Latency, Evidence Quality, Evidence Cost, Evidence ErrorRate, double CapabilityFit, ModelHealth Health,
-    Resources.AlertLevel HostAlert = Resources.AlertLevel.None);
+    Resources.AlertLevel HostAlert = Resources.AlertLevel.None, double Penalty = 0);
 
 /// <summary>A candidate's score and its parts; <see cref="Candidate"/> indexes the figures that were ranked. A score row is made only for the rows a decision shows.</summary>
 public readonly record struct RankedCandidate(int Candidate, double Score, double LatencyPart, double QualityPart, double CostPart)
@@ -26,11 +28,12 @@ public static class ModelScorer
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(15);
     private const double ClearLead = 0.1;
 
-    public static RoutingWeights WeightsFor(RoutingStrategy strategy, RequestFeatures features, long estimatedTokens)
+    /// <param name="adaptiveBase">The adaptive strategy's base weights as tuned (null: the balanced strategy's); the fixed strategies never move.</param>
+    public static RoutingWeights WeightsFor(RoutingStrategy strategy, RequestFeatures features, long estimatedTokens, RoutingWeights? adaptiveBase = null)
     {
         if (strategy != RoutingStrategy.Adaptive) return RoutingWeights.For(strategy);
         // Demanding prompts raise quality, long ones raise cost, a latency bound or streaming raises latency.
-        var weights = RoutingWeights.For(RoutingStrategy.Balanced);
+        var weights = adaptiveBase ?? RoutingWeights.For(RoutingStrategy.Balanced);
         var quality = weights.Quality + 0.5 * Math.Max(features.ReasoningRequirement, features.CreativityRequirement);
         var cost = weights.Cost + 0.4 * Math.Min(1, (estimatedTokens + features.OutputTokens) / 20_000.0);
         var latency = weights.Latency + (features.MaxLatency is null ? 0 : 0.3) + (features.Stream ? 0.15 : 0);
@@ -104,7 +107,7 @@ public static class ModelScorer
             var cost = weights.Cost * Relative(c.Cost.Value, costMedian);
             // Expected success scales the whole score; adaptive counts failures twice as hard.
             var success = 1 - c.ErrorRate.Value;
-            var score = (latency + quality + cost) * (adaptive ? success * success * HostFactor(c.HostAlert) : success);
+            var score = (latency + quality + cost) * (adaptive ? success * success * HostFactor(c.HostAlert) : success) * (1 - c.Penalty);
             scores[i] = new RankedCandidate(i, score, latency, quality, cost);
             keys[i] = -score;
             order[i] = i;

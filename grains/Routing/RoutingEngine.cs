@@ -79,6 +79,9 @@ public sealed class RoutingEngine(
         return new RouterState(silo, SnapshotAge(now), models);
     }
 
+    /// <summary>The timeout a call to this model gets: tuned from its observed latency, or the catalog's.</summary>
+    public double TimeoutSecondsOf(ModelDescriptor model) => snapshot.TimeoutSecondsOf(model);
+
     /// <summary>Reserves a request and its tokens against a model's limits (a fallback the decision did not reserve); the reason when spent.</summary>
     public string? Reserve(ModelDescriptor model, long tokens) =>
         limits.TryReserve(model.Id, tokens, model.RequestsPerMinute, model.TokensPerMinute, time.GetUtcNow());
@@ -129,6 +132,7 @@ public sealed class RoutingEngine(
                 continue;
             }
             if (model.Hosts.Count > 0) figures = figures with { HostAlert = snapshot.LeastAlertedHost(model.Hosts) };
+            if (snapshot.PenaltyAt(index) is > 0 and var penalty) figures = figures with { Penalty = penalty };
             // Health last: a model refused for it alone may pass the same request later.
             if (allHealthy)
             {
@@ -141,7 +145,7 @@ public sealed class RoutingEngine(
         }
         var count = work.Passing.Count;
         if (count == 0) throw NoCandidate(work.Rejected, permanent);
-        var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens.Largest);
+        var weights = ModelScorer.WeightsFor(request.Strategy, features, tokens.Largest, snapshot.Tuning.AdaptiveBase);
         ModelScorer.Rank(CollectionsMarshal.AsSpan(work.Passing), weights, request.Strategy == RoutingStrategy.Adaptive,
             work.Scores.AsSpan(0, count), work.Order.AsSpan(0, count), work.Values.AsSpan(0, 2 * count));
         return (count, weights, tokens, now);

@@ -1,5 +1,6 @@
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Resources;
+using Kyros.Perf.Tuning;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ namespace Kyros.Perf.Routing;
 /// <summary>
 /// This silo's view of every model's routing statistics, pulled from the <see cref="IRoutingStatsGrain"/> table every
 /// <see cref="RoutingOptions.SnapshotInterval"/>, with the hosts' active alerts from the alert log, and exchanges this
-/// silo's rate-limit use for the other silos'. Decisions read it and make no grain calls of their own.
+/// silo's rate-limit use for the other silos', and takes what applied tuning sets. Decisions read it and make no grain calls of their own.
 /// </summary>
 public sealed class RoutingSnapshot(
     IGrainFactory grains, ModelCatalog catalog, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger,
@@ -18,6 +19,26 @@ public sealed class RoutingSnapshot(
 {
     private volatile Table _table = new(new ModelRoutingStats?[catalog.Models.Count], DateTimeOffset.MinValue);
     private volatile IReadOnlyDictionary<string, AlertLevel> _hostAlerts = new Dictionary<string, AlertLevel>();
+    private volatile TunedView _tuning = new(TuningOverrides.None, new double[catalog.Models.Count]);
+
+    /// <summary>What applied tuning sets: the adaptive base weights, penalties and timeouts.</summary>
+    public TuningOverrides Tuning => _tuning.Overrides;
+
+    /// <summary>The tuning penalty of the model at this catalog index (0: none).</summary>
+    public double PenaltyAt(int modelIndex) => _tuning.Penalties[modelIndex];
+
+    /// <summary>The timeout in force for a model: tuned, or the catalog's.</summary>
+    public double TimeoutSecondsOf(ModelDescriptor model) => _tuning.Overrides.TimeoutSeconds.GetValueOrDefault(model.Id, model.TimeoutSeconds);
+
+    /// <summary>Replaces what tuning sets (the background loop, and tests that drive a snapshot by hand).</summary>
+    public void ApplyTuning(TuningOverrides overrides)
+    {
+        if (overrides.Version == _tuning.Overrides.Version && overrides.Version != 0) return;
+        var penalties = new double[catalog.Models.Count];
+        foreach (var (model, penalty) in overrides.Penalties)
+            if (catalog.IndexOf(model) is var index and >= 0) penalties[index] = Math.Clamp(penalty, 0, 1);
+        _tuning = new TunedView(overrides, penalties);
+    }
 
     /// <summary>The statistics of the model at this catalog index (<see cref="ModelCatalog.IndexOf"/>); null before any were published.</summary>
     public ModelRoutingStats? StatsAt(int modelIndex) => _table.Stats[modelIndex];
@@ -58,7 +79,7 @@ public sealed class RoutingSnapshot(
     /// <summary>Pulls the statistics and the hosts' alerts and exchanges rate-limit use, side by side: one that fails or hangs holds back none of the others.</summary>
     public async Task RefreshAsync()
     {
-        var parts = new[] { PullStatisticsAsync(), PullHostAlertsAsync(), ExchangeRateUsageAsync() };
+        var parts = new[] { PullStatisticsAsync(), PullHostAlertsAsync(), ExchangeRateUsageAsync(), PullTuningAsync() };
         try
         {
             await Task.WhenAll(parts);
@@ -73,6 +94,9 @@ public sealed class RoutingSnapshot(
 
     private async Task PullHostAlertsAsync() =>
         ApplyHostAlerts((await grains.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(ActiveOnly: true, MinimumLevel: AlertLevel.Warning))).Active);
+
+    // Asking every interval also keeps the tuner active: when its silo dies, the next pull activates it on a survivor.
+    private async Task PullTuningAsync() => ApplyTuning(await grains.GetGrain<ITunerGrain>(0).GetOverridesAsync());
 
     private async Task ExchangeRateUsageAsync()
     {
@@ -111,4 +135,6 @@ public sealed class RoutingSnapshot(
     }
 
     private sealed record Table(ModelRoutingStats?[] Stats, DateTimeOffset RefreshedAt);
+
+    private sealed record TunedView(TuningOverrides Overrides, double[] Penalties);
 }

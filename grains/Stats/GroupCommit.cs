@@ -1,4 +1,3 @@
-using Kyros.Perf.Models;
 
 namespace Kyros.Perf.Stats;
 

@@ -1,7 +1,6 @@
+using Kyros.Perf.Common;
 using Kyros.Perf.History;
-using Kyros.Perf.Models;
 using Kyros.Perf.Routing;
-using Kyros.Perf.Statistics;
 
 namespace Kyros.Perf.Stats;
 
@@ -120,6 +119,22 @@ public sealed class ModelStatsLedger
                 result.Merge(aggregate);
         }
         return result;
+    }
+
+    /// <summary>Each minute of the window that holds records, every instance merged, oldest first.</summary>
+    public IReadOnlyList<ModelMinute> Minutes(DateTimeOffset now, TimeSpan window)
+    {
+        var first = MinuteOf(TimeWindow.StartAt(now, window));
+        var minutes = new List<ModelMinute>();
+        foreach (var (minute, byInstance) in _minutes.Where(m => m.Key >= first).OrderBy(m => m.Key))
+        {
+            var a = new MetricsAggregate();
+            foreach (var aggregate in byInstance.Values) a.Merge(aggregate);
+            if (a.Count == 0) continue;
+            minutes.Add(new ModelMinute(StartOf(minute), a.Count, a.Successes, a.ErrorsByKind.GetValueOrDefault("timeout"),
+                a.Latency.Quantile(0.5), a.Latency.Quantile(0.99), a.QualitySum, a.QualityCount, a.CostTotal));
+        }
+        return minutes;
     }
 
     /// <summary>What the routers need of this model: its last 5 minutes, and its failures since the last success.</summary>

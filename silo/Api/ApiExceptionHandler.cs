@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -25,6 +25,8 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
                 detail: none.Message, statusCode: none.Temporary ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status422UnprocessableEntity,
                 extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected }),
             ModelNotFoundException missing => Problems.Field("model", missing.Message, StatusCodes.Status404NotFound),
+            Tuning.RecommendationNotFoundException unknown => Problems.Field("id", unknown.Message, StatusCodes.Status404NotFound),
+            Tuning.RecommendationStateException state => Problems.Field("status", state.Message, StatusCodes.Status409Conflict),
             Gateway.GenerationFailedException failed => Results.Problem(title: failed.Status < 500 ? "The model refused the request" : "The model call failed",
                 detail: failed.Message, statusCode: failed.Status, extensions: new Dictionary<string, object?> { ["attempts"] = failed.Attempts }),
             _ => null,

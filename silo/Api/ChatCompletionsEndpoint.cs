@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Common;
 using Kyros.Perf.Gateway;
 using Kyros.Perf.Routing;
 
@@ -19,7 +20,7 @@ public static class ChatCompletionsEndpoint
 
     private static async Task CompleteAsync(HttpContext context, ModelGateway gateway, ModelCatalog catalog)
     {
-        using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        using var document = await JsonBody.ReadAsync(context.Request);
         var (request, stream) = Read(document.RootElement, catalog);
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         if (!stream)
@@ -85,7 +86,7 @@ public static class ChatCompletionsEndpoint
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"model '{model}' names no strategy: {Models.ArgumentErrors.DetailOf(e)}", "model");
+            throw new ArgumentException($"model '{model}' names no strategy: {ArgumentErrors.DetailOf(e)}", "model");
         }
     }
 

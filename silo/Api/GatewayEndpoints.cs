@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Gateway;
 using Kyros.Perf.Routing;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Silo.Api;
 
@@ -21,7 +22,7 @@ public static class GatewayEndpoints
 
     private static async Task<IResult> Generate(HttpRequest request, ModelGateway gateway)
     {
-        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        using var document = await JsonBody.ReadAsync(request);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object.", "body");
         JsonFields.RejectUnknown(root, "", GenerateFields, "a generation request");
@@ -42,7 +43,7 @@ public static class GatewayEndpoints
 
     private static async Task<IResult> PostFeedback(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time)
     {
-        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        using var document = await JsonBody.ReadAsync(request);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object with request_id and score.", "body");
         JsonFields.RejectUnknown(root, "", FeedbackFields, "feedback");

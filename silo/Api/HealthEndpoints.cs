@@ -1,5 +1,6 @@
+using Kyros.Perf.Common;
 using Kyros.Perf.History;
-using Kyros.Perf.Storage;
+using Kyros.Perf.Stats;
 using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Silo.Api;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
+using Kyros.Perf.Resources;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Silo.Api;
 

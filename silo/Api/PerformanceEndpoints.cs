@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Common;
 using Kyros.Perf.History;
-using Kyros.Perf.Models;
-using Kyros.Perf.Statistics;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Silo.Api;
 
@@ -28,7 +28,7 @@ public static class PerformanceEndpoints
     {
         if (request.ContentLength > MaxBodyBytes)
             return Problems.Field("body", $"The body is larger than {MaxBodyBytes / (1024 * 1024)} MiB.", StatusCodes.Status413PayloadTooLarge);
-        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        using var document = await JsonBody.ReadAsync(request);
         var now = time.GetUtcNow();
         var (records, isBatch) = RecordJsonReader.ReadBody(document.RootElement, now);
 

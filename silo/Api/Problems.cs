@@ -1,3 +1,4 @@
+using Kyros.Perf.Common;
 namespace Kyros.Perf.Silo.Api;
 
 /// <summary>The one shape of every API error: problem+json naming the offending field.</summary>
@@ -17,5 +18,5 @@ public static class Problems
             extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field });
 
     public static IResult From(ArgumentException exception, int status = StatusCodes.Status400BadRequest) =>
-        Field(Models.ArgumentErrors.FieldOf(exception), Models.ArgumentErrors.DetailOf(exception), status);
+        Field(ArgumentErrors.FieldOf(exception), ArgumentErrors.DetailOf(exception), status);
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Kyros.Perf.Models;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Silo.Api;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
 using Kyros.Perf.Resources;
 
 namespace Kyros.Perf.Silo.Api;
@@ -10,14 +10,6 @@ public static class ResourceEndpoints
 {
     private static readonly TimeSpan DefaultWindow = TimeSpan.FromHours(1);
     private static readonly HashSet<string> ThresholdFields = ["info", "warning", "critical", "emergency"];
-
-    /// <summary>Samples are read strictly: an unknown field (a typo) or a missing figure of a disk, interface or GPU is an error, not a silent 0.</summary>
-    private static readonly JsonSerializerOptions StrictJson = new(KyrosJson.Options)
-    {
-        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
-        RespectRequiredConstructorParameters = true,
-        RespectNullableAnnotations = true,
-    };
 
     public static void MapResourceEndpoints(this IEndpointRouteBuilder app)
     {
@@ -53,21 +45,8 @@ public static class ResourceEndpoints
     private static async Task<IResult> PostSamples(string node, HttpRequest request, IGrainFactory grains)
     {
         ResourceValidator.RequireNodeName(node);
-        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
-        var root = document.RootElement;
-        IReadOnlyList<ResourceSample> samples;
-        try
-        {
-            samples = root.ValueKind == JsonValueKind.Array
-                ? root.Deserialize<ResourceSample[]>(StrictJson)!
-                : [root.Deserialize<ResourceSample>(StrictJson)!];
-        }
-        catch (JsonException e)
-        {
-            var field = e.Path is { Length: > 1 } path ? path[1..].TrimStart('.') : "body";
-            return Problems.Field(field, $"The body is not a resource sample (or a list of them): {e.Message}");
-        }
-        if (samples.Any(s => s is null)) return Problems.Field("body", "A sample must be a JSON object.");
+        using var document = await JsonBody.ReadAsync(request);
+        var samples = ResourceSampleJsonReader.ReadBody(document.RootElement, node);
         await grains.GetGrain<INodeResourceGrain>(node).PushAsync(samples);
         return Results.Ok(new { Node = node, Accepted = samples.Count });
     }
@@ -108,7 +87,7 @@ public static class ResourceEndpoints
     private static async Task<IResult> PutThreshold(string metric, string? node, HttpRequest request, IGrainFactory grains)
     {
         if (!ResourceMetrics.IsKnown(metric)) return UnknownMetric(metric);
-        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        using var document = await JsonBody.ReadAsync(request);
         var body = document.RootElement;
         if (body.ValueKind != JsonValueKind.Object) return Problems.Field("body", "The body must be a JSON object with warning, critical, emergency and optionally info.");
         JsonFields.RejectUnknown(body, "", ThresholdFields, "thresholds");

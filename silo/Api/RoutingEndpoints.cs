@@ -23,7 +23,7 @@ public static class RoutingEndpoints
 
     private static async Task<IResult> Route(HttpRequest request, IGrainFactory grains)
     {
-        using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        using var document = await JsonBody.ReadAsync(request);
         var routing = ReadRequest(document.RootElement);
         // When no candidate passes the filters, ApiExceptionHandler answers 422 (or 503) with every candidate's reason.
         return Results.Ok(await grains.GetGrain<IRouterGrain>(0).SelectModelAsync(routing));

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Kyros.Perf.Models;
+using Kyros.Perf.Common;
 using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Benchmarks;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Kyros.Perf.Client;
+using Kyros.Perf.Common;
 using Kyros.Perf.Routing;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Benchmarks;
 
@@ -30,7 +32,7 @@ public static class RoutingLoad
         for (var i = 0; i < 50; i++)
         {
             var model = $"model-{i:D4}";
-            await client.RecordBatchAsync(Enumerable.Range(0, 200).Select(r => new Models.ModelPerformanceRecord(model, null, DateTimeOffset.UtcNow,
+            await client.RecordBatchAsync(Enumerable.Range(0, 200).Select(r => new ModelPerformanceRecord(model, null, DateTimeOffset.UtcNow,
                 0.3 + (i * 7 + r) % 40 / 20.0, 0.1, 100, 200, r % 25 != 0, r % 25 == 0 ? "timeout" : null, 0.001, 0.8, $"seed-{i}-{r}")).ToArray());
         }
         await Task.Delay(1500); // two snapshot intervals: every silo's table holds them

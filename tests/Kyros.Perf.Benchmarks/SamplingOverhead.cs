@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Kyros.Perf.HostSampling;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ public static class SamplingOverhead
     public static async Task<IReadOnlyList<string>> RunAsync(string siloDll, double siloSeconds)
     {
         var rows = new List<string>();
-        var gpus = new GpuReader(Options.Create(new ResourceOptions()), NullLogger<GpuReader>.Instance);
+        var gpus = new GpuReader(new ResourceOptions().NvidiaSmiPath, NullLogger<GpuReader>.Instance);
         var sampler = new HostResourceSampler(gpus, TimeProvider.System, new InFlightRequests());
         await sampler.SampleAsync("bench", "default");
         await Task.Delay(1000);

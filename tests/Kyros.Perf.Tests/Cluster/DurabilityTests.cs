@@ -1,3 +1,4 @@
+using Kyros.Perf.Stats;
 using Kyros.Perf.Tests.Infrastructure;
 
 namespace Kyros.Perf.Tests.Cluster;

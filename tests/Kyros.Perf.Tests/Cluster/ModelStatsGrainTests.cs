@@ -1,5 +1,4 @@
-using Kyros.Perf.Models;
-using Kyros.Perf.Statistics;
+using Kyros.Perf.Stats;
 using Kyros.Perf.Tests.Infrastructure;
 
 namespace Kyros.Perf.Tests.Cluster;

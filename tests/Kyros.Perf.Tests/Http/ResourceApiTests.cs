@@ -63,6 +63,17 @@ public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<Shared
         Assert.Contains("cluster", scopes);
     }
 
+    [Fact]
+    public async Task A_sample_without_a_node_takes_the_node_from_the_path()
+    {
+        var body = $$"""{"timestamp": "{{DateTimeOffset.UtcNow:O}}", "cpu_percent": 42, "networks": [{"interface": "eth0", "receive_bytes_per_second": 10, "transmit_bytes_per_second": 20}]}""";
+        Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync("/v1/resources/nodes/pathless-1/samples", Json(body))).StatusCode);
+        var summary = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/nodes/pathless-1?window=5m");
+        Assert.Equal("pathless-1", summary.GetProperty("node").GetString());
+        var cpu = summary.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("series").GetString() == "cpu");
+        Assert.Equal(42, cpu.GetProperty("latest").GetDouble());
+    }
+
     [Theory]
     [InlineData("""{"node": "web-8", "timestamp": "NOW", "cpu_percent": 150}""", "cpu_percent")]
     [InlineData("""{"node": "web-8", "timestamp": "NOW", "cpu_percent": "high"}""", "cpu_percent")]
@@ -71,7 +82,10 @@ public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<Shared
     [InlineData("""{"node": "other", "timestamp": "NOW", "cpu_percent": 5}""", "node")]
     [InlineData("""[{"node": "web-8", "timestamp": "NOW", "cpu_percent": 5}, {"node": "web-8", "timestamp": "NOW", "memory_percent": -2}]""", "[1].memory_percent")]
     [InlineData("""[{"node": "web-8", "timestamp": "NOW", "cpu_percent": 5}, {"node": "web-8", "timestamp": "NOW", "cpu_percnt": 5}]""", "[1].cpu_percnt")]
-    [InlineData("""{"node": "web-8", "timestamp": "NOW", "disks": [{"mount": "/", "total_bytes": 5}]}""", "disks[0]")]
+    [InlineData("""{"node": "web-8", "timestamp": "NOW", "disks": [{"mount": "/", "total_bytes": 5}]}""", "disks[0].used_bytes")]
+    [InlineData("""{"node": "web-8", "timestamp": "NOW", "disks": [{"mount": "/", "used_bytes": 1, "total_bytes": 5, "free": 4}]}""", "disks[0].free")]
+    [InlineData("""{"node": "web-8", "cpu_percent": 5}""", "timestamp")]
+    [InlineData("""{"node": "web-8", "timestamp": "NOW", "cpu_percent": 5""", "body")]
     public async Task Bad_samples_are_400_naming_the_field_and_store_nothing(string body, string field)
     {
         body = body.Replace("NOW", DateTimeOffset.UtcNow.ToString("O")).Replace("FUTURE", DateTimeOffset.UtcNow.AddHours(1).ToString("O"));

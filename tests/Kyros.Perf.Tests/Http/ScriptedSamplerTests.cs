@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Channels;
+using Kyros.Perf.HostSampling;
 using Kyros.Perf.Resources;
 using Kyros.Perf.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

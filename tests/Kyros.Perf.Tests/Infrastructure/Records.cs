@@ -1,4 +1,4 @@
-using Kyros.Perf.Models;
+using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Tests.Infrastructure;
 

@@ -35,6 +35,24 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
     }
 
     [Fact]
+    public async Task Help_lists_every_command_and_a_commands_options_and_a_missing_value_exits_2_naming_the_option()
+    {
+        var help = await RunAsync("--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var command in new[] { "status", "record", "summary", "route", "health", "resources", "alerts", "agent", "generate", "feedback" })
+            Assert.Matches($@"(?m)^\s+{command}\b", help.Output);
+
+        var route = await RunAsync("route", "--help");
+        Assert.Equal(0, route.ExitCode);
+        Assert.Contains("--strategy", route.Output);
+        Assert.Contains("--models", route.Output);
+
+        var missing = await RunAsync("summary", "--window");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--window", missing.Output);
+    }
+
+    [Fact]
     public async Task The_agent_samples_this_host_and_pushes_under_its_own_name_and_alerts_prints_the_log()
     {
         var agent = await RunAsync("agent", "--node", "cli-agent", "--group", "batch", "--interval", "1", "--count", "2");

@@ -1,4 +1,5 @@
 using Kyros.Perf.Client;
+using Kyros.Perf.Stats;
 using Kyros.Perf.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,3 +1,4 @@
+using Kyros.Perf.HostSampling;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -28,7 +29,7 @@ public sealed class HostSamplerTests
     [Fact]
     public async Task Without_nvml_or_nvidia_smi_a_host_reports_no_gpu_rather_than_zeros()
     {
-        var reader = new GpuReader(Microsoft.Extensions.Options.Options.Create(new ResourceOptions { NvidiaSmiPath = "/nonexistent/nvidia-smi" }), NullLogger<GpuReader>.Instance);
+        var reader = new GpuReader("/nonexistent/nvidia-smi", NullLogger<GpuReader>.Instance);
         if (reader.SourceName == "Nvml") Assert.Skip("This host has NVML, so it has GPUs to report.");
         Assert.Empty(await reader.ReadAsync());
         Assert.Equal("None", reader.SourceName);
@@ -53,7 +54,7 @@ public sealed class HostSamplerTests
         File.WriteAllText(Path.Combine(cgroup, "memory.stat"), $"anon 1\ninactive_file {100L << 20}\n");
 
         var time = new FakeTimeProvider(Series.Start);
-        var gpus = new GpuReader(Microsoft.Extensions.Options.Options.Create(new ResourceOptions { NvidiaSmiPath = "" }), NullLogger<GpuReader>.Instance);
+        var gpus = new GpuReader("", NullLogger<GpuReader>.Instance);
         var sampler = new HostResourceSampler(gpus, time, new InFlightRequests(), proc, cgroup);
         var first = await sampler.SampleAsync("h1", "default");
         Assert.Null(first.CpuPercent);

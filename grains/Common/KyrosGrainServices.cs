@@ -1,0 +1,90 @@
+using Kyros.Perf.Catalog;
+using Kyros.Perf.Gateway;
+using Kyros.Perf.History;
+using Kyros.Perf.HostSampling;
+using Kyros.Perf.Resources;
+using Kyros.Perf.Routing;
+using Kyros.Perf.Stats;
+using Kyros.Perf.Tuning;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Kyros.Perf.Common;
+
+public static class KyrosGrainServices
+{
+    /// <summary>
+    /// What the grains need on a silo: the catalog, the recent-record log (Redis when a connection string is given,
+    /// this process otherwise), the SQLite history store, and every setting bound and validated at start.
+    /// </summary>
+    public static IServiceCollection AddKyrosPerfGrains(this IServiceCollection services, IConfiguration configuration, string? redisConnectionString)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddValidatedOptions<ModelCatalogOptions, ModelCatalogOptionsValidator>(configuration, ModelCatalogOptions.Section);
+        services.AddSingleton<IPostConfigureOptions<ModelCatalogOptions>, DefaultCatalogSetup>();
+        services.AddValidatedOptions<HistoryOptions, HistoryOptionsValidator>(configuration, HistoryOptions.Section);
+        services.AddValidatedOptions<ModelStatsOptions, ModelStatsOptionsValidator>(configuration, ModelStatsOptions.Section);
+        services.AddValidatedOptions<RecentRecordLogOptions, RecentRecordLogOptionsValidator>(configuration, RecentRecordLogOptions.Section);
+
+        services.AddValidatedOptions<RoutingOptions, RoutingOptionsValidator>(configuration, RoutingOptions.Section);
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton(sp => new ModelHealthBook(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
+        services.AddSingleton<RateLimiter>();
+        services.AddSingleton<RoutingSnapshot>();
+        services.AddHostedService(sp => sp.GetRequiredService<RoutingSnapshot>());
+        services.AddSingleton<RoutingEngine>();
+        services.AddValidatedOptions<ResourceOptions, ResourceOptionsValidator>(configuration, ResourceOptions.Section);
+        services.AddSingleton<InFlightRequests>();
+        services.AddSingleton(sp => new GpuReader(sp.GetRequiredService<IOptions<ResourceOptions>>().Value.NvidiaSmiPath, sp.GetRequiredService<ILogger<GpuReader>>()));
+        services.TryAddSingleton<IResourceSampler, HostResourceSampler>();
+        services.AddPlacementDirector<HostAffinePlacement, HostAffinePlacementDirector>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LocalHostSampling>();
+
+        services.AddValidatedOptions<TuningOptions, TuningOptionsValidator>(configuration, TuningOptions.Section);
+
+        services.AddValidatedOptions<GatewayOptions, GatewayOptionsValidator>(configuration, GatewayOptions.Section);
+        services.AddSingleton<ChatClients>();
+        services.AddSingleton<GatewayRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayRecorder>());
+        services.AddSingleton<ModelGateway>();
+
+        services.AddSingleton<SqliteHistoryStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());
+        if (string.IsNullOrWhiteSpace(redisConnectionString))
+        {
+            services.AddSingleton<IRecentRecordLog, InMemoryRecentRecordLog>();
+        }
+        else
+        {
+            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
+            services.AddSingleton<IRecentRecordLog, RedisRecentRecordLog>();
+        }
+        return services;
+    }
+
+    public static IServiceCollection AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        return services;
+    }
+}
+
+public sealed class RecentRecordLogOptionsValidator : IValidateOptions<RecentRecordLogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RecentRecordLogOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Retention < TimeSpan.FromMinutes(1) || options.Retention > TimeSpan.FromDays(7))
+            errors.Add($"{RecentRecordLogOptions.Section}:Retention must be within 00:01:00..7.00:00:00.");
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix.Contains('{') || options.KeyPrefix.Contains('}'))
+            errors.Add($"{RecentRecordLogOptions.Section}:KeyPrefix must be non-empty and hold no braces.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

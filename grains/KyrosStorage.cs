@@ -1,7 +1,0 @@
-namespace Kyros.Perf;
-
-public static class KyrosStorage
-{
-    /// <summary>The grain storage every Kyros.Perf grain uses: Redis in a cluster, memory when embedded.</summary>
-    public const string Name = "kyros";
-}

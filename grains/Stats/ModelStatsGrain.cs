@@ -1,0 +1,260 @@
+using Kyros.Perf.Catalog;
+using Kyros.Perf.Common;
+using Kyros.Perf.History;
+using Kyros.Perf.Routing;
+using Kyros.Perf.Stats;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace Kyros.Perf.Stats;
+
+public sealed class ModelStatsGrain(
+    [PersistentState("model-stats", KyrosStorage.Name)] IPersistentState<ModelStatsCheckpoint> checkpoint,
+    IRecentRecordLog log,
+    SqliteHistoryStore history,
+    ModelCatalog catalog,
+    TimeProvider time,
+    IOptions<ModelStatsOptions> options,
+    IOptions<RoutingOptions> routing,
+    ILogger<ModelStatsGrain> logger) : Grain, IModelStatsGrain
+{
+    private const int ReplayPage = 10_000;
+    private ModelStatsLedger _ledger = new();
+    private GroupCommit _commit = null!;
+    private string _model = "";
+    private bool _resync;
+    private long _checkpointedPosition;
+    private int _replayedOnActivation;
+    private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
+    private IGrainTimer? _deferredPublish;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _model = this.GetPrimaryKeyString();
+        _ledger = RestoreLedger();
+        _checkpointedPosition = _ledger.AppliedPosition;
+        _commit = new GroupCommit(AppendAsync, _ledger.Apply, options.Value.MaxGroupRecords);
+        if (catalog.Contains(_model))
+        {
+            _replayedOnActivation = await ReplayAsync();
+            // No checkpoint and nothing to replay: the live state is gone (an embedded silo restarted). History has it.
+            if (!checkpoint.RecordExists && _replayedOnActivation == 0) await SeedFromHistoryAsync(cancellationToken);
+        }
+        var period = options.Value.CheckpointInterval;
+        this.RegisterGrainTimer(ct => CheckpointAsync(writeState: true, ct), new GrainTimerCreationOptions(period, period) { KeepAlive = false });
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (reason.ReasonCode == DeactivationReasonCode.ActivationFailed) return;
+        // At shutdown grain storage may already be gone (memory storage is); the log replays what a checkpoint lacks.
+        await CheckpointAsync(writeState: reason.ReasonCode != DeactivationReasonCode.ShuttingDown, cancellationToken);
+    }
+
+    public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
+    {
+        RecordValidator.Validate(record, time.GetUtcNow());
+        EnsureOwnModel(record.Model, "model");
+        IReadOnlyList<ModelPerformanceRecord> records = [record];
+        _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: true);
+        var result = await _commit.SubmitAsync(records);
+        PublishRoutingStats(force: false);
+        return result;
+    }
+
+    public async Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
+    {
+        RecordValidator.ValidateBatch(records, time.GetUtcNow());
+        for (var i = 0; i < records.Count; i++)
+            if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
+        catalog.EnsureKnown(_model, "[0].model");
+        _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: false);
+        var result = await _commit.SubmitAsync(records);
+        PublishRoutingStats(force: false);
+        return result;
+    }
+
+    public Task<ModelSummary> GetSummaryAsync(TimeSpan window, string? instance = null)
+    {
+        TimeWindow.Validate(window);
+        catalog.EnsureKnown(_model);
+        if (instance is not null && !_ledger.KnowsInstance(instance))
+            throw new ArgumentException($"instance '{instance}' has no records for model '{_model}' in the last {TimeWindow.Format(TimeWindow.Max)}.", "instance");
+        var now = time.GetUtcNow();
+        return Task.FromResult(ModelSummary.Create(_model, TimeWindow.Format(window), TimeWindow.StartAt(now, window), now,
+            _ledger.Window(now, window, instance), instance));
+    }
+
+    public Task<IReadOnlyList<ModelSummary>> GetInstanceSummariesAsync(TimeSpan window)
+    {
+        TimeWindow.Validate(window);
+        catalog.EnsureKnown(_model);
+        var now = time.GetUtcNow();
+        var start = TimeWindow.StartAt(now, window);
+        var label = TimeWindow.Format(window);
+        IReadOnlyList<ModelSummary> summaries = _ledger.Instances.Order(StringComparer.Ordinal)
+            .Select(instance => ModelSummary.Create(_model, label, start, now, _ledger.Window(now, window, instance), instance))
+            .Where(s => s.Count > 0)
+            .ToArray();
+        return Task.FromResult(summaries);
+    }
+
+    public Task<IReadOnlyList<ModelMinute>> GetMinutesAsync(TimeSpan window)
+    {
+        TimeWindow.Validate(window);
+        catalog.EnsureKnown(_model);
+        return Task.FromResult(_ledger.Minutes(time.GetUtcNow(), window));
+    }
+
+    public Task<MetricsAggregate> GetAggregateAsync(TimeSpan window)
+    {
+        TimeWindow.Validate(window);
+        catalog.EnsureKnown(_model);
+        return Task.FromResult(_ledger.Window(time.GetUtcNow(), window));
+    }
+
+    public async Task<FeedbackResult> RecordFeedbackAsync(string requestId, DateTimeOffset requestedAt, double score)
+    {
+        Gateway.GatewayValidator.ValidateFeedback(requestId, score);
+        catalog.EnsureKnown(_model);
+        if (!await log.ContainsAsync(_model, requestId)) return FeedbackResult.UnknownRequest;
+        var feedback = new ModelPerformanceRecord(_model, null, requestedAt, 0, null, 0, 0, true, null, 0, score,
+            requestId + ModelPerformanceRecord.FeedbackSuffix, IsFeedback: true);
+        RecordValidator.Validate(feedback, time.GetUtcNow());
+        var result = await _commit.SubmitAsync([feedback]);
+        PublishRoutingStats(force: false);
+        return result.Recorded == 1 ? FeedbackResult.Recorded : FeedbackResult.Duplicate;
+    }
+
+    public Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(int limit)
+    {
+        if (limit is < 1 or > 10_000) throw new ArgumentException($"limit must be within 1..10000; got {limit}.", "limit");
+        catalog.EnsureKnown(_model);
+        return log.ReadLatestAsync(_model, limit);
+    }
+
+    public Task<ModelStatsInfo> GetInfoAsync() => Task.FromResult(new ModelStatsInfo(
+        _model, this.GrainContext.Address.SiloAddress?.ToString() ?? "", Environment.ProcessId, _ledger.AppliedPosition,
+        _ledger.MinuteCount, _ledger.RecordCount, checkpoint.RecordExists ? checkpoint.State.SavedAt : null, _replayedOnActivation));
+
+    private void EnsureOwnModel(string model, string field)
+    {
+        catalog.EnsureKnown(model, field);
+        if (!string.Equals(model, _model, StringComparison.Ordinal))
+            throw new ArgumentException($"{field} '{model}' belongs to another model's grain than '{_model}'.", field);
+    }
+
+    /// <summary>Tells the routers this model's last 5 minutes, at most once per snapshot interval (and on every checkpoint).</summary>
+    private void PublishRoutingStats(bool force)
+    {
+        var now = time.GetUtcNow();
+        var due = _lastPublished + routing.Value.SnapshotInterval;
+        if (!force && now < due)
+        {
+            // Throttled: publish once the interval is up, so no record waits for the next one to be seen.
+            _deferredPublish ??= this.RegisterGrainTimer(() =>
+            {
+                _deferredPublish?.Dispose();
+                _deferredPublish = null;
+                PublishRoutingStats(force: true);
+                return Task.CompletedTask;
+            }, new GrainTimerCreationOptions(due - now, Timeout.InfiniteTimeSpan) { Interleave = true });
+            return;
+        }
+        _lastPublished = now;
+        GrainFactory.GetGrain<IRoutingStatsGrain>(0).PublishAsync(_ledger.RoutingStats(_model, now)).Ignore();
+    }
+
+    private ModelStatsLedger RestoreLedger()
+    {
+        try
+        {
+            return ModelStatsLedger.FromSnapshot(checkpoint.State.Ledger);
+        }
+        catch (InvalidDataException exception)
+        {
+            // An unreadable checkpoint costs only time: the log replays what it can, history seeds the rest.
+            logger.LogWarning(exception, "Model {Model}: checkpoint unreadable; rebuilding from the log", _model);
+            return new ModelStatsLedger();
+        }
+    }
+
+    private async Task SeedFromHistoryAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        try
+        {
+            var rows = await history.QueryAsync(_model, HistoryResolution.Minute, now - ModelStatsLedger.LiveRetention,
+                now + RecordValidator.MaxClockSkew + TimeSpan.FromMinutes(1), cancellationToken);
+            foreach (var (start, aggregate) in rows) _ledger.Seed(start, aggregate);
+            if (rows.Count > 0) logger.LogInformation("Model {Model}: live state rebuilt from {Minutes} minutes of history", _model, rows.Count);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException exception)
+        {
+            // Serving new records matters more than the old figures; the model starts empty.
+            logger.LogWarning(exception, "Model {Model}: history unreadable; live state starts empty", _model);
+        }
+    }
+
+    private async ValueTask<long[]> AppendAsync(IReadOnlyList<ModelPerformanceRecord> records)
+    {
+        if (_resync)
+        {
+            // A failed write may still have landed: take whatever the log holds beyond what was applied.
+            await ReplayAsync();
+            _resync = false;
+        }
+        try
+        {
+            return await log.AppendAsync(_model, records);
+        }
+        catch
+        {
+            _resync = true;
+            throw;
+        }
+    }
+
+    /// <summary>Applies the log's records that the checkpoint does not hold yet.</summary>
+    private async Task<int> ReplayAsync()
+    {
+        var replayed = 0;
+        while (true)
+        {
+            var page = await log.ReadAfterAsync(_model, _ledger.AppliedPosition, ReplayPage);
+            foreach (var entry in page) _ledger.Apply(entry.Record, entry.Position);
+            replayed += page.Count;
+            if (page.Count < ReplayPage) break;
+        }
+        if (replayed > 0) logger.LogInformation("Model {Model}: replayed {Count} records newer than the checkpoint", _model, replayed);
+        return replayed;
+    }
+
+    private async Task CheckpointAsync(bool writeState, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        _ledger.Prune(now);
+        if (writeState && catalog.Contains(_model)) PublishRoutingStats(force: true);
+        if (_ledger.HasUnflushed)
+        {
+            var (rows, minutes) = _ledger.TakeUnflushed(_model);
+            try
+            {
+                await history.WriteAsync(rows);
+            }
+            catch (Exception exception)
+            {
+                _ledger.Unflush(minutes);
+                logger.LogWarning(exception, "Model {Model}: history write failed; it is retried at the next checkpoint", _model);
+            }
+        }
+        // The snapshot is taken in this turn: records applied later are beyond its position and get replayed.
+        var position = _ledger.AppliedPosition;
+        if (!writeState || position == _checkpointedPosition) return;
+        checkpoint.State = new ModelStatsCheckpoint { Ledger = _ledger.ToSnapshot(), SavedAt = now };
+        await checkpoint.WriteStateAsync(cancellationToken);
+        _checkpointedPosition = position;
+        await log.MarkCheckpointAsync(_model, position);
+    }
+}

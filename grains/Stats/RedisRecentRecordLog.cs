@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Text.Json;
+using Kyros.Perf.Common;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Kyros.Perf.Stats;
+
+/// <summary>
+/// The recent-record log in Redis: per model a stream of records (the entry id is the position), a hash of
+/// the request ids it holds (the dedupe index) and the last checkpointed entry id. One script call appends a
+/// whole group atomically, so concurrent callers share one round trip.
+/// </summary>
+public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<RecentRecordLogOptions> options) : IRecentRecordLog
+{
+    // Deletes entries older than the retention that a checkpoint already holds, with their request ids.
+    // Nothing here expires by TTL: an entry that no checkpoint holds stays until one does, so it can be replayed.
+    // KEYS: stream, ids hash, checkpoint. ARGV[1]: retention ms.
+    private const string TrimLua = """
+        local t = redis.call('TIME')
+        local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local ck = redis.call('GET', KEYS[3])
+        if ck then
+          local ckMs = tonumber(string.match(ck, '^(%d+)'))
+          local cutoff = nowMs - tonumber(ARGV[1])
+          local last = '(' .. cutoff .. '-0'
+          if cutoff > ckMs then last = ck end
+          local old = redis.call('XRANGE', KEYS[1], '-', last, 'COUNT', 5000 + #ARGV)
+          for _, e in ipairs(old) do
+            redis.call('HDEL', KEYS[2], e[2][2])
+            redis.call('XDEL', KEYS[1], e[1])
+          end
+        end
+        """;
+
+    // ARGV[2..]: request id and JSON pairs. Returns each record's entry id, or '' for a request id already held.
+    private const string AppendScript = """
+        local out = {}
+        for i = 2, #ARGV, 2 do
+          if redis.call('HSETNX', KEYS[2], ARGV[i], 1) == 1 then
+            out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'i', ARGV[i], 'r', ARGV[i + 1])
+          else
+            out[#out + 1] = ''
+          end
+        end
+
+        """ + "\n" + TrimLua + "\n" + """
+        return out
+        """;
+
+    // ARGV[2]: the checkpointed entry id; it only ever moves forward.
+    private const string CheckpointScript = """
+        local current = redis.call('GET', KEYS[3])
+        local function parts(id) local ms, seq = string.match(id, '^(%d+)-(%d+)$') return tonumber(ms), tonumber(seq) end
+        local newMs, newSeq = parts(ARGV[2])
+        local move = true
+        if current then
+          local ms, seq = parts(current)
+          move = newMs > ms or (newMs == ms and newSeq > seq)
+        end
+        if move then redis.call('SET', KEYS[3], ARGV[2]) end
+        """ + "\n" + TrimLua;
+
+    private readonly RecentRecordLogOptions _options = options.Value;
+    private IDatabase Db => redis.GetDatabase();
+
+    public async ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records)
+    {
+        var args = new RedisValue[1 + records.Count * 2];
+        args[0] = RetentionMs;
+        for (var i = 0; i < records.Count; i++)
+        {
+            args[1 + i * 2] = records[i].RequestId;
+            args[2 + i * 2] = JsonSerializer.SerializeToUtf8Bytes(records[i], KyrosJson.Options);
+        }
+        var result = (RedisResult[])(await Guard(Db.ScriptEvaluateAsync(AppendScript, Keys(model), args)))!;
+        var positions = new long[records.Count];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            var id = (string?)result[i];
+            positions[i] = string.IsNullOrEmpty(id) ? 0 : ToPosition(id);
+        }
+        return positions;
+    }
+
+    public async Task<IReadOnlyList<LoggedRecord>> ReadAfterAsync(string model, long afterPosition, int max)
+    {
+        // Exclusive start: the entry id just after the position.
+        var entries = await Guard(Db.StreamRangeAsync(Key(model, "log"), ToEntryId(afterPosition + 1), "+", max));
+        return entries.Select(e => new LoggedRecord(ToPosition(e.Id!), Parse(e))).ToArray();
+    }
+
+    public async Task<IReadOnlyList<ModelPerformanceRecord>> ReadLatestAsync(string model, int limit)
+    {
+        // Entries past the retention that no checkpoint holds yet are kept for replay, not shown.
+        var oldest = DateTimeOffset.UtcNow - _options.Retention;
+        var entries = await Guard(Db.StreamRangeAsync(Key(model, "log"), $"{oldest.ToUnixTimeMilliseconds()}-0", "+", limit, Order.Descending));
+        return entries.Select(Parse).ToArray();
+    }
+
+    public Task MarkCheckpointAsync(string model, long position) =>
+        position == 0 ? Task.CompletedTask
+            : Guard(Db.ScriptEvaluateAsync(CheckpointScript, Keys(model), [RetentionMs, ToEntryId(position)]));
+
+    public async Task<bool> IsHealthyAsync()
+    {
+        try
+        {
+            await Db.PingAsync();
+            return true;
+        }
+        catch (RedisException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Redis's own exceptions cannot cross to an Orleans client; their message can.</summary>
+    private static async Task<T> Guard<T>(Task<T> call)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (RedisException exception)
+        {
+            throw new StoreUnavailableException($"The recent-record log (Redis) failed: {exception.Message}");
+        }
+    }
+
+    // A stream entry id "ms-seq" as one rising number: ms in the high bits, seq in the low 20.
+    internal static long ToPosition(string entryId)
+    {
+        var dash = entryId.IndexOf('-');
+        var ms = long.Parse(entryId.AsSpan(0, dash), CultureInfo.InvariantCulture);
+        var seq = long.Parse(entryId.AsSpan(dash + 1), CultureInfo.InvariantCulture);
+        return (ms << 20) | seq;
+    }
+
+    internal static string ToEntryId(long position) => $"{position >> 20}-{position & 0xFFFFF}";
+
+    private static ModelPerformanceRecord Parse(StreamEntry entry) =>
+        JsonSerializer.Deserialize<ModelPerformanceRecord>((byte[])entry["r"]!, KyrosJson.Options)!;
+
+    private long RetentionMs => (long)_options.Retention.TotalMilliseconds;
+
+    public Task<bool> ContainsAsync(string model, string requestId) => Guard(Db.HashExistsAsync(Key(model, "ids"), requestId));
+
+    private RedisKey[] Keys(string model) => [Key(model, "log"), Key(model, "ids"), Key(model, "ckpt")];
+
+    // The hash tag keeps one model's keys on one shard of a Redis cluster.
+    private RedisKey Key(string model, string part) => $"{_options.KeyPrefix}:records:{{{model}}}:{part}";
+}

@@ -1,0 +1,85 @@
+using Kyros.Perf.Stats;
+using Kyros.Perf.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Kyros.Perf.Tests.Stats;
+
+public sealed class RedisRecentRecordLogTests(RedisServer redis) : IAsyncLifetime
+{
+    private ConnectionMultiplexer _connection = null!;
+    private RedisRecentRecordLog _log = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        _log = new RedisRecentRecordLog(_connection, Options.Create(new RecentRecordLogOptions { KeyPrefix = $"t{Guid.NewGuid():N}" }));
+    }
+
+    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+
+    [Fact]
+    public async Task Appends_get_rising_positions_and_repeated_request_ids_get_none()
+    {
+        var a = Records.Valid();
+        var b = Records.Valid();
+        var first = await _log.AppendAsync("gpt-4", [a, b, a]);
+        Assert.True(first[0] > 0 && first[1] > first[0]);
+        Assert.Equal(0, first[2]);
+
+        var c = Records.Valid();
+        var second = await _log.AppendAsync("gpt-4", [b, c]);
+        Assert.Equal(0, second[0]);
+        Assert.True(second[1] > first[1]);
+
+        // Another model has its own request ids.
+        Assert.True((await _log.AppendAsync("claude", [a with { Model = "claude" }]))[0] > 0);
+    }
+
+    [Fact]
+    public async Task Reading_after_a_position_returns_exactly_the_later_records_in_order()
+    {
+        var records = Enumerable.Range(0, 25).Select(i => Records.Valid(seconds: i + 1)).ToArray();
+        var positions = await _log.AppendAsync("gpt-4", records);
+
+        var after = await _log.ReadAfterAsync("gpt-4", positions[9], 100);
+        Assert.Equal(records.Skip(10), after.Select(e => e.Record));
+        Assert.Equal(positions.Skip(10), after.Select(e => e.Position));
+        Assert.Equal(5, (await _log.ReadAfterAsync("gpt-4", 0, 5)).Count);
+
+        var latest = await _log.ReadLatestAsync("gpt-4", 3);
+        Assert.Equal(records.Reverse().Take(3), latest);
+    }
+
+    [Fact]
+    public async Task Old_records_go_only_once_a_checkpoint_holds_them_and_their_request_ids_go_with_them()
+    {
+        var log = new RedisRecentRecordLog(_connection, Options.Create(new RecentRecordLogOptions
+        {
+            KeyPrefix = $"t{Guid.NewGuid():N}",
+            Retention = TimeSpan.FromMilliseconds(1),
+        }));
+        var a = Records.Valid();
+        var b = Records.Valid();
+        var first = await log.AppendAsync("gpt-4", [a]);
+        await log.MarkCheckpointAsync("gpt-4", first[0]);
+        await Task.Delay(5); // past the 1 ms retention, on Redis's own clock
+        var second = await log.AppendAsync("gpt-4", [b]);
+
+        // a was old and checkpointed: gone, and its request id may be recorded again. b is old too, but no checkpoint holds it.
+        var left = await log.ReadAfterAsync("gpt-4", 0, 10);
+        Assert.Equal([b], left.Select(e => e.Record));
+        await Task.Delay(5);
+        var third = await log.AppendAsync("gpt-4", [a, b]);
+        Assert.True(third[0] > second[0]);
+        Assert.Equal(0, third[1]);
+        Assert.Equal([b, a], (await log.ReadAfterAsync("gpt-4", 0, 10)).Select(e => e.Record));
+    }
+
+    [Fact]
+    public void Positions_and_stream_ids_convert_both_ways()
+    {
+        Assert.Equal("1764331200000-7", RedisRecentRecordLog.ToEntryId(RedisRecentRecordLog.ToPosition("1764331200000-7")));
+        Assert.True(RedisRecentRecordLog.ToPosition("1764331200001-0") > RedisRecentRecordLog.ToPosition("1764331200000-99999"));
+    }
+}
