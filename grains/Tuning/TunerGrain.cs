@@ -69,7 +69,7 @@ public sealed class TunerGrain(
         return Task.FromResult(new TuningStatusReport(c, state.State.LastCycle, c.Enabled ? NextCycle : null,
             [.. recommendations.Where(r => r.Status == TuningStatus.Applied)],
             [.. recommendations.AsEnumerable().Reverse().Take(20)],
-            _overrides, silo.Name, state.State.Cycles));
+            _overrides, silo.SiloAddress.ToString(), state.State.Cycles));
     }
 
     public Task<TuningOverrides> GetOverridesAsync() => Task.FromResult(_overrides);
@@ -237,7 +237,8 @@ public sealed class TunerGrain(
         Confidence = p.Confidence,
         ExpectedImpact = p.ExpectedImpact,
         Reasoning = p.Reasoning,
-        Evidence = p.Evidence,
+        // A plain array: grain state is JSON with type names, and a collection expression's hidden type cannot be read back.
+        Evidence = p.Evidence.ToArray(),
         CreatedAt = now,
         EvaluationMetric = p.EvaluationMetric,
         Baseline = p.Baseline,

@@ -16,14 +16,15 @@ public sealed class AdaptiveWeightRuleTests(ITestOutputHelper output)
     private sealed record Profile(string Id, double QualityPrior, double Quality, double LatencyMedian, double Spread, double ErrorRate,
         double InputPrice, double OutputPrice, double Capability, double FeedbackShare, int Requests = 600);
 
-    // The catalog misleads: "oracle" claims 0.95 quality and delivers 0.5, expensively; "bargain" claims 0.55 and delivers
-    // 0.85, cheaply and fast. Feedback is sparse (5%), so the router's quality figures still lean on those priors.
+    // The catalog misleads: "oracle" claims 0.95 quality and delivers 0.55, at eight times bargain's price; "bargain" claims
+    // 0.5 and delivers 0.85, cheaply and fast. Feedback on them is sparse (2%), so the router's quality figures still lean on
+    // those priors, and the untuned adaptive base sends demanding requests to oracle. "laggard" is good but often misses the SLO.
     private static readonly Profile[] Profiles =
     [
-        new("oracle", QualityPrior: 0.95, Quality: 0.50, LatencyMedian: 2.0, Spread: 0.35, ErrorRate: 0.01, InputPrice: 0.01, OutputPrice: 0.03, Capability: 0.95, FeedbackShare: 0.05),
-        new("bargain", QualityPrior: 0.55, Quality: 0.85, LatencyMedian: 0.7, Spread: 0.35, ErrorRate: 0.01, InputPrice: 0.0004, OutputPrice: 0.0012, Capability: 0.6, FeedbackShare: 0.05),
-        new("steady", QualityPrior: 0.75, Quality: 0.72, LatencyMedian: 1.5, Spread: 0.35, ErrorRate: 0.02, InputPrice: 0.003, OutputPrice: 0.006, Capability: 0.8, FeedbackShare: 0.1),
-        new("laggard", QualityPrior: 0.90, Quality: 0.88, LatencyMedian: 4.5, Spread: 0.5, ErrorRate: 0.02, InputPrice: 0.002, OutputPrice: 0.004, Capability: 0.9, FeedbackShare: 0.1),
+        new("oracle", QualityPrior: 0.95, Quality: 0.55, LatencyMedian: 1.2, Spread: 0.35, ErrorRate: 0.01, InputPrice: 0.004, OutputPrice: 0.012, Capability: 0.95, FeedbackShare: 0.02),
+        new("bargain", QualityPrior: 0.50, Quality: 0.85, LatencyMedian: 0.8, Spread: 0.35, ErrorRate: 0.01, InputPrice: 0.0005, OutputPrice: 0.0015, Capability: 0.7, FeedbackShare: 0.02),
+        new("steady", QualityPrior: 0.75, Quality: 0.72, LatencyMedian: 1.5, Spread: 0.35, ErrorRate: 0.02, InputPrice: 0.002, OutputPrice: 0.004, Capability: 0.8, FeedbackShare: 0.05),
+        new("laggard", QualityPrior: 0.90, Quality: 0.88, LatencyMedian: 4.5, Spread: 0.5, ErrorRate: 0.02, InputPrice: 0.001, OutputPrice: 0.002, Capability: 0.9, FeedbackShare: 0.05),
     ];
 
     private static ModelDescriptor Descriptor(Profile p) => new()
@@ -93,6 +94,7 @@ public sealed class AdaptiveWeightRuleTests(ITestOutputHelper output)
         var tunedB = AdaptiveWeightRule.Objective(inputs, tuned, MixB)!.Value;
         output.WriteLine($"{proposals.Count} steps: {Balanced} -> {tuned}");
         output.WriteLine($"mix A (tuning): {untunedA:0.0000} -> {tunedA:0.0000}; mix B (held out): {untunedB:0.0000} -> {tunedB:0.0000} ({(tunedB - untunedB) / untunedB:+0.0%})");
+        foreach (var m in AdaptiveObjective.Create(inputs, MixB)!.Models) output.WriteLine($"  {m}");
         foreach (var p in proposals) output.WriteLine($"  {p.Baseline:0.0000} {p.RecommendedWeights} conf {p.Confidence} impact {p.ExpectedImpact}");
 
         // Each proposal's baseline is the objective of the weights it starts from, and the steps climb on the tuning mix.

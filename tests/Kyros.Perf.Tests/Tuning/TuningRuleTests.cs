@@ -1,0 +1,176 @@
+using Kyros.Perf.Catalog;
+using Kyros.Perf.Resources;
+using Kyros.Perf.Stats;
+using Kyros.Perf.Tuning;
+
+namespace Kyros.Perf.Tests.Tuning;
+
+/// <summary>The tuning rules, gates and judgment as plain functions of scripted statistics: no cluster.</summary>
+public sealed class TuningRuleTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TuningConfiguration Config = new();
+
+    private static TuningInputs Inputs(IReadOnlyList<ModelObservation>? models = null, IReadOnlyList<HostObservation>? hosts = null,
+        IReadOnlyList<AlertEvent>? alerts = null, TuningConfiguration? config = null) =>
+        new(Now, config ?? Config, models ?? [], hosts ?? [], alerts ?? [], TuningOverrides.None);
+
+    private static HostObservation Host(string node, double p95, int samples, double warning = 75, double critical = 90, bool degrading = false) =>
+        new(node, new NodeSummary
+        {
+            Node = node, Group = "default", Window = TimeSpan.FromHours(1), SampleCount = samples, Silo = "s", SelfSampled = false, ActiveAlerts = [],
+            Metrics = [new MetricSummary("cpu", "cpu", "%", samples, 10, p95 - 5, p95 + 1, p95, p95 - 3, Now)],
+            Patterns = degrading
+                ? [new PatternDetection { Series = "cpu", Kind = PatternKind.GradualIncrease, Confidence = 0.9, Description = "cpu climbs", DetectedAt = Now }]
+                : [],
+        }, [new MetricThresholds("cpu", new AlertThresholds(warning, critical, 95), "default")]);
+
+    /// <summary>An alert raised at <paramref name="value"/> and resolved <paramref name="lasting"/> later.</summary>
+    private static IEnumerable<AlertEvent> Flap(string node, int i, double value, TimeSpan lasting)
+    {
+        var at = Now.AddMinutes(-50 + 5 * i);
+        yield return new AlertEvent { AlertId = $"{node}-{i}", Node = node, Series = "cpu", Metric = "cpu", Kind = AlertEventKind.Raised, Level = AlertLevel.Warning,
+            Value = value, Threshold = 75, Timestamp = at, Message = "cpu" };
+        yield return new AlertEvent { AlertId = $"{node}-{i}", Node = node, Series = "cpu", Metric = "cpu", Kind = AlertEventKind.Resolved, Level = AlertLevel.None,
+            PreviousLevel = AlertLevel.Warning, Value = value - 10, Timestamp = at + lasting, Message = "cpu" };
+    }
+
+    [Fact]
+    public void A_flapping_warning_moves_above_the_hosts_own_p95_in_one_bounded_step()
+    {
+        var alerts = Enumerable.Range(0, 5).SelectMany(i => Flap("web-1", i, 77 + i % 2, TimeSpan.FromSeconds(20))).ToList();
+        var p = Assert.Single(ThresholdRule.Propose(Inputs(hosts: [Host("web-1", 78, 600)], alerts: alerts)));
+
+        Assert.Equal("threshold:cpu@web-1", p.Target);
+        Assert.Equal(75, p.CurrentValue);
+        // Toward 78 x 1.2 = 93.6, capped below critical (88.2), and at most one learning-rate step: 75 x 1.1.
+        Assert.Equal(82.5, p.RecommendedValue);
+        Assert.Equal(1.0, p.ExpectedImpact); // every raise was below the new warning
+        Assert.True(p.Confidence >= Config.ConfidenceThreshold, $"confidence {p.Confidence}");
+        Assert.Contains(p.Evidence, e => e.Name == "warning_raises" && e.Value == 5);
+        Assert.Equal(5, p.Baseline!.Value * TuningInputs.Lookback(Config).TotalHours, 6);
+
+        // A larger learning rate reaches the target, never the critical level's ceiling.
+        var big = Assert.Single(ThresholdRule.Propose(Inputs(hosts: [Host("web-1", 78, 600)], alerts: alerts, config: Config with { LearningRate = 1 })));
+        Assert.Equal(88.2, big.RecommendedValue!.Value, 6);
+    }
+
+    [Fact]
+    public void A_degrading_metric_is_never_loosened_and_rare_or_lasting_alerts_are_not_flapping()
+    {
+        var flapping = Enumerable.Range(0, 5).SelectMany(i => Flap("web-2", i, 77, TimeSpan.FromSeconds(20))).ToList();
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("web-2", 78, 600, degrading: true)], alerts: flapping)));
+
+        var twoLong = Enumerable.Range(0, 2).SelectMany(i => Flap("web-3", i, 77, TimeSpan.FromMinutes(3))).ToList();
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("web-3", 78, 600)], alerts: twoLong)));
+        // Two raises that each lasted under a minute do flap.
+        var twoShort = Enumerable.Range(0, 2).SelectMany(i => Flap("web-4", i, 77, TimeSpan.FromSeconds(10))).ToList();
+        Assert.Single(ThresholdRule.Propose(Inputs(hosts: [Host("web-4", 78, 600)], alerts: twoShort)));
+        // Too few samples behind the p95: nothing.
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("web-1", 78, 5)], alerts: flapping.Select(e => e with { Node = "web-1" }).ToList())));
+    }
+
+    private static ModelObservation Model(string id, IEnumerable<(int MinutesAgo, int Count, double Latency, int Errors)> minutes, double timeout = 60, double penalty = 0)
+    {
+        var aggregate = new MetricsAggregate();
+        var list = new List<ModelMinute>();
+        var n = 0;
+        foreach (var (ago, count, latency, errors) in minutes.OrderByDescending(m => m.MinutesAgo))
+        {
+            var start = Now.AddMinutes(-ago);
+            var minute = new MetricsAggregate();
+            for (var i = 0; i < count; i++)
+            {
+                var r = new ModelPerformanceRecord(id, null, start.AddSeconds(i % 60), latency * (0.9 + 0.2 * (i % 5) / 4), null, 10, 10, i >= errors,
+                    i < errors ? "server_error" : null, 0.001, null, $"r{n++}");
+                minute.Add(r);
+                aggregate.Add(r);
+            }
+            list.Add(new ModelMinute(start, minute.Count, minute.Successes, 0, minute.Latency.Quantile(0.5), minute.Latency.Quantile(0.99), 0, 0, minute.CostTotal));
+        }
+        var summary = ModelSummary.Create(id, "1h", Now.AddHours(-1), Now, aggregate);
+        return new ModelObservation(new ModelDescriptor { Id = id, TimeoutSeconds = timeout }, summary, list, timeout, penalty);
+    }
+
+    [Fact]
+    public void A_timeout_follows_the_observed_p99_with_headroom_within_one_step()
+    {
+        var steady = Model("m", Enumerable.Range(1, 30).Select(i => (i, 10, 2.0, 0)), timeout: 60);
+        var p = Assert.Single(TimeoutRule.Propose(Inputs(models: [steady])));
+        Assert.Equal("timeout:m", p.Target);
+        Assert.Equal(54, p.RecommendedValue); // one 10% step down from 60, toward p99 x 1.2 (about 2.6 s)
+        var far = Assert.Single(TimeoutRule.Propose(Inputs(models: [steady], config: Config with { LearningRate = 1 })));
+        Assert.InRange(far.RecommendedValue!.Value, 2.2 * 1.2 * 0.99, 2.2 * 1.2 * 1.01);
+        // Within 5% already, or too few calls: nothing.
+        Assert.Empty(TimeoutRule.Propose(Inputs(models: [Model("m", Enumerable.Range(1, 30).Select(i => (i, 10, 2.0, 0)), timeout: 2.65)])));
+        Assert.Empty(TimeoutRule.Propose(Inputs(models: [Model("m", [(1, 20, 2.0, 0)])])));
+    }
+
+    [Fact]
+    public void Latency_that_creeps_up_shifts_traffic_away_but_one_bad_minute_does_not()
+    {
+        var creeping = Model("slow", Enumerable.Range(1, 30).Select(i => (i, 10, 1.0 + (30 - i) * 0.05, 0)));
+        var p = Assert.Single(DegradationRule.Propose(Inputs(models: [creeping])));
+        Assert.Equal(("shift_traffic", "model:slow"), (p.Action, p.Target));
+        Assert.Equal(0.1, p.RecommendedValue);
+        Assert.Contains("median latency climbed", p.Reasoning);
+        Assert.Contains(p.Evidence, e => e.Name == "latency_trend_t" && e.Value >= DegradationRule.Significance);
+
+        var oneBadMinute = Model("spiky", Enumerable.Range(1, 30).Select(i => (i, 10, i == 1 ? 5.0 : 1.0, 0)));
+        Assert.Empty(DegradationRule.Propose(Inputs(models: [oneBadMinute])));
+    }
+
+    [Fact]
+    public void An_error_jump_is_found_by_its_z_score()
+    {
+        var jumping = Model("flaky", Enumerable.Range(1, 40).Select(i => (i, 10, 1.0, i <= 8 ? 4 : 0)));
+        var p = Assert.Single(DegradationRule.Propose(Inputs(models: [jumping])));
+        Assert.Contains("error rate jumped", p.Reasoning);
+        Assert.Contains(p.Evidence, e => e.Name == "error_rate_recent" && e.Value > 0.3);
+    }
+
+    private static TuningRecommendation Rec(string id, string target, double confidence, double impact, string action = "set_timeout") => new()
+    {
+        Id = id, Rule = "timeout", Action = action, Target = target, Confidence = confidence, ExpectedImpact = impact, Reasoning = "r", CreatedAt = Now,
+    };
+
+    [Fact]
+    public void The_gates_apply_nothing_below_them_nothing_without_auto_apply_and_no_more_than_the_free_slots()
+    {
+        TuningRecommendation[] proposed =
+        [
+            Rec("a", "timeout:a", 0.9, 0.5), Rec("b", "timeout:b", 0.69, 0.9), Rec("c", "timeout:c", 0.9, 0.05),
+            Rec("d", "timeout:d", 0.8, 0.3), Rec("e", "timeout:e", 0.95, 0.9), Rec("f", "model:f", 0.99, 0.99, "report"),
+        ];
+        var chosen = TuningGates.Choose(proposed, [], Config).Select(r => r.Id).ToArray();
+        Assert.Equal(["e", "a"], chosen); // the best two that pass both gates; b and c fail one; a report is never applied
+
+        Assert.Equal(["e"], TuningGates.Choose(proposed, [Rec("x", "timeout:x", 1, 1) with { Status = TuningStatus.Applied }], Config).Select(r => r.Id));
+        Assert.Empty(TuningGates.Choose(proposed, [], Config with { AutoApply = false }));
+        // A target already under evaluation takes no second change.
+        Assert.Equal(["a"], TuningGates.Choose(proposed, [Rec("y", "timeout:e", 1, 1) with { Status = TuningStatus.Applied }], Config).Select(r => r.Id));
+    }
+
+    [Fact]
+    public void A_change_is_worse_only_past_the_safety_margin()
+    {
+        Assert.False(TuningMeasures.IsWorse(10, 11.9, lowerIsBetter: true, 0.2));
+        Assert.True(TuningMeasures.IsWorse(10, 12.1, lowerIsBetter: true, 0.2));
+        Assert.False(TuningMeasures.IsWorse(0, 0.004, lowerIsBetter: true, 0.2)); // a rate from 0 gets a small absolute slack
+        Assert.True(TuningMeasures.IsWorse(1, 0.7, lowerIsBetter: false, 0.2));
+        Assert.False(TuningMeasures.IsWorse(1, 0.85, lowerIsBetter: false, 0.2));
+
+        var alerts = Enumerable.Range(0, 4).SelectMany(i => Flap("h", i, 80, TimeSpan.FromSeconds(10))).ToList();
+        Assert.Equal(4, TuningMeasures.Measure("alert_raises_per_hour:cpu@h", Inputs(alerts: alerts), Now.AddHours(-1)));
+    }
+
+    [Fact]
+    public void Configuration_values_out_of_range_are_refused_naming_the_field()
+    {
+        Assert.Equal("learning_rate", Assert.Throws<ArgumentException>(() => new TuningConfigurationUpdate { LearningRate = 1.5 }.ApplyTo(Config)).ParamName);
+        Assert.Equal("tuning_interval_minutes", Assert.Throws<ArgumentException>(() => new TuningConfigurationUpdate { TuningIntervalMinutes = 0.5 }.ApplyTo(Config)).ParamName);
+        Assert.Equal("max_concurrent_tunings", Assert.Throws<ArgumentException>(() => new TuningConfigurationUpdate { MaxConcurrentTunings = 0 }.ApplyTo(Config)).ParamName);
+        var changed = new TuningConfigurationUpdate { SafetyMargin = 0.3 }.ApplyTo(Config);
+        Assert.Equal(Config with { SafetyMargin = 0.3 }, changed);
+    }
+}
