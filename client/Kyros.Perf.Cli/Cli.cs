@@ -138,6 +138,11 @@ public static class Cli
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ArgumentErrors.DetailOf(exception)}");
             return BadInput;
         }
+        catch (Exception exception) when (exception is Tuning.RecommendationNotFoundException or Tuning.RecommendationStateException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            return BadInput;
+        }
         catch (Exception exception) when (exception is OrleansException or TimeoutException or System.Net.Sockets.SocketException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]cannot reach the cluster:[/] {exception.Message}");

@@ -14,5 +14,6 @@ var root = Cli.Root("kyros-perf: talk to a Kyros.Perf cluster through the Orlean
     ResourceCommands.Agent(),
     Commands.Health(),
     Commands.Generate(),
-    Commands.Feedback());
+    Commands.Feedback(),
+    TuningCommands.Tune());
 return await Cli.InvokeAsync(root, args);

@@ -24,8 +24,8 @@ public sealed record TuningConfiguration
     /// <summary>How long an applied change is watched before it is kept.</summary>
     [Id(8)] public double EvaluationMinutes { get; init; } = 30;
 
-    public TimeSpan Interval => TimeSpan.FromMinutes(TuningIntervalMinutes);
-    public TimeSpan Evaluation => TimeSpan.FromMinutes(EvaluationMinutes);
+    [System.Text.Json.Serialization.JsonIgnore] public TimeSpan Interval => TimeSpan.FromMinutes(TuningIntervalMinutes);
+    [System.Text.Json.Serialization.JsonIgnore] public TimeSpan Evaluation => TimeSpan.FromMinutes(EvaluationMinutes);
 }
 
 /// <summary>A change of configuration: only the fields given change.</summary>

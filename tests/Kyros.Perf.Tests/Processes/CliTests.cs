@@ -102,6 +102,22 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
     }
 
     [Fact]
+    public async Task Tune_runs_a_cycle_shows_the_status_and_refuses_an_unknown_recommendation()
+    {
+        var run = await RunAsync("tune", "run");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("cycle read", run.Output);
+        var status = await RunAsync("tune", "status");
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains("gates: confidence >= 0.7", status.Output);
+        var unknown = await RunAsync("tune", "apply", "tun-999999");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("tun-999999", unknown.Output);
+        var history = await RunAsync("tune", "history", "--since", "2h");
+        Assert.Equal(0, history.ExitCode);
+    }
+
+    [Fact]
     public async Task Alerts_follow_prints_an_alert_as_it_is_raised()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

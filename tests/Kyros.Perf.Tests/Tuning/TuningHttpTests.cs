@@ -10,6 +10,40 @@ public sealed class TuningHttpTests(SharedHttpSilo silo) : IClassFixture<SharedH
 {
     private HttpClient Http => silo.Value.Http;
 
+    [Fact]
+    public async Task Flapping_samples_for_a_host_and_degrading_records_for_a_model_give_recommendations_that_name_them()
+    {
+        // A host whose cpu hovers around its warning (70): raised and resolved again and again on normal behaviour.
+        var start = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var samples = string.Join(",", Enumerable.Range(0, 28).Select(i =>
+            $$"""{"timestamp": "{{start.AddSeconds(5 * i):O}}", "cpu_percent": {{(i % 4 < 2 ? 74 : 55)}}}"""));
+        Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync("/v1/resources/nodes/flappy-1/samples",
+            new StringContent($"[{samples}]", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        // A model whose median latency climbs minute after minute over the last half hour.
+        var now = DateTimeOffset.UtcNow;
+        var records = string.Join(",", Enumerable.Range(1, 30).SelectMany(ago => Enumerable.Range(0, 6).Select(i =>
+            "{\"model\": \"local-llama\", \"timestamp\": \"" + now.AddMinutes(-ago).AddSeconds(i).ToString("O") + "\", \"execution_time\": " + Seconds(ago, i) + ", \"request_id\": \"creep-" + ago + "-" + i + "\"}")));
+        Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync("/v1/performance/records",
+            new StringContent($"[{records}]", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+
+        static string Seconds(int ago, int i) => ((1 + (30 - ago) * 0.05) * (0.97 + 0.01 * i)).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+        var run = await Http.PostAsync("/v1/tuning/run", null);
+        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+        var recommendations = (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recommendations").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("target").GetString()!);
+        var threshold = recommendations["threshold:cpu@flappy-1"];
+        Assert.Equal("raise_threshold", threshold.GetProperty("action").GetString());
+        Assert.Equal(70, threshold.GetProperty("current_value").GetDouble());
+        Assert.True(threshold.GetProperty("recommended_value").GetDouble() > 74);
+        Assert.Contains("flappy-1", threshold.GetProperty("reasoning").GetString());
+        var model = recommendations["model:local-llama"];
+        Assert.Contains("median latency climbed", model.GetProperty("reasoning").GetString());
+        Assert.Contains(model.GetProperty("evidence").EnumerateArray(), e => e.GetProperty("name").GetString() == "latency_trend_t");
+
+        var listed = await Http.GetFromJsonAsync<JsonElement>("/v1/tuning/recommendations?target=model:local-llama");
+        Assert.NotEmpty(listed.GetProperty("recommendations").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("""{"learning_rate": "fast"}""", "learning_rate")]
     [InlineData("""{"enabled": 1}""", "enabled")]
