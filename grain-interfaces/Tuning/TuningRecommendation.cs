@@ -110,13 +110,14 @@ public sealed record TuningHistoryEntry(
 
 public static class TuningStatuses
 {
-    public static readonly IReadOnlyList<string> Names = ["proposed", "applied", "kept", "rolled_back", "rejected", "expired"];
+    private static readonly string[] StatusNames = ["proposed", "applied", "kept", "rolled_back", "rejected", "expired"];
+    public static IReadOnlyList<string> Names => StatusNames;
 
     public static string Name(TuningStatus status) => Names[(int)status];
 
     public static TuningStatus Parse(string? text, string field = "status")
     {
-        var i = text is null ? -1 : Names.ToList().IndexOf(text.ToLowerInvariant());
+        var i = text is null ? -1 : Array.IndexOf(StatusNames, text.ToLowerInvariant());
         return i >= 0 ? (TuningStatus)i : throw new ArgumentException($"{field} '{text}' is not one of {string.Join(", ", Names)}.", field);
     }
 }
