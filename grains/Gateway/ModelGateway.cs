@@ -104,7 +104,8 @@ public sealed class ModelGateway(
         string? finish = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The timeout in force: the catalog's, or the tuner's from the model's observed latency.
-        timeout.CancelAfter(TimeSpan.FromSeconds(router.TimeoutSecondsOf(model)));
+        var timeoutInForce = TimeSpan.FromSeconds(router.TimeoutSecondsOf(model));
+        timeout.CancelAfter(timeoutInForce);
         var chat = new ChatOptions { MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
         var updates = clients.For(model).GetStreamingResponseAsync(conversation, chat, timeout.Token).GetAsyncEnumerator(timeout.Token);
         try
@@ -124,7 +125,7 @@ public sealed class ModelGateway(
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    var failure = ProviderErrors.Classify(e, model, time.GetUtcNow());
+                    var failure = ProviderErrors.Classify(e, model, timeoutInForce, time.GetUtcNow());
                     var elapsed = time.GetElapsedTime(started).TotalSeconds;
                     attempts.Add(new Attempt(model.Id, false, failure.ErrorKind, failure.Message, elapsed, failure.RetryAfter?.TotalSeconds));
                     recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, elapsed, ttft, inputTokens, 0, false, failure.ErrorKind, 0, null,

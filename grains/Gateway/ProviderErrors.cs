@@ -10,11 +10,12 @@ public static class ProviderErrors
     /// <summary>The longest wait a Retry-After may ask for before it is taken as "not soon".</summary>
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromDays(1);
 
-    public static ProviderException Classify(Exception e, ModelDescriptor model, DateTimeOffset now) => e switch
+    /// <param name="timeout">The timeout the call was given: the catalog's, or the tuner's.</param>
+    public static ProviderException Classify(Exception e, ModelDescriptor model, TimeSpan timeout, DateTimeOffset now) => e switch
     {
         ProviderException provider => provider,
         // Not the caller's cancellation (checked before): the model's timeout, ours or the HTTP client's.
-        OperationCanceledException => ProviderException.Timeout(model.Id, TimeSpan.FromSeconds(model.TimeoutSeconds)),
+        OperationCanceledException => ProviderException.Timeout(model.Id, timeout),
         ClientResultException { Status: > 0 } client => new ProviderException(Message(client), client.Status, ProviderException.KindOf(client.Status),
             client.GetRawResponse()?.Headers.TryGetValue("Retry-After", out var after) == true ? RetryAfter(after, now) : null, client),
         ClientResultException or HttpRequestException or IOException => new ProviderException($"{model.Id} could not be reached: {e.Message}", 502, "connection_error", null, e),

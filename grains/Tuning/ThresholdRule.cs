@@ -6,7 +6,9 @@ namespace Kyros.Perf.Tuning;
 /// Alert thresholds learned from a host's own behaviour (after Azure Monitor's dynamic thresholds): a warning that flaps
 /// on normal operation (raised again and again, or alerts that last under a minute) moves above the host's own p95 plus
 /// the safety margin, per host and metric, in steps of at most the learning rate, never up to the critical level, and
-/// never while the metric is really degrading (a gradual increase).
+/// never while the metric is really degrading (a gradual increase). And the other way: a resource warning that stays quiet
+/// while its host is saturated (its request queue or connections raise warnings) moves down toward the level the host
+/// reaches, so that it warns before the queue backs up.
 /// </summary>
 public static class ThresholdRule
 {
@@ -18,7 +20,17 @@ public static class ThresholdRule
     /// <summary>A warning stays this share below the critical threshold.</summary>
     public const double CriticalGap = 0.02;
 
-    public static IEnumerable<TuningProposal> Propose(TuningInputs inputs)
+    /// <summary>Metrics whose warnings say a host is saturated.</summary>
+    public static readonly IReadOnlyList<string> SaturationMetrics = [ResourceMetrics.Queue, ResourceMetrics.Connections];
+    /// <summary>Resource metrics whose warnings should lead saturation, so may be tightened.</summary>
+    public static readonly IReadOnlyList<string> LeadingMetrics =
+        [ResourceMetrics.Cpu, ResourceMetrics.Memory, ResourceMetrics.GpuUtilization, ResourceMetrics.GpuMemory];
+    /// <summary>Saturation warnings in the lookback before a quiet metric is tightened.</summary>
+    public const int SaturationRaises = 2;
+
+    public static IEnumerable<TuningProposal> Propose(TuningInputs inputs) => Loosen(inputs).Concat(Tighten(inputs));
+
+    private static IEnumerable<TuningProposal> Loosen(TuningInputs inputs)
     {
         var c = inputs.Configuration;
         var lookback = TuningInputs.Lookback(c);
@@ -72,6 +84,60 @@ public static class ThresholdRule
                     ],
                     EvaluationMetric = $"alert_raises_per_hour:{metric}@{host.Node}",
                     Baseline = raised.Count / lookback.TotalHours,
+                };
+            }
+        }
+    }
+
+    private static IEnumerable<TuningProposal> Tighten(TuningInputs inputs)
+    {
+        var c = inputs.Configuration;
+        var lookback = TuningInputs.Lookback(c);
+        var since = inputs.Now - lookback;
+        var raises = inputs.Alerts.Where(e => e.Timestamp >= since && e.Kind == AlertEventKind.Raised && e.Level >= AlertLevel.Warning).ToList();
+        foreach (var host in inputs.Hosts)
+        {
+            var saturation = raises.Where(e => e.Node == host.Node && SaturationMetrics.Contains(e.Metric)).ToList();
+            if (saturation.Count < SaturationRaises) continue;
+            foreach (var thresholds in host.Thresholds.Where(t => LeadingMetrics.Contains(t.Metric)))
+            {
+                var metric = thresholds.Metric;
+                if (raises.Any(e => e.Node == host.Node && e.Metric == metric)) continue;
+                var series = host.Summary.Metrics.Where(m => m.Metric == metric).ToList();
+                if (series.Count == 0) continue;
+                var samples = series.Min(s => s.Samples);
+                if (samples < MinSamples) continue;
+                var (p95, mean) = (series.Max(s => s.P95), series.Max(s => s.Mean));
+                // Warn just below the level the host reaches, but never on its normal operation (its mean plus the margin).
+                var target = Math.Round(Math.Max(p95 * (1 - c.SafetyMargin), mean * (1 + c.SafetyMargin)), 2);
+                var current = thresholds.Levels.Warning;
+                if (target >= current) continue;
+                var step = Math.Round(Math.Max(target, current * (1 - c.LearningRate)), 2);
+                if (step >= current) continue;
+                var window = TuningText.Window(lookback);
+                var saturatedBy = string.Join(" and ", saturation.Select(e => e.Metric).Distinct().Order(StringComparer.Ordinal));
+                yield return new TuningProposal
+                {
+                    Rule = "threshold",
+                    Action = "lower_threshold",
+                    Target = $"threshold:{metric}@{host.Node}",
+                    CurrentValue = current,
+                    RecommendedValue = step,
+                    Confidence = Math.Round(samples / (samples + 10.0) * Math.Min(1, saturation.Count / 4.0), 3),
+                    ExpectedImpact = Math.Round(Math.Min(1, (current - step) / (current - target)), 3),
+                    Reasoning = $"{host.Node}'s {saturatedBy} raised {saturation.Count} warnings in {window} while its {metric} warning ({current:0.##}) " +
+                                $"never fired, with {metric} at p95 {p95:0.##} and mean {mean:0.##}; the warning moves from {current:0.##} to {step:0.##}, " +
+                                $"toward {target:0.##}, so that it warns before the host saturates.",
+                    Evidence =
+                    [
+                        new TuningEvidence("saturation_raises", saturation.Count, saturation.Count, window),
+                        new TuningEvidence($"{metric}_raises", 0, samples, window),
+                        new TuningEvidence($"{metric}_p95", p95, samples, TuningText.Window(host.Summary.Window)),
+                        new TuningEvidence($"{metric}_mean", mean, samples, TuningText.Window(host.Summary.Window)),
+                    ],
+                    // Kept while the tightened warning fires no more often than the host saturates.
+                    EvaluationMetric = $"alert_raises_per_hour:{metric}@{host.Node}",
+                    Baseline = saturation.Count / lookback.TotalHours,
                 };
             }
         }

@@ -135,7 +135,7 @@ public sealed class TunerGrain(
 
         // 3. Apply what passes the gates, within the slots left.
         var underEvaluation = state.State.Recommendations.Where(r => r.Status == TuningStatus.Applied).ToList();
-        foreach (var r in TuningGates.Choose(fresh, underEvaluation, c))
+        foreach (var r in TuningGates.Choose(fresh, underEvaluation, c, TuningGates.Held(state.State.Recommendations, now, c)))
         {
             var applied = await ApplyChangeAsync(r, "tuner", now);
             changes.Add(applied);
@@ -275,7 +275,7 @@ public sealed class TunerGrain(
         var target = r.Target[(r.Target.IndexOf(':') + 1)..];
         switch (r.Action)
         {
-            case "raise_threshold":
+            case "raise_threshold" or "lower_threshold":
                 var at = target.IndexOf('@');
                 var (metric, node) = (target[..at], target[(at + 1)..]);
                 var host = GrainFactory.GetGrain<INodeResourceGrain>(node);

@@ -1,6 +1,7 @@
 using Kyros.Perf.Client;
 using Kyros.Perf.Silo;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 
@@ -24,8 +25,12 @@ public sealed class KyrosTestCluster : IAsyncDisposable
     public InProcessTestCluster Cluster { get; }
     public KyrosPerfClient Client { get; }
 
+    /// <param name="time">
+    /// The product's clock (statistics, alerts, the tuner's schedule), such as a FakeTimeProvider. Orleans itself (grain
+    /// timers, messaging, membership) stays on real time: a grain call must not wait for a test to move the clock.
+    /// </param>
     public static async Task<KyrosTestCluster> StartAsync(RedisServer redis, short silos = 2, TimeSpan? checkpointInterval = null,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var directory = Directory.CreateTempSubdirectory("kyros-cluster-").FullName;
         var values = new Dictionary<string, string?>
@@ -41,7 +46,15 @@ public sealed class KyrosTestCluster : IAsyncDisposable
         var options = new KyrosSiloOptions { Redis = redis.ConnectionString, Dashboard = false };
 
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((_, silo) => KyrosSiloHost.AddKyrosPerf(silo, options, configuration));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            KyrosSiloHost.AddKyrosPerf(silo, options, configuration);
+            if (time is null) return;
+            silo.Services.AddSingleton(time);
+            foreach (var area in new[] { TimeProviderNames.Grains, TimeProviderNames.Messaging, TimeProviderNames.SystemTimers,
+                         TimeProviderNames.Membership, TimeProviderNames.ActivationManagement, TimeProviderNames.GrainDirectory })
+                silo.Services.AddKeyedSingleton(area, TimeProvider.System);
+        });
         builder.ConfigureClient(client => client.AddMemoryStreams(Kyros.Perf.Resources.AlertStreams.Provider));
         builder.ConfigureHost(host => host.Logging.SetMinimumLevel(LogLevel.Warning));
         var cluster = builder.Build();

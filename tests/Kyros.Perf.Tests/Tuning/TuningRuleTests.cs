@@ -129,6 +129,42 @@ public sealed class TuningRuleTests
         Assert.Contains(p.Evidence, e => e.Name == "error_rate_recent" && e.Value > 0.3);
     }
 
+    /// <summary>A warning raised on <paramref name="metric"/> (no resolution needed: the raise is the signal).</summary>
+    private static AlertEvent Raised(string node, string metric, int i) => new()
+    {
+        AlertId = $"{node}-{metric}-{i}", Node = node, Series = metric, Metric = metric, Kind = AlertEventKind.Raised, Level = AlertLevel.Warning,
+        Value = 50, Threshold = 40, Timestamp = Now.AddMinutes(-40 + 10 * i), Message = metric,
+    };
+
+    [Fact]
+    public void A_warning_that_stays_quiet_while_its_host_saturates_is_tightened_toward_the_level_the_host_reaches()
+    {
+        // cpu p95 60, mean 55, warning 75: the queue backed up three times and cpu never warned.
+        var queue = Enumerable.Range(0, 3).Select(i => Raised("gpu-1", "queue", i)).ToList();
+        var p = Assert.Single(ThresholdRule.Propose(Inputs(hosts: [Host("gpu-1", 60, 600)], alerts: queue)));
+        Assert.Equal(("lower_threshold", "threshold:cpu@gpu-1", 75.0), (p.Action, p.Target, p.CurrentValue));
+        // Toward max(60 x 0.8, 55 x 1.2) = 66, at most one learning-rate step: 75 x 0.9.
+        Assert.Equal(67.5, p.RecommendedValue);
+        Assert.Contains("queue raised 3 warnings", p.Reasoning);
+        Assert.Contains(p.Evidence, e => e.Name == "saturation_raises" && e.Value == 3);
+        Assert.True(TuningGates.Passes(ToRecommendation(p), Config), $"confidence {p.Confidence}, impact {p.ExpectedImpact}");
+        // A larger step stops at the host's normal operation plus the margin, never below it.
+        Assert.Equal(66, Assert.Single(ThresholdRule.Propose(Inputs(hosts: [Host("gpu-1", 60, 600)], alerts: queue, config: Config with { LearningRate = 1 })))
+            .RecommendedValue);
+
+        // Not when cpu warned too, not without saturation, not on a host that already runs near its warning.
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("gpu-1", 60, 600)], alerts: [.. queue, Raised("gpu-1", "cpu", 3)])));
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("gpu-1", 60, 600)], alerts: [Raised("gpu-1", "queue", 0)])));
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("gpu-1", 68, 600)], alerts: queue))); // mean 63 x 1.2 = 75.6: the warning is its normal level already
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("gpu-2", 60, 600)], alerts: queue))); // saturation on another host
+    }
+
+    private static TuningRecommendation ToRecommendation(TuningProposal p) => new()
+    {
+        Id = "p", Rule = p.Rule, Action = p.Action, Target = p.Target, Confidence = p.Confidence, ExpectedImpact = p.ExpectedImpact,
+        Reasoning = p.Reasoning, CreatedAt = Now,
+    };
+
     private static TuningRecommendation Rec(string id, string target, double confidence, double impact, string action = "set_timeout") => new()
     {
         Id = id, Rule = "timeout", Action = action, Target = target, Confidence = confidence, ExpectedImpact = impact, Reasoning = "r", CreatedAt = Now,
@@ -149,6 +185,12 @@ public sealed class TuningRuleTests
         Assert.Empty(TuningGates.Choose(proposed, [], Config with { AutoApply = false }));
         // A target already under evaluation takes no second change.
         Assert.Equal(["a"], TuningGates.Choose(proposed, [Rec("y", "timeout:e", 1, 1) with { Status = TuningStatus.Applied }], Config).Select(r => r.Id));
+
+        // A target rolled back within the lookback is held: proposed again, not applied again, until the lookback has passed.
+        var rolledBack = Rec("z", "timeout:e", 1, 1) with { Status = TuningStatus.RolledBack, DecidedAt = Now.AddMinutes(-30) };
+        Assert.Equal(["a", "d"], TuningGates.Choose(proposed, [], Config, TuningGates.Held([rolledBack], Now, Config)).Select(r => r.Id));
+        Assert.Empty(TuningGates.Held([rolledBack], Now.AddHours(1), Config));
+        Assert.Empty(TuningGates.Held([rolledBack with { Status = TuningStatus.Kept }], Now, Config));
     }
 
     [Fact]
