@@ -84,32 +84,12 @@ public static class ModelScorer
         Span<double> scratch)
     {
         var n = candidates.Length;
-        var values = scratch[..n];
-        for (var i = 0; i < n; i++) values[i] = candidates[i].Latency.Value;
-        var latencyMedian = Stats.Median.Of(values);
-        var priced = 0;
-        for (var i = 0; i < n; i++) values[i] = candidates[i].Cost.Value;
-        var costMedian = Stats.Median.Of(values);
-        if (costMedian <= 0)
-        {
-            // Mostly free candidates: priced ones are still told apart, against the median of the priced.
-            for (var i = 0; i < n; i++)
-                if (candidates[i].Cost.Value > 0) values[priced++] = candidates[i].Cost.Value;
-            costMedian = Stats.Median.Of(values[..priced]);
-        }
-
+        var (latencyMedian, costMedian) = Medians(candidates, scratch[..n]);
         var keys = scratch.Slice(n, n);
         for (var i = 0; i < n; i++)
         {
-            ref readonly var c = ref candidates[i];
-            var latency = weights.Latency * Relative(c.Latency.Value, latencyMedian);
-            var quality = weights.Quality * c.Quality.Value * c.CapabilityFit;
-            var cost = weights.Cost * Relative(c.Cost.Value, costMedian);
-            // Expected success scales the whole score; adaptive counts failures twice as hard.
-            var success = 1 - c.ErrorRate.Value;
-            var score = (latency + quality + cost) * (adaptive ? success * success * HostFactor(c.HostAlert) : success) * (1 - c.Penalty);
-            scores[i] = new RankedCandidate(i, score, latency, quality, cost);
-            keys[i] = -score;
+            scores[i] = Score(candidates[i], i, weights, adaptive, latencyMedian, costMedian);
+            keys[i] = -scores[i].Score;
             order[i] = i;
         }
         keys.Sort(order[..n]);
@@ -123,6 +103,56 @@ public static class ModelScorer
             order[0] = probed;
             break;
         }
+    }
+
+    /// <summary>
+    /// The candidate <see cref="Rank"/> would put first, without ranking the rest: for callers that score the same
+    /// candidates under many weights (the tuner), with the medians from <see cref="Medians"/> computed once.
+    /// </summary>
+    public static int Best(ReadOnlySpan<CandidateFigures> candidates, RoutingWeights weights, bool adaptive, double latencyMedian, double costMedian)
+    {
+        var (best, bestScore, probe, probeScore) = (-1, 0.0, -1, 0.0);
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            var score = Score(candidates[i], i, weights, adaptive, latencyMedian, costMedian).Score;
+            if (Beats(candidates, i, score, best, bestScore)) (best, bestScore) = (i, score);
+            if (candidates[i].Health == ModelHealth.Probing && Beats(candidates, i, score, probe, probeScore)) (probe, probeScore) = (i, score);
+        }
+        return probe >= 0 ? probe : best;
+
+        static bool Beats(ReadOnlySpan<CandidateFigures> candidates, int i, double score, int other, double otherScore) =>
+            other < 0 || score > otherScore || (score == otherScore && string.CompareOrdinal(candidates[i].Model.Id, candidates[other].Model.Id) < 0);
+    }
+
+    /// <summary>The candidates' median latency and cost, against which each is normalised; <paramref name="scratch"/> holds one value per candidate.</summary>
+    public static (double Latency, double Cost) Medians(ReadOnlySpan<CandidateFigures> candidates, Span<double> scratch)
+    {
+        var n = candidates.Length;
+        var values = scratch[..n];
+        for (var i = 0; i < n; i++) values[i] = candidates[i].Latency.Value;
+        var latencyMedian = Stats.Median.Of(values);
+        for (var i = 0; i < n; i++) values[i] = candidates[i].Cost.Value;
+        var costMedian = Stats.Median.Of(values);
+        if (costMedian <= 0)
+        {
+            // Mostly free candidates: priced ones are still told apart, against the median of the priced.
+            var priced = 0;
+            for (var i = 0; i < n; i++)
+                if (candidates[i].Cost.Value > 0) values[priced++] = candidates[i].Cost.Value;
+            costMedian = Stats.Median.Of(values[..priced]);
+        }
+        return (latencyMedian, costMedian);
+    }
+
+    private static RankedCandidate Score(in CandidateFigures c, int index, RoutingWeights weights, bool adaptive, double latencyMedian, double costMedian)
+    {
+        var latency = weights.Latency * Relative(c.Latency.Value, latencyMedian);
+        var quality = weights.Quality * c.Quality.Value * c.CapabilityFit;
+        var cost = weights.Cost * Relative(c.Cost.Value, costMedian);
+        // Expected success scales the whole score; adaptive counts failures twice as hard.
+        var success = 1 - c.ErrorRate.Value;
+        var score = (latency + quality + cost) * (adaptive ? success * success * HostFactor(c.HostAlert) : success) * (1 - c.Penalty);
+        return new RankedCandidate(index, score, latency, quality, cost);
     }
 
     /// <summary>Orders runs of equal scores by model id (insertion sort: such runs are short and rare).</summary>

@@ -128,8 +128,14 @@ public sealed class ModelStatsLedger
         var minutes = new List<ModelMinute>();
         foreach (var (minute, byInstance) in _minutes.Where(m => m.Key >= first).OrderBy(m => m.Key))
         {
-            var a = new MetricsAggregate();
-            foreach (var aggregate in byInstance.Values) a.Merge(aggregate);
+            // One instance (the usual case) is read as it is: merging would copy its sketches for nothing.
+            MetricsAggregate a;
+            if (byInstance.Count == 1) a = byInstance.Values.First();
+            else
+            {
+                a = new MetricsAggregate();
+                foreach (var aggregate in byInstance.Values) a.Merge(aggregate);
+            }
             if (a.Count == 0) continue;
             minutes.Add(new ModelMinute(StartOf(minute), a.Count, a.Successes, a.ErrorsByKind.GetValueOrDefault("timeout"),
                 a.Latency.Quantile(0.5), a.Latency.Quantile(0.99), a.QualitySum, a.QualityCount, a.CostTotal));

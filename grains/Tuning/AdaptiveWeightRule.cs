@@ -51,6 +51,13 @@ public static class AdaptiveWeightRule
     public const double PriorStrength = 20;
     public const int MixSeed = 20_261_128;
     public const int MixSize = 240;
+    /// <summary>
+    /// Requests × candidates one objective scores at most: a large catalog is judged on a prefix of the default mix (its
+    /// order is random, so a prefix is a fair sample), never fewer than <see cref="MinMixSize"/> requests, so that a
+    /// cycle over 1,000 models stays cheap.
+    /// </summary>
+    public const int CandidateBudget = 60_000;
+    public const int MinMixSize = 40;
     /// <summary>A relative gain of this much counts as a clear win for the confidence.</summary>
     public const double ClearGain = 0.05;
     private const string Window = "1h";
@@ -263,9 +270,7 @@ public sealed class AdaptiveObjective
     private readonly CandidateFigures[][] _figures;
     private readonly double[][] _utilities;
     private readonly RequestFeatures[] _features;
-    private readonly RankedCandidate[] _scores;
-    private readonly int[] _order;
-    private readonly double[] _scratch;
+    private readonly (double Latency, double Cost)[] _medians;
 
     private AdaptiveObjective(IReadOnlyList<JudgedModel> models, CandidateFigures[][] figures, double[][] utilities, RequestFeatures[] features)
     {
@@ -273,9 +278,9 @@ public sealed class AdaptiveObjective
         _figures = figures;
         _utilities = utilities;
         _features = features;
-        _scores = new RankedCandidate[models.Count];
-        _order = new int[models.Count];
-        _scratch = new double[2 * models.Count];
+        // The medians depend on the candidates, not on the weights: once per request, not once per evaluation.
+        var scratch = new double[models.Count];
+        _medians = [.. figures.Select(f => ModelScorer.Medians(f, scratch))];
     }
 
     /// <summary>The models judged (at least <see cref="AdaptiveWeightRule.MinSamples"/> requests in the last hour).</summary>
@@ -314,11 +319,12 @@ public sealed class AdaptiveObjective
         var figures = new List<CandidateFigures[]>();
         var utilities = new List<double[]>();
         var features = new List<RequestFeatures>();
-        foreach (var request in mix ?? AdaptiveWeightRule.DefaultMix)
+        var requests = mix ?? AdaptiveWeightRule.DefaultMix.Take(Math.Max(AdaptiveWeightRule.MinMixSize, AdaptiveWeightRule.CandidateBudget / observed.Count));
+        foreach (var request in requests)
         {
             var tokens = request.EstimatedTokens ?? 0;
-            var passing = new List<CandidateFigures>();
-            var utility = new List<double>();
+            var passing = new List<CandidateFigures>(observed.Count);
+            var utility = new List<double>(observed.Count);
             for (var i = 0; i < observed.Count; i++)
             {
                 var model = observed[i].Model;
@@ -342,12 +348,9 @@ public sealed class AdaptiveObjective
         var total = 0.0;
         for (var r = 0; r < _features.Length; r++)
         {
-            var candidates = _figures[r];
-            var n = candidates.Length;
             var request = _features[r];
             var w = ModelScorer.WeightsFor(RoutingStrategy.Adaptive, request, request.EstimatedTokens ?? 0, weights);
-            ModelScorer.Rank(candidates, w, adaptive: true, _scores.AsSpan(0, n), _order.AsSpan(0, n), _scratch.AsSpan(0, 2 * n));
-            total += _utilities[r][_order[0]];
+            total += _utilities[r][ModelScorer.Best(_figures[r], w, adaptive: true, _medians[r].Latency, _medians[r].Cost)];
         }
         return total / _features.Length;
     }

@@ -25,6 +25,8 @@ public static class DegradationRule
     {
         var c = inputs.Configuration;
         var lookback = TuningText.Window(TuningInputs.Lookback(c));
+        // The whole cluster's figure, the same for every proposal: computed once, and only if something degrades.
+        var clusterLatency = new Lazy<double?>(() => TuningMeasures.ClusterLatency(inputs, inputs.Now - TuningInputs.Lookback(c)));
         foreach (var m in inputs.Models)
         {
             var id = m.Model.Id;
@@ -63,7 +65,7 @@ public static class DegradationRule
                         : $"{id} is degrading: {what}. Its routing penalty moves from {m.Penalty:0.##} to {penalty:0.##}, shifting traffic to other models.",
                     Evidence = [.. shift.SelectMany(s => s.Evidence)],
                     EvaluationMetric = cooling ? null : "cluster_latency_p50",
-                    Baseline = cooling ? null : TuningMeasures.ClusterLatency(inputs, inputs.Now - TuningInputs.Lookback(c)),
+                    Baseline = cooling ? null : clusterLatency.Value,
                 };
             }
 

@@ -118,17 +118,29 @@ public sealed class TunerGrain(
             changes.Add(judged);
         }
 
-        // 2. Propose; a newer proposal replaces an older one still waiting on the same target.
+        // 2. Propose; a newer proposal replaces an older one still waiting on the same target, unless it proposes the same
+        // change, which then keeps waiting as it is (a steady finding is not re-announced every cycle).
         var proposals = ThresholdRule.Propose(inputs).Concat(TimeoutRule.Propose(inputs)).Concat(DegradationRule.Propose(inputs))
             .Concat(AdaptiveWeightRule.Propose(inputs) is { } weights ? [weights] : []).ToList();
         var fresh = new List<TuningRecommendation>();
+        var waiting = new Dictionary<string, TuningRecommendation>(StringComparer.Ordinal);
+        foreach (var r in state.State.Recommendations.Where(r => r.Status is TuningStatus.Proposed or TuningStatus.Applied))
+            if (!waiting.TryGetValue(r.Target, out var other) || other.Status != TuningStatus.Applied) waiting[r.Target] = r;
         foreach (var p in proposals)
         {
-            if (state.State.Recommendations.Any(r => r.Target == p.Target && r.Status == TuningStatus.Applied)) continue;
-            foreach (var old in state.State.Recommendations.Where(r => r.Target == p.Target && r.Status == TuningStatus.Proposed).ToList())
+            if (waiting.TryGetValue(p.Target, out var old))
+            {
+                if (old.Status == TuningStatus.Applied) continue;
+                if (old.Action == p.Action && old.RecommendedValue == p.RecommendedValue && old.RecommendedWeights == p.RecommendedWeights)
+                {
+                    fresh.Add(old);
+                    continue;
+                }
                 changes.Add(Replace(old with { Status = TuningStatus.Expired, DecidedAt = now, Outcome = "replaced by a newer recommendation" }));
+            }
             var r = ToRecommendation(p, now);
             state.State.Recommendations.Add(r);
+            waiting[r.Target] = r;
             fresh.Add(r);
             changes.Add(r);
         }
@@ -199,13 +211,24 @@ public sealed class TunerGrain(
         var router = GrainFactory.GetGrain<IRouterGrain>(0).GetStateAsync();
         var alerts = GrainFactory.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(Since: now - lookback, Limit: 10_000));
         var nodes = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
-        var models = catalog.Models.Select(async m =>
+        // Models in batches, each followed by a pause in proportion to it: a cycle over a large catalog spreads its reads
+        // so that the statistics grains keep serving the records that arrive meanwhile.
+        var models = new List<(ModelDescriptor Model, ModelSummary Summary, IReadOnlyList<ModelMinute> Minutes)>(catalog.Models.Count);
+        var batches = catalog.Models.Chunk(options.Value.GatherBatch).ToArray();
+        for (var b = 0; b < batches.Length; b++)
         {
-            var grain = GrainFactory.GetGrain<IModelStatsGrain>(m.Id);
-            var summary = grain.GetSummaryAsync(SummaryWindow);
-            var minutes = grain.GetMinutesAsync(lookback);
-            return (Model: m, Summary: await summary, Minutes: await minutes);
-        }).ToList();
+            var batch = batches[b];
+            var started = time.GetTimestamp();
+            models.AddRange(await Task.WhenAll(batch.Select(async m =>
+            {
+                var grain = GrainFactory.GetGrain<IModelStatsGrain>(m.Id);
+                var summary = grain.GetSummaryAsync(SummaryWindow);
+                var minutes = grain.GetMinutesAsync(lookback);
+                return (m, await summary, await minutes);
+            })));
+            if (b < batches.Length - 1 && options.Value.GatherPacing > 0)
+                await Task.Delay(time.GetElapsedTime(started) * options.Value.GatherPacing, time);
+        }
         var hosts = nodes.Select(async node =>
         {
             var grain = GrainFactory.GetGrain<INodeResourceGrain>(node);
@@ -215,7 +238,7 @@ public sealed class TunerGrain(
         }).ToList();
         var health = (await router).Models.ToDictionary(m => m.Model, m => m.Health, StringComparer.Ordinal);
         var inputs = new TuningInputs(now, c,
-            [.. (await Task.WhenAll(models)).Select(m => new ModelObservation(m.Model, m.Summary, m.Minutes,
+            [.. models.Select(m => new ModelObservation(m.Model, m.Summary, m.Minutes,
                 _overrides.TimeoutSeconds.GetValueOrDefault(m.Model.Id, m.Model.TimeoutSeconds), _overrides.Penalties.GetValueOrDefault(m.Model.Id),
                 health.GetValueOrDefault(m.Model.Id)))],
             await Task.WhenAll(hosts),

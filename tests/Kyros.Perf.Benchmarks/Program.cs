@@ -11,7 +11,8 @@ using Microsoft.Extensions.Logging;
 
 // Ingestion against a real silo process through the external Orleans client, with and without Redis.
 // Every figure is also given as a ratio to a no-op grain call measured in the same run.
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway] [--sampling-seconds 60]
+// tuning (tuning-redis: with its own redis-server) measures one tuning cycle over 1,000 models and 100 hosts, and recording beside it.
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis] [--sampling-seconds 60]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
@@ -32,6 +33,7 @@ var siloDll = Path.Combine(root, "silo", "bin", configuration, "net10.0", "Kyros
 var results = new List<Result>();
 IReadOnlyList<string> samplingRows = [];
 IReadOnlyList<string> gatewayRows = [];
+var tuningRows = new List<string>();
 foreach (var mode in modes)
 {
     if (mode == "gateway")
@@ -47,7 +49,8 @@ foreach (var mode in modes)
     var work = Directory.CreateTempSubdirectory("kyros-bench-").FullName;
     ChildProcess? redis = null;
     string? redisConnection = null;
-    if (mode == "redis")
+    var tuning = mode is "tuning" or "tuning-redis";
+    if (mode is "redis" or "tuning-redis")
     {
         var redisPort = ChildProcess.FreePort();
         redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work]);
@@ -55,6 +58,7 @@ foreach (var mode in modes)
         redisConnection = $"127.0.0.1:{redisPort}";
     }
     if (mode == "routing") File.WriteAllText(Path.Combine(work, "appsettings.json"), RoutingLoad.CatalogJson(1000));
+    if (tuning) File.WriteAllText(Path.Combine(work, "appsettings.json"), TuningCycleLoad.CatalogJson());
     var gateway = ChildProcess.FreePort();
     var siloArgs = new List<string>
     {
@@ -63,6 +67,8 @@ foreach (var mode in modes)
         "--Kyros:Dashboard=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
     };
     if (redisConnection is not null) siloArgs.Add($"--Kyros:Redis={redisConnection}");
+    // The cycle reads the 100 hosts the benchmark pushes, not this machine as a 101st.
+    if (tuning) siloArgs.Add("--Kyros:Resources:SampleLocalHost=false");
     await using var silo = ChildProcess.Start("silo", "dotnet", siloArgs, work);
     await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
 
@@ -86,6 +92,13 @@ foreach (var mode in modes)
     {
         results.AddRange(await RoutingLoad.RunAsync(client, grains, seconds, () => silo.CpuTime));
         await host.StopAsync();
+        continue;
+    }
+    if (tuning)
+    {
+        tuningRows.AddRange(await TuningCycleLoad.RunAsync(redis is null ? "memory" : "redis", client, grains, seconds, () => silo.CpuTime));
+        await host.StopAsync();
+        if (redis is not null) await redis.DisposeAsync();
         continue;
     }
 
@@ -137,6 +150,8 @@ Table.Print("Host sampling overhead (target: under 0.5% of one core at a 1 s int
     ["what", "cost", "share of one core at one sample per second"], textColumns: 1, samplingRows);
 Table.Print($"Gateway overhead: /v1/chat/completions against the backend directly, {seconds:0.#} s per cell, load generator, silo and backend on this machine ({configuration})",
     ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, gatewayRows);
+Table.Print($"Tuning cycle over {TuningCycleLoad.Models:N0} models and {TuningCycleLoad.Hosts} hosts with an hour of data, {seconds:0.#} s per recording condition, client and silo on this machine ({configuration})",
+    ["store", "measure", "value", "target"], textColumns: 4, tuningRows);
 if (footprint) LiveStateFootprint.Print();
 
 public sealed record Result(string Mode, string Operation, int Concurrency, int RecordsPerCall, double CallsPerSecond, double P50Micros, double P99Micros, Result? Baseline)
