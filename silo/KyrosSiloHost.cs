@@ -49,6 +49,7 @@ public static class KyrosSiloHost
         app.MapResourceEndpoints();
         app.MapGatewayEndpoints();
         app.MapTuningEndpoints();
+        app.MapBenchmarkEndpoints();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
     }

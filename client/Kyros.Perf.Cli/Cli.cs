@@ -17,6 +17,9 @@ namespace Kyros.Perf.Cli;
 /// <summary>What a command does once the cluster is reached.</summary>
 public delegate Task ClusterWork(KyrosPerfClient client, CancellationToken cancellationToken);
 
+/// <summary>Work on the cluster that decides its own exit code (a benchmark that failed exits 1).</summary>
+public delegate Task<int> ClusterWorkWithExitCode(KyrosPerfClient client, CancellationToken cancellationToken);
+
 /// <summary>
 /// The parts every command shares: the connection options, the root command, parsing with this tool's exit codes, and
 /// <see cref="SetClusterAction"/>, which connects to the cluster, runs a command's work and maps its errors to exit codes.
@@ -90,7 +93,11 @@ public static class Cli
         if (parse.Errors.Count > 0 && parse.Action is not CommandLineAction { ClearsParseErrors: true })
         {
             foreach (var error in parse.Errors) AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
-            var path = string.Join(' ', parse.CommandResult.Command.Parents.OfType<Command>().Reverse().Append(parse.CommandResult.Command).Skip(1).Select(c => c.Name));
+            // The whole path from the root (bench trends), not only the last command.
+            var names = new List<string>();
+            for (var result = parse.CommandResult; result.Parent is CommandResult parent; result = parent) names.Add(result.Command.Name);
+            names.Reverse();
+            var path = string.Join(' ', names);
             AnsiConsole.MarkupLineInterpolated($"Run {root.Name} {(path.Length == 0 ? "" : path + " ")}--help for the commands and options.");
             return BadInput;
         }
@@ -103,13 +110,25 @@ public static class Cli
     /// needed, so bad input is told before connecting) and returns the work, which runs with a connected client.
     /// An <see cref="ArgumentException"/> exits <see cref="BadInput"/>; an unreachable cluster <see cref="Unreachable"/>.
     /// </summary>
-    public static Command SetClusterAction(this Command command, Func<ParseResult, ClusterWork> prepare)
+    public static Command SetClusterAction(this Command command, Func<ParseResult, ClusterWork> prepare) =>
+        command.SetClusterAction(parse =>
+        {
+            var work = prepare(parse);
+            return async (client, cancellationToken) =>
+            {
+                await work(client, cancellationToken);
+                return Success;
+            };
+        });
+
+    /// <summary>As <see cref="SetClusterAction(Command, Func{ParseResult, ClusterWork})"/>, for work that returns its exit code.</summary>
+    public static Command SetClusterAction(this Command command, Func<ParseResult, ClusterWorkWithExitCode> prepare)
     {
         command.SetAction((parse, cancellationToken) => RunAsync(parse, prepare, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Func<ParseResult, ClusterWork> prepare, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parse, Func<ParseResult, ClusterWorkWithExitCode> prepare, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -123,22 +142,24 @@ public static class Cli
             var work = prepare(parse);
             using var host = BuildHost(parse.GetValue(Redis), parse.GetValue(Gateway));
             await host.StartAsync();
+            var code = Success;
             try
             {
-                await work(host.Services.GetRequiredService<KyrosPerfClient>(), stop.Token);
+                code = await work(host.Services.GetRequiredService<KyrosPerfClient>(), stop.Token);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
             }
             await host.StopAsync();
-            return Success;
+            return code;
         }
         catch (ArgumentException exception)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ArgumentErrors.DetailOf(exception)}");
             return BadInput;
         }
-        catch (Exception exception) when (exception is Tuning.RecommendationNotFoundException or Tuning.RecommendationStateException)
+        catch (Exception exception) when (exception is Tuning.RecommendationNotFoundException or Tuning.RecommendationStateException
+                                              or Benchmarking.BenchmarkNotFoundException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
             return BadInput;

@@ -15,5 +15,6 @@ var root = Cli.Root("kyros-perf: talk to a Kyros.Perf cluster through the Orlean
     Commands.Health(),
     Commands.Generate(),
     Commands.Feedback(),
-    TuningCommands.Tune());
+    TuningCommands.Tune(),
+    BenchmarkCommands.Bench());
 return await Cli.InvokeAsync(root, args);

@@ -1,3 +1,4 @@
+using Kyros.Perf.Benchmarking;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Gateway;
 using Kyros.Perf.History;
@@ -51,6 +52,10 @@ public static class KyrosGrainServices
         services.AddSingleton<GatewayRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRecorder>());
         services.AddSingleton<ModelGateway>();
+
+        services.AddValidatedOptions<BenchmarkOptions, BenchmarkOptionsValidator>(configuration, BenchmarkOptions.Section);
+        services.AddSingleton<IBenchmarkBackend, GatewayBenchmarkBackend>();
+        services.AddSingleton<BenchmarkTrendsReader>();
 
         services.AddSingleton<SqliteHistoryStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());

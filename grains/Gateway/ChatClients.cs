@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Common;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using OpenAI;
@@ -19,7 +20,7 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
     private IChatClient Create(ModelDescriptor model)
     {
         if (model.Provider == "simulated")
-            return new SimulatedChatClient(model, new Random(_seed ^ StableHash(model.Id)), options.Value.SimulationTimeScale, time);
+            return new SimulatedChatClient(model, new Random(_seed ^ StableStringHash.Of(model.Id)), options.Value.SimulationTimeScale, time);
         var key = options.Value.ApiKeys.GetValueOrDefault(model.Id)
                   ?? (model.ApiKeyVariable is { } variable ? Environment.GetEnvironmentVariable(variable) : null)
                   ?? "none"; // local servers (Ollama, vLLM, llama.cpp) take any key
@@ -32,14 +33,6 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
             NetworkTimeout = TimeSpan.FromSeconds(model.TimeoutSeconds + 5),
         });
         return client.GetChatClient(model.RemoteModel ?? model.Id).AsIChatClient();
-    }
-
-    /// <summary>FNV-1a: the same seed for the same model in every process.</summary>
-    private static int StableHash(string text)
-    {
-        var hash = 2166136261u;
-        foreach (var c in text) hash = (hash ^ c) * 16777619u;
-        return (int)hash;
     }
 
     public void Dispose()

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using Kyros.Perf.Benchmarking;
 using Kyros.Perf.Common;
 using Kyros.Perf.Resources;
 using Kyros.Perf.Stats;
@@ -146,6 +147,72 @@ public sealed class SqliteHistoryStore : BackgroundService
         return entries;
     }
 
+    /// <summary>Writes a benchmark run as it stands (insert or replace).</summary>
+    public async Task SaveBenchmarkRunAsync(BenchmarkRun run)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO benchmark_runs (id, config_key, created_at, status, data) VALUES ($id, $key, $at, $status, $data)
+            ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data
+            """;
+        command.Parameters.AddWithValue("$id", run.Id);
+        command.Parameters.AddWithValue("$key", run.ConfigKey);
+        command.Parameters.AddWithValue("$at", run.CreatedAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$status", BenchmarkStatuses.Name(run.Status));
+        command.Parameters.AddWithValue("$data", JsonSerializer.Serialize(run, KyrosJson.Options));
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Runs, newest first: of one configuration, or all; only those with the given status when one is given.</summary>
+    public async Task<IReadOnlyList<BenchmarkRun>> QueryBenchmarkRunsAsync(string? configKey, BenchmarkStatus? status, int limit)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT data FROM benchmark_runs
+            WHERE ($key IS NULL OR config_key = $key) AND ($status IS NULL OR status = $status)
+            ORDER BY created_at DESC, id DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$key", (object?)configKey ?? DBNull.Value);
+        command.Parameters.AddWithValue("$status", status is { } s ? BenchmarkStatuses.Name(s) : DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        var runs = new List<BenchmarkRun>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) runs.Add(JsonSerializer.Deserialize<BenchmarkRun>(reader.GetString(0), KyrosJson.Options)!);
+        return runs;
+    }
+
+    /// <summary>Keeps one finished cell's raw samples.</summary>
+    public async Task AppendBenchmarkSamplesAsync(string runId, IReadOnlyList<BenchmarkSample> samples)
+    {
+        if (samples.Count == 0) return;
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO benchmark_samples (run_id, data) VALUES ($run, $data)";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$data", JsonSerializer.SerializeToUtf8Bytes(samples, KyrosJson.Options));
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A run's raw samples, cell by cell in the order they finished.</summary>
+    public async Task<IReadOnlyList<BenchmarkSample>> QueryBenchmarkSamplesAsync(string runId)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data FROM benchmark_samples WHERE run_id = $run ORDER BY id";
+        command.Parameters.AddWithValue("$run", runId);
+        var samples = new List<BenchmarkSample>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            samples.AddRange(JsonSerializer.Deserialize<BenchmarkSample[]>((byte[])reader.GetValue(0), KyrosJson.Options)!);
+        return samples;
+    }
+
     public async Task<bool> IsHealthyAsync()
     {
         try
@@ -255,6 +322,8 @@ public sealed class SqliteHistoryStore : BackgroundService
             DELETE FROM rollups WHERE resolution = 3600 AND bucket_start < $hourCutoff;
             DELETE FROM alert_events WHERE at < $hourCutoff * 1000;
             DELETE FROM tuning_events WHERE at < $hourCutoff * 1000;
+            DELETE FROM benchmark_samples WHERE run_id IN (SELECT id FROM benchmark_runs WHERE created_at < $hourCutoff * 1000);
+            DELETE FROM benchmark_runs WHERE created_at < $hourCutoff * 1000;
             """;
         command.Parameters.AddWithValue("$minuteCutoff", (now - _options.MinuteRetention).ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$hourCutoff", (now - _options.HourRetention).ToUnixTimeSeconds());
@@ -288,6 +357,20 @@ public sealed class SqliteHistoryStore : BackgroundService
                 data TEXT NOT NULL
             );
             CREATE INDEX IF NOT EXISTS tuning_events_at ON tuning_events (at);
+            CREATE TABLE IF NOT EXISTS benchmark_runs (
+                id TEXT PRIMARY KEY,
+                config_key TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                data TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS benchmark_runs_config ON benchmark_runs (config_key, created_at);
+            CREATE TABLE IF NOT EXISTS benchmark_samples (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                run_id TEXT NOT NULL,
+                data BLOB NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS benchmark_samples_run ON benchmark_samples (run_id);
             """;
         await command.ExecuteNonQueryAsync();
     }

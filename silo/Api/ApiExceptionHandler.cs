@@ -25,6 +25,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
                 detail: none.Message, statusCode: none.Temporary ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status422UnprocessableEntity,
                 extensions: new Dictionary<string, object?> { ["field"] = "available_models", ["rejected"] = none.Rejected }),
             ModelNotFoundException missing => Problems.Field("model", missing.Message, StatusCodes.Status404NotFound),
+            Benchmarking.BenchmarkNotFoundException unknownRun => Problems.Field("id", unknownRun.Message, StatusCodes.Status404NotFound),
             Tuning.RecommendationNotFoundException unknown => Problems.Field("id", unknown.Message, StatusCodes.Status404NotFound),
             Tuning.RecommendationStateException state => Problems.Field("status", state.Message, StatusCodes.Status409Conflict),
             Gateway.GenerationFailedException failed => Results.Problem(title: failed.Status < 500 ? "The model refused the request" : "The model call failed",

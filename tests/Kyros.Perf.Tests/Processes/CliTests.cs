@@ -118,6 +118,28 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
     }
 
     [Fact]
+    public async Task Bench_runs_two_simulated_models_prints_the_results_and_writes_the_csv_report_and_a_bad_level_exits_2_naming_the_option()
+    {
+        // Both are default catalog models on the simulated provider; a short output budget keeps the run to seconds.
+        var csv = Path.Combine(Directory.CreateTempSubdirectory("kyros-bench-").FullName, "report.csv");
+        var bench = await RunAsync("bench", "--models", "gpt-3.5-turbo,gemini-pro", "--prompt", "hello", "--iterations", "6", "--concurrency", "1,2",
+            "--max-tokens", "16", "--out", csv);
+        Assert.True(bench.ExitCode == 0, bench.Output);
+        Assert.Matches(@"gpt-3\.5-turbo\s+.\s+concurrency\s+.\s+1\s", bench.Output);
+        Assert.Matches(@"gemini-pro\s+.\s+concurrency\s+.\s+2\s", bench.Output);
+        Assert.Contains("completed", bench.Output);
+        var lines = File.ReadAllLines(csv);
+        Assert.StartsWith("model,mode,concurrency", lines[0]);
+        string[] cells = ["gpt-3.5-turbo,concurrency,1", "gpt-3.5-turbo,concurrency,2", "gemini-pro,concurrency,1", "gemini-pro,concurrency,2"];
+        Assert.Equal(cells.Order(StringComparer.Ordinal), lines.Skip(1).Select(l => string.Join(',', l.Split(',').Take(3))).Order(StringComparer.Ordinal));
+
+        // Checked before connecting: the silo is not needed to refuse it.
+        var bad = await RunAsync("bench", "--models", "gpt-3.5-turbo", "--prompt", "hello", "--concurrency", "0");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--concurrency", bad.Output);
+    }
+
+    [Fact]
     public async Task Alerts_follow_prints_an_alert_as_it_is_raised()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
