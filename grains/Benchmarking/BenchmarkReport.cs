@@ -234,12 +234,12 @@ public static class BenchmarkReport
         select (model, (IReadOnlyList<(double X, double Y)>)points),
     ];
 
-    /// <summary>A figure for people: four significant digits, whole numbers from a thousand on.</summary>
+    /// <summary>A figure for people: four significant digits (never in exponent form), whole numbers from a thousand on.</summary>
     private static string Figure(double value) =>
         !double.IsFinite(value) ? value > 0 ? "∞" : value < 0 ? "−∞" : "" :
         Math.Abs(value) >= 1000 ? value.ToString("0", CultureInfo.InvariantCulture) :
         value == Math.Floor(value) ? value.ToString("0", CultureInfo.InvariantCulture) :
-        value.ToString("G4", CultureInfo.InvariantCulture);
+        double.Parse(value.ToString("G4", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture).ToString("0.###############", CultureInfo.InvariantCulture);
 
     /// <summary>A relative change in percent, or an absolute one (an error rate from 0) in percentage points; huge bounds as ∞.</summary>
     private static string Change(double change, bool absolute) =>

@@ -42,6 +42,21 @@ public sealed class TuningHttpTests(SharedHttpSilo silo) : IClassFixture<SharedH
 
         var listed = await Http.GetFromJsonAsync<JsonElement>("/v1/tuning/recommendations?target=model:local-llama");
         Assert.NotEmpty(listed.GetProperty("recommendations").EnumerateArray());
+
+        // Once the threshold is moved (by the gates, or here by hand), the same behaviour flaps no more.
+        if (threshold.GetProperty("status").GetString() == "proposed")
+            Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync($"/v1/tuning/recommendations/{threshold.GetProperty("id").GetString()}/apply", null)).StatusCode);
+        var moved = await Http.GetFromJsonAsync<JsonElement>("/v1/resources/thresholds?node=flappy-1");
+        Assert.Contains(moved.GetProperty("thresholds").EnumerateArray(), t => t.GetProperty("metric").GetString() == "cpu"
+            && t.GetProperty("scope").GetString() == "node" && t.GetProperty("levels").GetProperty("warning").GetDouble() > 74);
+        var again = DateTimeOffset.UtcNow.AddSeconds(-150);
+        var sameBehaviour = string.Join(",", Enumerable.Range(0, 28).Select(i =>
+            $$"""{"timestamp": "{{again.AddSeconds(5 * i):O}}", "cpu_percent": {{(i % 4 < 2 ? 74 : 55)}}}"""));
+        Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync("/v1/resources/nodes/flappy-1/samples",
+            new StringContent($"[{sameBehaviour}]", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        var alerts = await Http.GetFromJsonAsync<JsonElement>($"/v1/resources/alerts?node=flappy-1&since={Uri.EscapeDataString(again.ToString("O"))}&limit=1000");
+        Assert.DoesNotContain(alerts.GetProperty("events").EnumerateArray(), e => e.GetProperty("metric").GetString() == "cpu"
+            && e.GetProperty("kind").GetString() == "raised");
     }
 
     [Theory]
