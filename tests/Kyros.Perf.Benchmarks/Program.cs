@@ -12,17 +12,21 @@ using Microsoft.Extensions.Logging;
 // Ingestion against a real silo process through the external Orleans client, with and without Redis.
 // Every figure is also given as a ratio to a no-op grain call measured in the same run.
 // tuning (tuning-redis: with its own redis-server) measures one tuning cycle over 1,000 models and 100 hosts, and recording beside it.
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis] [--sampling-seconds 60]
+// loadgen measures the benchmark's open-loop load generator against a backend that answers at once, beside autocannon
+// (--autocannon PATH or KYROS_AUTOCANNON; without either it runs ours alone).
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis,loadgen] [--sampling-seconds 60] [--autocannon PATH]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
 var samplingSeconds = 60.0;
+var autocannon = Environment.GetEnvironmentVariable("KYROS_AUTOCANNON") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--seconds") seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else if (args[i] == "--modes") modes = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries);
     else if (args[i] == "--no-footprint") footprint = false;
     else if (args[i] == "--sampling-seconds") samplingSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+    else if (args[i] == "--autocannon") autocannon = args[++i];
     else throw new ArgumentException($"unknown argument {args[i]}");
 }
 var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
@@ -33,12 +37,18 @@ var siloDll = Path.Combine(root, "silo", "bin", configuration, "net10.0", "Kyros
 var results = new List<Result>();
 IReadOnlyList<string> samplingRows = [];
 IReadOnlyList<string> gatewayRows = [];
+IReadOnlyList<string> loadGeneratorRows = [];
 var tuningRows = new List<string>();
 foreach (var mode in modes)
 {
     if (mode == "gateway")
     {
         gatewayRows = await GatewayOverhead.RunAsync(siloDll, seconds);
+        continue;
+    }
+    if (mode == "loadgen")
+    {
+        loadGeneratorRows = await LoadGeneratorCeiling.RunAsync(siloDll, seconds, autocannon);
         continue;
     }
     if (mode == "sampling")
@@ -150,6 +160,9 @@ Table.Print("Host sampling overhead (target: under 0.5% of one core at a 1 s int
     ["what", "cost", "share of one core at one sample per second"], textColumns: 1, samplingRows);
 Table.Print($"Gateway overhead: /v1/chat/completions against the backend directly, {seconds:0.#} s per cell, load generator, silo and backend on this machine ({configuration})",
     ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, gatewayRows);
+Table.Print($"Load generator ceiling: open-loop requests against a backend that answers at once, {seconds:0.#} s per cell, generators, silo and backend on this machine ({configuration})",
+    ["generator", "target requests/s", "achieved requests/s", "successes", "errors", "late sends (> 10 ms)", "max send delay ms", "p50 ms", "p99 ms",
+     "generator CPU µs/request", "backend CPU µs/request"], textColumns: 1, loadGeneratorRows);
 Table.Print($"Tuning cycle over {TuningCycleLoad.Models:N0} models and {TuningCycleLoad.Hosts} hosts with an hour of data, {seconds:0.#} s per recording condition, client and silo on this machine ({configuration})",
     ["store", "measure", "value", "target"], textColumns: 4, tuningRows);
 if (footprint) LiveStateFootprint.Print();
