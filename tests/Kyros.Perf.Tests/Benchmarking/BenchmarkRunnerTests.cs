@@ -90,12 +90,11 @@ public sealed class BenchmarkRunnerTests
         var config = Config(1, 1) with { ModelTypes = ["alpha"], Load = load };
         var arrivals = OpenLoopSchedule.Arrivals(load, config.Seed);
 
-        // Steady: every arrival is sent, on time, at the target rate.
+        // Steady: every arrival is sent, at the target rate. How many go late on a busy machine is the benchmark's to
+        // measure (docs/benchmarks.md, "Load generator"), not a unit test's.
         var steady = (await RunAsync(new RecordingBackend(), config)).Single(c => c.Mode == BenchmarkRunner.OpenLoop);
         Assert.Equal(arrivals.Length, steady.Samples.Length);
         Assert.InRange(steady.Samples.Length / load.DurationSeconds, 200 * 0.8, 200 * 1.2);
-        Assert.True(steady.Samples.Count(s => s.SendDelay > BenchmarkStatistics.LateAfterSeconds) <= steady.Samples.Length / 20,
-            "at most 5 % late on an idle backend");
 
         // Frozen for a second from 1 s: the 8 slots fill, sends are held back and counted late; nothing is dropped.
         var clock = Stopwatch.StartNew();
