@@ -162,17 +162,24 @@ public static class Commands
         new Command("health", "The router's view of each model: cooldowns, rate limits used, live samples").SetClusterAction(_ => async (client, _) =>
         {
             var state = await client.GetRouterStateAsync();
-            var table = new Table().AddColumns("model", "health", "why", "requests this minute", "tokens this minute", "live samples (5 min)", "statistics age s", "host alert");
+            var table = new Table().AddColumns("model", "health", "why", "requests this minute", "tokens this minute", "limits held by", "live samples (5 min)",
+                "statistics age s", "host alert");
             foreach (var m in state.Models)
             {
                 var why = m.CoolingUntil is { } until ? $"{m.Reason}; until {until:HH:mm:ss}" : m.Reason ?? "";
-                table.AddRow(Markup.Escape(m.Model), m.Health.ToString(), Markup.Escape(why), Used(m.RequestsThisMinute, m.RequestsPerMinute),
-                    Used(m.TokensThisMinute, m.TokensPerMinute), F(m.Samples), m.StatsAgeSeconds is { } age ? F(age) : "-", m.HostAlert.ToString());
+                var limit = m.RateLimit;
+                table.AddRow(Markup.Escape(m.Model), m.Health.ToString(), Markup.Escape(why),
+                    Used(m.RequestsThisMinute, limit?.LeasedRequests, limit?.ClusterRequests, m.RequestsPerMinute),
+                    Used(m.TokensThisMinute, limit?.LeasedTokens, limit?.ClusterTokens, m.TokensPerMinute),
+                    limit is null ? "-" : limit.Mode == Kyros.Perf.Routing.RateLimitMode.Lease ? "lease" : $"share of {limit.Silos} silos (no lease heard)",
+                    F(m.Samples), m.StatsAgeSeconds is { } age ? F(age) : "-", m.HostAlert.ToString());
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"router of silo {state.Silo}; snapshot {F(state.SnapshotAgeSeconds)} s old");
 
-            static string Used(long? used, long? limit) => limit is { } l ? $"{used ?? 0} of {l}" : "no limit";
+            // This silo's use of what it may use, and what the whole cluster holds of the limit.
+            static string Used(long? used, long? mine, long? cluster, long? limit) =>
+                limit is { } l ? $"{used ?? 0} of {mine ?? 0} here; cluster holds {cluster ?? 0} of {l}" : "no limit";
         });
 
     public static Command Generate()

@@ -125,13 +125,38 @@ public sealed record RoutingDecision(
     public const int SummaryFallbacks = 3;
 }
 
-/// <summary>What one silo, or the other silos together, reserved against a model's rate limits over the last minute.</summary>
-[GenerateSerializer, Immutable, Alias("kyros.RateUsage")]
-public sealed record RateUsage([property: Id(0)] string Model, [property: Id(1)] int Requests, [property: Id(2)] long Tokens);
+/// <summary>
+/// What a silo holds of one model's budget (the lease it has not spent yet), what it spent since its last answered ask
+/// (<see cref="Used"/>), and how much more it wants.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("kyros.RateLeaseAsk")]
+public sealed record RateLeaseAsk(
+    [property: Id(0)] string Model,
+    [property: Id(1)] long HeldRequests,
+    [property: Id(2)] long HeldTokens,
+    [property: Id(3)] long WantedRequests,
+    [property: Id(4)] long WantedTokens,
+    [property: Id(5)] RateUse[] Used);
 
-/// <summary>What an exchange tells a silo: the other silos' use, and how many silos reported within the minute (itself included).</summary>
-[GenerateSerializer, Immutable, Alias("kyros.RateUsageReport")]
-public sealed record RateUsageReport([property: Id(0)] int Silos, [property: Id(1)] RateUsage[] Others);
+/// <summary>
+/// Requests and tokens admitted in one second (Unix seconds, UTC). Tokens may be negative: a settlement that gave back
+/// part of what a request reserved in that second.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("kyros.RateUse")]
+public sealed record RateUse([property: Id(0)] long Second, [property: Id(1)] long Requests, [property: Id(2)] long Tokens);
+
+/// <summary>
+/// The answer to a <see cref="RateLeaseAsk"/>: what is added to the silo's lease, what the whole cluster holds after it
+/// (admitted in the last minute plus every silo's unspent lease), and how many silos hold any of it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("kyros.RateLeaseGrant")]
+public sealed record RateLeaseGrant(
+    [property: Id(0)] string Model,
+    [property: Id(1)] long Requests,
+    [property: Id(2)] long Tokens,
+    [property: Id(3)] long ClusterRequests,
+    [property: Id(4)] long ClusterTokens,
+    [property: Id(5)] int Silos);
 
 /// <summary>One request's outcome in <see cref="IRouterGrain.SelectModelsAsync"/>: its decision, or why it has none.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.RoutingOutcome")]

@@ -35,6 +35,8 @@ public static class KyrosGrainServices
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton(sp => new ModelHealthBook(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
         services.AddSingleton<RateLimiter>();
+        services.AddSingleton<RateLeaseRenewal>();
+        services.AddHostedService(sp => sp.GetRequiredService<RateLeaseRenewal>());
         services.AddSingleton<RoutingSnapshot>();
         services.AddHostedService(sp => sp.GetRequiredService<RoutingSnapshot>());
         services.AddSingleton<RoutingEngine>();

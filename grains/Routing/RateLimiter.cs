@@ -1,145 +1,260 @@
+using System.Collections.Concurrent;
+using Kyros.Perf.Catalog;
+
 namespace Kyros.Perf.Routing;
 
 /// <summary>
-/// Requests and tokens per model over the last minute, reserved at decision time and settled when the real token
-/// count is known. Each silo counts its own reservations and adds what the other silos reported at the last exchange
-/// (<see cref="ApplyOthers"/>, every snapshot interval), so a catalog limit holds for the cluster without a grain call
-/// per decision. When no exchange has been heard for <see cref="ExchangeStaleAfter"/>, each silo keeps to an even share
-/// of the limit among the silos it last heard of. Thread-safe; one per silo.
+/// This silo's budget of each limited model. In a cluster a decision spends the lease this silo holds, so it makes no
+/// grain call: <see cref="RateLeaseRenewal"/> reports what was spent and asks the <see cref="IRateLeaseGrain"/> every
+/// snapshot interval for more (<see cref="Asks"/>, sized by the demand since the last ask), and gives back what it will
+/// not use. When no lease has been heard for <see cref="LeaseStaleAfter"/> (or ever, in a process with no renewal), the
+/// silo keeps to an even share of the limit among the silos it knows over a sliding minute of its own admissions, and
+/// says so. Thread-safe; one per silo.
 /// </summary>
 public sealed class RateLimiter
 {
-    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    /// <summary>How long a silo spends its lease without hearing the grain: six asks at the default interval, within <see cref="RateLeaseBook.LeaseLife"/>.</summary>
+    public static readonly TimeSpan LeaseStaleAfter = TimeSpan.FromSeconds(3);
 
-    /// <summary>How long the others' use, as last heard, is trusted: ten refreshes at the default interval.</summary>
-    public static readonly TimeSpan ExchangeStaleAfter = TimeSpan.FromSeconds(5);
-    private readonly Dictionary<string, Minute> _usage = new(StringComparer.Ordinal);
-    private volatile Others _others = new(new Dictionary<string, RateUsage>(), 1, DateTimeOffset.MinValue);
+    /// <summary>Tokens a silo keeps in hand for a model whose requests it has not seen yet.</summary>
+    public const long FirstRequestTokens = 1_000;
 
-    /// <summary>Reserves one request and <paramref name="tokens"/>, or says which limit is spent, counting the other silos' use.</summary>
+    private readonly ConcurrentDictionary<string, Budget> _budgets = new(StringComparer.Ordinal);
+    private volatile LeaseStatus _status = new(DateTimeOffset.MinValue, 1);
+
+    /// <summary>Reserves one request and <paramref name="tokens"/>, or says which limit is spent.</summary>
     public string? TryReserve(string model, long tokens, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now)
     {
         if (requestsPerMinute is null && tokensPerMinute is null) return null;
-        var (others, silos) = OthersOf(model, now);
-        var requestLimit = requestsPerMinute is { } rpm ? Math.Max(1, rpm / silos) : (int?)null;
-        var tokenLimit = tokensPerMinute is { } tpm ? Math.Max(1, tpm / silos) : (long?)null;
-        lock (_usage)
+        var budget = _budgets.GetOrAdd(model, static _ => new Budget());
+        var share = ShareOf(_status, now);
+        var second = RateLeaseBook.SecondOf(now);
+        lock (budget)
         {
-            var usage = Usage(model, now);
-            var requests = usage.Requests + (others?.Requests ?? 0);
-            var used = usage.Held + (others?.Tokens ?? 0);
-            if (requests + 1 > requestLimit) return $"rate limit: {requests} of {requestLimit} requests this minute{Share(silos)}";
-            if (used + tokens > tokenLimit) return $"rate limit: {used} + {tokens} tokens would pass {tokenLimit} this minute{Share(silos)}";
-            usage.Reserve(now, tokens);
+            budget.Expire(second);
+            budget.AskedRequests++;
+            budget.AskedTokens += tokens;
+            if (share == 0)
+            {
+                if (requestsPerMinute is not null && budget.FreeRequests < 1)
+                    return $"rate limit: this silo's lease is spent ({budget.WindowRequests} admitted here in the last minute; the cluster holds {budget.ClusterRequests} of {requestsPerMinute})";
+                if (tokensPerMinute is not null && budget.FreeTokens < tokens)
+                    return $"rate limit: {tokens} tokens would pass this silo's lease of {budget.FreeTokens} (the cluster holds {budget.ClusterTokens} of {tokensPerMinute})";
+                if (requestsPerMinute is not null) budget.FreeRequests--;
+                if (tokensPerMinute is not null) budget.FreeTokens -= tokens;
+            }
+            else
+            {
+                var (requestCap, tokenCap) = ShareCaps(requestsPerMinute, tokensPerMinute, share);
+                if (budget.WindowRequests + 1 > requestCap)
+                    return $"rate limit: {budget.WindowRequests} of {requestCap} requests in the last minute{ShareReason(share)}";
+                if (budget.WindowTokens + tokens > tokenCap)
+                    return $"rate limit: {budget.WindowTokens} + {tokens} tokens would pass {tokenCap} in the last minute{ShareReason(share)}";
+            }
+            budget.Admit(second, 1, tokens);
             return null;
         }
     }
 
-    /// <summary>This silo's use over the last minute, per model that has any: what it reports to the others.</summary>
-    public RateUsage[] LocalUsage(DateTimeOffset now)
+    /// <summary>
+    /// Replaces a reservation's tokens with what the request used, counted in the second it was reserved (now, when the
+    /// caller does not know) while that is within the minute; an overrun of an older one counts now. A credit goes back
+    /// to the lease and never takes this silo's count below nothing, so one for a reservation made elsewhere lifts nothing.
+    /// </summary>
+    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset now, DateTimeOffset? reservedAt = null)
     {
-        lock (_usage)
+        if (!_budgets.TryGetValue(model, out var budget)) return;
+        var second = RateLeaseBook.SecondOf(now);
+        lock (budget)
         {
-            var used = new List<RateUsage>();
-            foreach (var model in _usage.Keys)
+            budget.Expire(second);
+            var at = RateLeaseBook.SecondOf(reservedAt ?? now);
+            var correction = actualTokens - reservedTokens;
+            if (at <= second - RateLeaseBook.WindowSeconds)
             {
-                var usage = Usage(model, now);
-                if (usage.Requests > 0 || usage.Tokens > 0) used.Add(new RateUsage(model, usage.Requests, usage.Held));
+                if (correction < 0) return;
+                at = second;
             }
-            return [.. used];
-        }
-    }
-
-    /// <summary>Replaces what the other silos have used, as the exchange at <paramref name="now"/> reported it, and how many silos there are.</summary>
-    public void ApplyOthers(RateUsageReport report, DateTimeOffset now) =>
-        _others = new Others(report.Others.ToDictionary(u => u.Model, StringComparer.Ordinal), Math.Max(1, report.Silos), now);
-
-    /// <summary>What the cluster has used of the model's limits over the last minute: this silo's use now, the others' at the last exchange.</summary>
-    public (int Requests, long Tokens) UsageOf(string model, DateTimeOffset now)
-    {
-        var (others, _) = OthersOf(model, now);
-        lock (_usage)
-        {
-            if (!_usage.ContainsKey(model)) return (others?.Requests ?? 0, others?.Tokens ?? 0);
-            var usage = Usage(model, now);
-            return (usage.Requests + (others?.Requests ?? 0), usage.Held + (others?.Tokens ?? 0));
+            correction = Math.Max(correction, -budget.WindowTokens);
+            if (correction == 0) return;
+            budget.Admit(at, 0, correction);
+            // While on a lease the difference moves between the lease and what was spent; a debt leaves the lease short.
+            budget.FreeTokens -= correction;
         }
     }
 
     /// <summary>
-    /// Replaces a reservation's tokens with what the request used. The correction leaves the count when the reservation
-    /// does, a minute after <paramref name="reservedAt"/> (or after now, when the caller does not know when it reserved);
-    /// a reservation already out of the count is not corrected.
+    /// What to report and ask the lease grain for, per limited model: what was admitted since the last answered ask, the
+    /// lease unspent, and enough for <paramref name="horizon"/> of the demand since the last ask (one request at least,
+    /// so a first request never waits, until the cluster holds the whole limit); a lease more than twice that is given back down to it.
     /// </summary>
-    public void Settle(string model, long reservedTokens, long actualTokens, DateTimeOffset now, DateTimeOffset? reservedAt = null)
+    public RateLeaseAsk[] Asks(IEnumerable<ModelDescriptor> limited, DateTimeOffset now, TimeSpan horizon)
     {
-        var at = reservedAt ?? now;
-        if (now - at >= Window) return;
-        lock (_usage)
+        var second = RateLeaseBook.SecondOf(now);
+        var asks = new List<RateLeaseAsk>();
+        foreach (var model in limited)
         {
-            // A credit never takes back more than this silo holds: a settlement for a reservation made elsewhere cannot lift its limit.
-            var usage = Usage(model, now);
-            usage.Correct(at, Math.Max(actualTokens - reservedTokens, -usage.Held));
-        }
-    }
-
-    /// <summary>The others' use of the model as last heard, and the silos to share among when that is stale (the exchange has been failing).</summary>
-    private (RateUsage? Others, int Silos) OthersOf(string model, DateTimeOffset now)
-    {
-        var others = _others;
-        return now - others.HeardAt > ExchangeStaleAfter ? (null, others.Silos) : (others.ByModel.GetValueOrDefault(model), 1);
-    }
-
-    private static string Share(int silos) =>
-        silos == 1 ? "" : $" (an even share among {silos} silos: the other silos have not been heard for {ExchangeStaleAfter.TotalSeconds:0} s)";
-
-    private sealed record Others(IReadOnlyDictionary<string, RateUsage> ByModel, int Silos, DateTimeOffset HeardAt);
-
-    private Minute Usage(string model, DateTimeOffset now)
-    {
-        if (!_usage.TryGetValue(model, out var usage)) _usage[model] = usage = new Minute();
-        usage.ExpireBefore(now - Window);
-        return usage;
-    }
-
-    /// <summary>One model's entries of the last minute, with running totals so a decision never scans them.</summary>
-    private sealed class Minute
-    {
-        private readonly Queue<(DateTimeOffset At, long Tokens)> _reservations = new();
-        // Corrections arrive in the order requests finish, not the order they were reserved: oldest reservation first.
-        private readonly PriorityQueue<long, DateTimeOffset> _corrections = new();
-
-        public int Requests { get; private set; }
-        public long Tokens { get; private set; }
-
-        /// <summary>The tokens held: settlements may lower the count, never below nothing.</summary>
-        public long Held => Math.Max(0, Tokens);
-
-        public void Reserve(DateTimeOffset at, long tokens)
-        {
-            _reservations.Enqueue((at, tokens));
-            Tokens += tokens;
-            Requests++;
-        }
-
-        public void Correct(DateTimeOffset reservedAt, long tokens)
-        {
-            _corrections.Enqueue(tokens, reservedAt);
-            Tokens += tokens;
-        }
-
-        public void ExpireBefore(DateTimeOffset cutoff)
-        {
-            while (_reservations.Count > 0 && _reservations.Peek().At <= cutoff)
+            var budget = _budgets.GetOrAdd(model.Id, static _ => new Budget());
+            lock (budget)
             {
-                Tokens -= _reservations.Dequeue().Tokens;
-                Requests--;
+                budget.Expire(second);
+                var (requests, tokens) = budget.Target(model, now, horizon);
+                // An idle silo's request in hand goes back once the cluster holds the whole limit: a busy silo can spend it.
+                if (budget.AskedNone && model.RequestsPerMinute is { } rpm && budget.ClusterRequests >= rpm) requests = 0;
+                if (budget.AskedNone && model.TokensPerMinute is { } tpm && budget.ClusterTokens >= tpm) tokens = 0;
+                budget.FreeRequests = Math.Max(0, budget.FreeRequests);
+                budget.FreeTokens = Math.Max(0, budget.FreeTokens);
+                if (budget.FreeRequests > 2 * requests) budget.FreeRequests = requests;
+                if (budget.FreeTokens > 2 * tokens) budget.FreeTokens = tokens;
+                asks.Add(new RateLeaseAsk(model.Id, budget.FreeRequests, budget.FreeTokens,
+                    Math.Max(0, requests - budget.FreeRequests), Math.Max(0, tokens - budget.FreeTokens), budget.TakeUnreported()));
             }
-            while (_corrections.TryPeek(out var tokens, out var at) && at <= cutoff)
+        }
+        return [.. asks];
+    }
+
+    /// <summary>Adds what the grain granted; what was reported is acknowledged, and the silo spends leases again.</summary>
+    public void Apply(IEnumerable<RateLeaseGrant> grants, DateTimeOffset now, int silos)
+    {
+        foreach (var grant in grants)
+        {
+            if (!_budgets.TryGetValue(grant.Model, out var budget)) continue;
+            lock (budget)
             {
-                _corrections.Dequeue();
-                Tokens -= tokens;
+                budget.FreeRequests += Math.Max(0, grant.Requests);
+                budget.FreeTokens += Math.Max(0, grant.Tokens);
+                (budget.ClusterRequests, budget.ClusterTokens) = (grant.ClusterRequests, grant.ClusterTokens);
+                budget.InFlight.Clear();
             }
+        }
+        _status = new LeaseStatus(now, Math.Max(1, silos));
+    }
+
+    /// <summary>The grain did not answer: what was reported is reported again, and the silos to share among should that last.</summary>
+    public void Unheard(int silos)
+    {
+        foreach (var budget in _budgets.Values)
+            lock (budget)
+                budget.ReportAgain();
+        _status = _status with { Silos = Math.Max(1, silos) };
+    }
+
+    /// <summary>
+    /// Starts spending leases only: until the grain is heard, or for <see cref="LeaseStaleAfter"/>, a silo that joins a
+    /// cluster admits nothing it was not granted.
+    /// </summary>
+    public void AwaitLeases(DateTimeOffset now, int silos) => _status = new LeaseStatus(now, Math.Max(1, silos));
+
+    /// <summary>How this silo stands with the model's limits; null for a model without limits.</summary>
+    public RateLimitState? StateOf(string model, int? requestsPerMinute, long? tokensPerMinute, DateTimeOffset now)
+    {
+        if (requestsPerMinute is null && tokensPerMinute is null) return null;
+        var status = _status;
+        var share = ShareOf(status, now);
+        var heard = status.HeardAt == DateTimeOffset.MinValue ? (double?)null : Math.Max(0, (now - status.HeardAt).TotalSeconds);
+        var budget = _budgets.GetOrAdd(model, static _ => new Budget());
+        lock (budget)
+        {
+            budget.Expire(RateLeaseBook.SecondOf(now));
+            var (requestCap, tokenCap) = share > 0 ? ShareCaps(requestsPerMinute, tokensPerMinute, share) : (budget.FreeRequests, budget.FreeTokens);
+            return new RateLimitState(share > 0 ? RateLimitMode.Share : RateLimitMode.Lease, budget.WindowRequests, budget.WindowTokens,
+                requestsPerMinute is null ? null : requestCap, tokensPerMinute is null ? null : tokenCap,
+                requestsPerMinute is null ? null : budget.ClusterRequests, tokensPerMinute is null ? null : budget.ClusterTokens, status.Silos, heard);
+        }
+    }
+
+    /// <summary>The silos to share among while the grain is unheard; 0 while leases are spent.</summary>
+    private static int ShareOf(LeaseStatus status, DateTimeOffset now) => now - status.HeardAt > LeaseStaleAfter ? status.Silos : 0;
+
+    /// <summary>An even share of each limit over a sliding minute: at least 1 a minute, so a limit smaller than the silos can be passed.</summary>
+    private static (long Requests, long Tokens) ShareCaps(int? requestsPerMinute, long? tokensPerMinute, int share) =>
+        (requestsPerMinute is { } rpm ? Math.Max(1, rpm / share) : long.MaxValue, tokensPerMinute is { } tpm ? Math.Max(1, tpm / share) : long.MaxValue);
+
+    private static string ShareReason(int share) =>
+        share == 1 ? "" : $" (an even share among {share} silos: the lease grain has not answered for {LeaseStaleAfter.TotalSeconds:0} s)";
+
+    private sealed record LeaseStatus(DateTimeOffset HeardAt, int Silos);
+
+    /// <summary>One model on this silo: its lease unspent, its admissions of the last minute, what it has not reported, and the demand since the last ask.</summary>
+    private sealed class Budget
+    {
+        public long FreeRequests;
+        public long FreeTokens;
+        public long ClusterRequests;
+        public long ClusterTokens;
+        public long AskedRequests;
+        public long AskedTokens;
+        public DateTimeOffset LastAsk = DateTimeOffset.MinValue;
+        public double TokensPerRequest;
+        /// <summary>Whether the last <see cref="Target"/> saw no demand at all.</summary>
+        public bool AskedNone;
+        public long WindowRequests;
+        public long WindowTokens;
+        // The last minute's admissions, one slot per second (a ring of WindowSeconds), so a decision allocates nothing.
+        private readonly long[] _seconds = new long[RateLeaseBook.WindowSeconds];
+        private readonly long[] _requests = new long[RateLeaseBook.WindowSeconds];
+        private readonly long[] _tokens = new long[RateLeaseBook.WindowSeconds];
+        private long _expiredThrough = long.MinValue;
+        private readonly Dictionary<long, RateUse> _unreported = [];
+        public readonly List<RateUse> InFlight = [];
+
+        public void Admit(long second, long requests, long tokens)
+        {
+            var slot = (int)(second % RateLeaseBook.WindowSeconds);
+            if (_seconds[slot] != second) (_seconds[slot], _requests[slot], _tokens[slot]) = (second, 0, 0);
+            _requests[slot] += requests;
+            _tokens[slot] += tokens;
+            (WindowRequests, WindowTokens) = (WindowRequests + requests, WindowTokens + tokens);
+            var (r, t) = _unreported.TryGetValue(second, out var u) ? (u.Requests, u.Tokens) : (0, 0);
+            _unreported[second] = new RateUse(second, r + requests, t + tokens);
+        }
+
+        /// <summary>Drops the seconds that left the window; a credit dated back leaves with its second.</summary>
+        public void Expire(long second)
+        {
+            var through = second - RateLeaseBook.WindowSeconds;
+            if (through <= _expiredThrough) return;
+            for (var s = Math.Max(_expiredThrough + 1, through - RateLeaseBook.WindowSeconds + 1); s <= through; s++)
+            {
+                var slot = (int)(s % RateLeaseBook.WindowSeconds);
+                if (_seconds[slot] != s) continue;
+                (WindowRequests, WindowTokens) = (WindowRequests - _requests[slot], WindowTokens - _tokens[slot]);
+                (_seconds[slot], _requests[slot], _tokens[slot]) = (0, 0, 0);
+            }
+            _expiredThrough = through;
+        }
+
+        /// <summary>What was admitted since the last report, now on its way to the grain.</summary>
+        public RateUse[] TakeUnreported()
+        {
+            ReportAgain();
+            InFlight.AddRange(_unreported.Values);
+            _unreported.Clear();
+            return [.. InFlight];
+        }
+
+        /// <summary>A report that got no answer goes with the next one (counted twice at worst, which only holds back more).</summary>
+        public void ReportAgain()
+        {
+            foreach (var use in InFlight)
+            {
+                var (r, t) = _unreported.TryGetValue(use.Second, out var u) ? (u.Requests, u.Tokens) : (0, 0);
+                _unreported[use.Second] = new RateUse(use.Second, r + use.Requests, t + use.Tokens);
+            }
+            InFlight.Clear();
+        }
+
+        /// <summary>What to keep in hand: <paramref name="horizon"/> of the demand since the last ask, one request at least.</summary>
+        public (long Requests, long Tokens) Target(ModelDescriptor model, DateTimeOffset now, TimeSpan horizon)
+        {
+            var seconds = LastAsk == DateTimeOffset.MinValue ? horizon.TotalSeconds : Math.Max(0.001, (now - LastAsk).TotalSeconds);
+            if (AskedRequests > 0) TokensPerRequest = (double)AskedTokens / AskedRequests;
+            AskedNone = AskedRequests == 0;
+            var requests = model.RequestsPerMinute is null ? 0 : Math.Max(1, (long)Math.Ceiling(AskedRequests / seconds * horizon.TotalSeconds));
+            var firstTokens = TokensPerRequest > 0 ? (long)Math.Ceiling(TokensPerRequest) : FirstRequestTokens;
+            var tokens = model.TokensPerMinute is { } tpm ? Math.Max(Math.Min(tpm, firstTokens), (long)Math.Ceiling(AskedTokens / seconds * horizon.TotalSeconds)) : 0;
+            (AskedRequests, AskedTokens, LastAsk) = (0, 0, now);
+            return (requests, tokens);
         }
     }
 }

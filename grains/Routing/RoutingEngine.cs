@@ -61,7 +61,7 @@ public sealed class RoutingEngine(
         return decisions;
     }
 
-    /// <summary>This silo's router as an operator sees it: every catalog model's health, rate-limit use, and statistics.</summary>
+    /// <summary>This silo's router as an operator sees it: every catalog model's health, rate-limit lease and use, and statistics.</summary>
     public RouterState State(string silo)
     {
         var now = time.GetUtcNow();
@@ -70,11 +70,11 @@ public sealed class RoutingEngine(
         {
             var model = catalog.Models[i];
             var (state, reason, until) = health.Describe(model.Id, now);
-            (int? Requests, long? Tokens) used = IsLimited(model) ? limits.UsageOf(model.Id, now) : (null, null);
+            var limit = limits.StateOf(model.Id, model.RequestsPerMinute, model.TokensPerMinute, now);
             var stats = snapshot.StatsAt(i);
-            models[i] = new ModelRoutingState(model.Id, state, reason, until, used.Requests, model.RequestsPerMinute, used.Tokens, model.TokensPerMinute,
+            models[i] = new ModelRoutingState(model.Id, state, reason, until, limit?.SiloRequests, model.RequestsPerMinute, limit?.SiloTokens, model.TokensPerMinute,
                 stats?.Samples ?? 0, stats is null ? null : Math.Max(0, (now - stats.ComputedAt).TotalSeconds),
-                model.Hosts.Count > 0 ? snapshot.LeastAlertedHost(model.Hosts) : Resources.AlertLevel.None);
+                model.Hosts.Count > 0 ? snapshot.LeastAlertedHost(model.Hosts) : Resources.AlertLevel.None, limit);
         }
         return new RouterState(silo, SnapshotAge(now), models);
     }

@@ -9,12 +9,11 @@ namespace Kyros.Perf.Routing;
 
 /// <summary>
 /// This silo's view of every model's routing statistics, pulled from the <see cref="IRoutingStatsGrain"/> table every
-/// <see cref="RoutingOptions.SnapshotInterval"/>, with the hosts' active alerts from the alert log, and exchanges this
-/// silo's rate-limit use for the other silos', and takes what applied tuning sets. Decisions read it and make no grain calls of their own.
+/// <see cref="RoutingOptions.SnapshotInterval"/>, with the hosts' active alerts from the alert log and what applied tuning
+/// sets. Decisions read it and make no grain calls of their own.
 /// </summary>
 public sealed class RoutingSnapshot(
-    IGrainFactory grains, ModelCatalog catalog, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger,
-    RateLimiter limits, ILocalSiloDetails silo)
+    IGrainFactory grains, ModelCatalog catalog, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger)
     : BackgroundService
 {
     private volatile Table _table = new(new ModelRoutingStats?[catalog.Models.Count], DateTimeOffset.MinValue);
@@ -76,10 +75,10 @@ public sealed class RoutingSnapshot(
         return least;
     }
 
-    /// <summary>Pulls the statistics and the hosts' alerts and exchanges rate-limit use, side by side: one that fails or hangs holds back none of the others.</summary>
+    /// <summary>Pulls the statistics, the hosts' alerts and the tuning overrides side by side: one that fails holds back none of the others.</summary>
     public async Task RefreshAsync()
     {
-        var parts = new[] { PullStatisticsAsync(), PullHostAlertsAsync(), ExchangeRateUsageAsync(), PullTuningAsync() };
+        var parts = new[] { PullStatisticsAsync(), PullHostAlertsAsync(), PullTuningAsync() };
         try
         {
             await Task.WhenAll(parts);
@@ -97,12 +96,6 @@ public sealed class RoutingSnapshot(
 
     // Asking every interval also keeps the tuner active: when its silo dies, the next pull activates it on a survivor.
     private async Task PullTuningAsync() => ApplyTuning(await grains.GetGrain<ITunerGrain>(0).GetOverridesAsync());
-
-    private async Task ExchangeRateUsageAsync()
-    {
-        var report = await grains.GetGrain<IRateUsageGrain>(0).ExchangeAsync(silo.SiloAddress.ToString(), limits.LocalUsage(time.GetUtcNow()));
-        limits.ApplyOthers(report, time.GetUtcNow());
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -27,27 +27,6 @@ public sealed class RoutingClusterTests(SharedCluster cluster) : IClassFixture<S
     }
 
     [Fact]
-    public async Task Each_silo_hears_what_the_others_reserved_against_a_rate_limit()
-    {
-        var silos = cluster.Value.Cluster.Silos.Cast<Orleans.TestingHost.InProcessSiloHandle>().Select(s => s.ServiceProvider.GetRequiredService<RateLimiter>()).ToArray();
-        Assert.Null(silos[0].TryReserve("exchange-test", 40, requestsPerMinute: 10, tokensPerMinute: null, DateTimeOffset.UtcNow));
-        Assert.Null(silos[0].TryReserve("exchange-test", 60, requestsPerMinute: 10, tokensPerMinute: null, DateTimeOffset.UtcNow));
-        await Eventually.UntilAsync(() => Task.FromResult(silos[1].UsageOf("exchange-test", DateTimeOffset.UtcNow)), u => u == (2, 100L));
-        Assert.Equal((2, 100L), silos[0].UsageOf("exchange-test", DateTimeOffset.UtcNow));
-
-        // The exchange sums the other silos' reports, never the caller's own.
-        var exchange = cluster.Value.Cluster.Client.GetGrain<IRateUsageGrain>(0);
-        await exchange.ExchangeAsync("test-a", [new RateUsage("exchange-sum", 3, 30)]);
-        await exchange.ExchangeAsync("test-b", [new RateUsage("exchange-sum", 4, 40)]);
-        // A report below nothing counts as nothing.
-        await exchange.ExchangeAsync("test-d", [new RateUsage("exchange-sum", -100, -1_000)]);
-        var heard = await exchange.ExchangeAsync("test-c", []);
-        Assert.Equal(new RateUsage("exchange-sum", 7, 70), heard.Others.Single(u => u.Model == "exchange-sum"));
-        Assert.True(heard.Silos >= 6, $"{heard.Silos} silos heard: the two of the cluster and the four of this test");
-        Assert.Equal(new RateUsage("exchange-sum", 4, 40), (await exchange.ExchangeAsync("test-a", [new RateUsage("exchange-sum", 3, 30)])).Others.Single(u => u.Model == "exchange-sum"));
-    }
-
-    [Fact]
     public async Task Errors_cross_to_the_sdk_with_their_field_or_their_reasons()
     {
         var client = cluster.Value.Client;

@@ -170,49 +170,38 @@ public sealed class RoutingEngineTests
     }
 
     [Fact]
-    public void The_other_silos_use_counts_against_a_rate_limit()
+    public void A_silo_in_a_cluster_spends_only_its_lease_and_keeps_to_a_share_when_the_grain_is_unheard()
     {
-        var fixture = new RoutingFixture([RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 3), RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01)]);
-        fixture.Limits.ApplyOthers(new RateUsageReport(2, [new RateUsage("limited", 2, 500)]), fixture.Time.GetUtcNow());
+        var limited = RoutingFixture.Model("limited", 0.2, 0.9, 0, 0, rpm: 3);
+        var fixture = new RoutingFixture([limited, RoutingFixture.Model("other", 3, 0.5, 0.01, 0.01)]);
+        var start = fixture.Time.GetUtcNow();
+        // Joining a cluster, the silo holds nothing until it is granted a lease.
+        fixture.Limits.AwaitLeases(start, silos: 2);
+        var waiting = fixture.Decide(RoutingStrategy.LowestLatency);
+        Assert.Equal("other", waiting.SelectedModel);
+        Assert.Equal("rate limit: this silo's lease is spent (0 admitted here in the last minute; the cluster holds 0 of 3)", waiting.Rejected.Single().Reason);
+
+        // It asks for what its demand needs (one refused request: at least one in hand) and spends what it is granted.
+        var ask = Assert.Single(fixture.Limits.Asks([limited], start, TimeSpan.FromSeconds(2)));
+        Assert.Equal((0L, 1L), (ask.HeldRequests, ask.WantedRequests));
+        fixture.Limits.Apply([new RateLeaseGrant("limited", 2, 0, 3, 0, 2)], start, silos: 2);
         Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
-        var refused = fixture.Decide(RoutingStrategy.LowestLatency);
-        Assert.Equal("other", refused.SelectedModel);
-        Assert.Equal("rate limit: 3 of 3 requests this minute", refused.Rejected.Single().Reason);
-        // What this silo reports is its own use only; the state shows the cluster's.
-        Assert.Equal([new RateUsage("limited", 1, 1_256)], fixture.Limits.LocalUsage(fixture.Time.GetUtcNow()));
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        var spent = fixture.Decide(RoutingStrategy.LowestLatency);
+        Assert.Equal("rate limit: this silo's lease is spent (2 admitted here in the last minute; the cluster holds 3 of 3)", spent.Rejected.Single().Reason);
         var state = fixture.Engine.State("silo-1").Models.Single(m => m.Model == "limited");
-        Assert.Equal((3, 3, 1_756L), (state.RequestsThisMinute, state.RequestsPerMinute, state.TokensThisMinute));
+        Assert.Equal((2L, 3), (state.RequestsThisMinute, state.RequestsPerMinute));
+        Assert.Equal(new RateLimitState(RateLimitMode.Lease, 2, 2 * 1_256, 0, null, 3, null, 2, 0), state.RateLimit);
 
-        // The others' use ends with the next exchange.
-        fixture.Limits.ApplyOthers(new RateUsageReport(2, []), fixture.Time.GetUtcNow());
-        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
-
-        // With no exchange heard for a while, the silo keeps to an even share among the silos it last heard of (3 / 2 = 1).
-        fixture.Time.Advance(TimeSpan.FromSeconds(61));
-        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        // Unheard for longer than LeaseStaleAfter: an even share over a sliding minute of its own admissions (3 / 2 = 1).
+        fixture.Time.Advance(RateLimiter.LeaseStaleAfter + TimeSpan.FromSeconds(1));
         var shared = fixture.Decide(RoutingStrategy.LowestLatency);
         Assert.Equal("other", shared.SelectedModel);
-        Assert.StartsWith("rate limit: 1 of 1 requests this minute (an even share among 2 silos", shared.Rejected.Single().Reason);
-    }
-
-    [Fact]
-    public void A_settlement_leaves_the_count_with_its_reservation()
-    {
-        var limiter = new RateLimiter();
-        var t0 = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
-        Assert.Null(limiter.TryReserve("m", 4_200, null, 10_000, t0));
-        limiter.Settle("m", 4_200, 300, t0.AddSeconds(20), reservedAt: t0);
-        Assert.Equal((1, 300L), limiter.UsageOf("m", t0.AddSeconds(20)));
-        // A minute after the reservation both it and its correction are gone: nothing is left to cancel the next one.
-        Assert.Equal((0, 0L), limiter.UsageOf("m", t0.AddSeconds(61)));
-        Assert.Null(limiter.TryReserve("m", 4_200, null, 10_000, t0.AddSeconds(61)));
-        Assert.Equal((1, 4_200L), limiter.UsageOf("m", t0.AddSeconds(61)));
-        Assert.NotNull(limiter.TryReserve("m", 6_000, null, 10_000, t0.AddSeconds(62)));
-
-        // A settlement for tokens this silo never reserved credits no more than it holds.
-        limiter.Settle("m", 100_000_000, 0, t0.AddSeconds(63));
-        Assert.Equal((1, 0L), limiter.UsageOf("m", t0.AddSeconds(63)));
-        Assert.NotNull(limiter.TryReserve("m", 10_001, null, 10_000, t0.AddSeconds(63)));
+        Assert.StartsWith("rate limit: 2 of 1 requests in the last minute (an even share among 2 silos", shared.Rejected.Single().Reason);
+        Assert.Equal(RateLimitMode.Share, fixture.Engine.State("silo-1").Models.Single(m => m.Model == "limited").RateLimit!.Mode);
+        fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal("limited", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        Assert.StartsWith("rate limit: 1 of 1 requests in the last minute (an even share among 2 silos", fixture.Decide(RoutingStrategy.LowestLatency).Rejected.Single().Reason);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class RoutingFixture
         Options = options ?? new RoutingOptions();
         var catalog = new ModelCatalog(Microsoft.Extensions.Options.Options.Create(new ModelCatalogOptions { Models = (models ?? DefaultCatalog.Create()).ToList() }));
         Health = new ModelHealthBook(Options);
-        Snapshot = new RoutingSnapshot(null!, catalog, Health, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<RoutingSnapshot>.Instance, Limits, null!);
+        Snapshot = new RoutingSnapshot(null!, catalog, Health, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<RoutingSnapshot>.Instance);
         Engine = new RoutingEngine(catalog, Snapshot, Health, Limits, Microsoft.Extensions.Options.Options.Create(Options), Time);
     }
 
