@@ -21,7 +21,8 @@ public sealed class SiloProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    public static async Task<SiloProcess> StartAsync(string redis, string serviceId, string name, string dataDirectory)
+    /// <param name="settings">More configuration, as <c>--Key=value</c> arguments (a catalog, for one).</param>
+    public static async Task<SiloProcess> StartAsync(string redis, string serviceId, string name, string dataDirectory, params string[] settings)
     {
         var httpUrl = $"http://127.0.0.1:{FreePort.Next()}";
         var gatewayPort = FreePort.Next();
@@ -51,6 +52,7 @@ public sealed class SiloProcess : IAsyncDisposable
                 "--Logging:LogLevel:Orleans=Error",
             },
         };
+        foreach (var setting in settings) start.ArgumentList.Add(setting);
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
