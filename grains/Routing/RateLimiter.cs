@@ -16,8 +16,8 @@ public sealed class RateLimiter
     /// <summary>How long a silo spends its lease without hearing the grain: six asks at the default interval, within <see cref="RateLeaseBook.LeaseLife"/>.</summary>
     public static readonly TimeSpan LeaseStaleAfter = TimeSpan.FromSeconds(3);
 
-    /// <summary>Tokens a silo keeps in hand for a model whose requests it has not seen yet.</summary>
-    public const long FirstRequestTokens = 1_000;
+    /// <summary>Tokens a silo keeps in hand at least (or a request's worth, when its requests are larger), so a first request seldom waits.</summary>
+    public const long FirstRequestTokens = 4_096;
 
     private readonly ConcurrentDictionary<string, Budget> _budgets = new(StringComparer.Ordinal);
     private volatile LeaseStatus _status = new(DateTimeOffset.MinValue, 1);
@@ -251,7 +251,7 @@ public sealed class RateLimiter
             if (AskedRequests > 0) TokensPerRequest = (double)AskedTokens / AskedRequests;
             AskedNone = AskedRequests == 0;
             var requests = model.RequestsPerMinute is null ? 0 : Math.Max(1, (long)Math.Ceiling(AskedRequests / seconds * horizon.TotalSeconds));
-            var firstTokens = TokensPerRequest > 0 ? (long)Math.Ceiling(TokensPerRequest) : FirstRequestTokens;
+            var firstTokens = Math.Max(FirstRequestTokens, (long)Math.Ceiling(TokensPerRequest));
             var tokens = model.TokensPerMinute is { } tpm ? Math.Max(Math.Min(tpm, firstTokens), (long)Math.Ceiling(AskedTokens / seconds * horizon.TotalSeconds)) : 0;
             (AskedRequests, AskedTokens, LastAsk) = (0, 0, now);
             return (requests, tokens);

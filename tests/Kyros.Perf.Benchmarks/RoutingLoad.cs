@@ -10,7 +10,10 @@ namespace Kyros.Perf.Benchmarks;
 /// <summary>Routing decisions through the external client over 5, 50 and 1,000 candidates, against the no-op call.</summary>
 public static class RoutingLoad
 {
-    /// <summary>A silo configuration with <paramref name="count"/> models (written as the silo's appsettings.json).</summary>
+    /// <summary>A model like model-0000 with request and token limits no benchmark reaches: what spending a lease costs a decision.</summary>
+    public const string Limited = "limited-0000";
+
+    /// <summary>A silo configuration with <paramref name="count"/> models and <see cref="Limited"/> (written as the silo's appsettings.json).</summary>
     public static string CatalogJson(int count)
     {
         var models = Enumerable.Range(0, count).Select(i => new Dictionary<string, object>
@@ -23,7 +26,11 @@ public static class RoutingLoad
             ["QualityPrior"] = 0.6 + i % 9 * 0.04,
             ["Capabilities"] = new Dictionary<string, object> { ["Code"] = i % 2 == 0, ["Vision"] = i % 3 == 0, ["Tools"] = true, ["Reasoning"] = 0.5 + i % 5 * 0.1, ["Creativity"] = 0.5 + i % 4 * 0.1 },
         });
-        return JsonSerializer.Serialize(new Dictionary<string, object> { ["Kyros"] = new Dictionary<string, object> { ["Catalog"] = new Dictionary<string, object> { ["Models"] = models } } });
+        var limited = new Dictionary<string, object>(models.First()) { ["Id"] = Limited, ["RequestsPerMinute"] = 1_000_000_000, ["TokensPerMinute"] = 1_000_000_000_000 };
+        return JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Kyros"] = new Dictionary<string, object> { ["Catalog"] = new Dictionary<string, object> { ["Models"] = models.Append(limited).ToArray() } },
+        });
     }
 
     public static async Task<List<Result>> RunAsync(KyrosPerfClient client, IClusterClient grains, double seconds, Func<TimeSpan> siloCpu)
@@ -63,6 +70,12 @@ public static class RoutingLoad
                     var decision = await router.SelectModelAsync(request);
                     compute[w].Add(decision.ComputeMicroseconds);
                 }));
+            }
+            // One candidate, without and with a rate limit: the limited one spends its silo's lease (RateLimiter) in every decision.
+            foreach (var model in new[] { "model-0000", Limited })
+            {
+                var single = new RoutingRequest(new RequestFeatures { EstimatedTokens = 800 }, [model], RoutingStrategy.Adaptive) { Detail = RoutingDetail.Summary };
+                operations.Add(($"SelectModelAsync (1 model, {(model == Limited ? "rate-limited" : "no limit")})", _ => router.SelectModelAsync(single)));
             }
             // The SDK's RouteAsync: validated on the client, and coalesced into SelectModelsAsync when calls overlap.
             foreach (var (size, detail) in cases.Where(c => c.Item2 == RoutingDetail.Summary))

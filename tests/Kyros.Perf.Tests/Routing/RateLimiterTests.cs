@@ -41,10 +41,10 @@ public sealed class RateLimiterTests
         // Nothing seen yet: one request and a first request's tokens in hand.
         AssertAsk((0, 0, 1, RateLimiter.FirstRequestTokens), [], limiter.Asks([model], T0, Horizon).Single());
 
-        // 10 requests of 100 tokens in half a second, all refused: 20/s, so 40 requests and 4,000 tokens for the next 2 s.
+        // 10 requests of 100 tokens in half a second, all refused: 20/s, so 40 requests for the next 2 s.
         for (var i = 0; i < 10; i++) Assert.NotNull(limiter.TryReserve("m", 100, 600, 60_000, T0.AddMilliseconds(100)));
         var busy = limiter.Asks([model], T0.AddMilliseconds(500), Horizon).Single();
-        Assert.Equal((40L, 4_000L), (busy.WantedRequests, busy.WantedTokens));
+        Assert.Equal((40L, RateLimiter.FirstRequestTokens), (busy.WantedRequests, busy.WantedTokens)); // 4,000 tokens, or a first request's at least
         limiter.Apply([new RateLeaseGrant("m", 40, 4_000, 40, 4_000, 1)], T0.AddMilliseconds(500), silos: 3);
         for (var i = 0; i < 5; i++) Assert.Null(limiter.TryReserve("m", 100, 600, 60_000, T0.AddMilliseconds(600)));
 
@@ -53,9 +53,9 @@ public sealed class RateLimiterTests
         var lost = limiter.Asks([model], T0.AddMilliseconds(1_800), Horizon).Single();
         Assert.Equal([new RateUse(S0, 5, 500), new RateUse(S0 + 1, 1, 100)], lost.Used);
         limiter.Unheard(silos: 3);
-        // No demand since: one request and one request's tokens are kept in hand, and the rest of the lease goes back.
+        // No demand since: one request and the tokens of a first request are kept in hand, and the rest of the lease goes back.
         var quiet = limiter.Asks([model], T0.AddMilliseconds(3_000), Horizon).Single();
-        AssertAsk((1, 100, 0, 0), [new RateUse(S0, 5, 500), new RateUse(S0 + 1, 1, 100)], quiet);
+        AssertAsk((1, 3_400, 0, RateLimiter.FirstRequestTokens - 3_400), [new RateUse(S0, 5, 500), new RateUse(S0 + 1, 1, 100)], quiet);
         limiter.Apply([new RateLeaseGrant("m", 0, 0, 7, 600, 1)], T0.AddMilliseconds(3_000), silos: 3);
         Assert.Empty(limiter.Asks([model], T0.AddMilliseconds(3_500), Horizon).Single().Used);
     }
