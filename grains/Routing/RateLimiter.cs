@@ -85,8 +85,9 @@ public sealed class RateLimiter
 
     /// <summary>
     /// What to report and ask the lease grain for, per limited model: what was admitted since the last answered ask, the
-    /// lease unspent, and enough for <paramref name="horizon"/> of the demand since the last ask (one request at least,
-    /// so a first request never waits, until the cluster holds the whole limit); a lease more than twice that is given back down to it.
+    /// lease unspent, and enough for <paramref name="horizon"/> of the demand since the last ask (a tenth of an even share
+    /// at least, so a first request or a burst seldom waits, until the cluster holds the whole limit); a lease more than
+    /// twice that is given back down to it.
     /// </summary>
     public RateLeaseAsk[] Asks(IEnumerable<ModelDescriptor> limited, DateTimeOffset now, TimeSpan horizon)
     {
@@ -98,7 +99,7 @@ public sealed class RateLimiter
             lock (budget)
             {
                 budget.Expire(second);
-                var (requests, tokens) = budget.Target(model, now, horizon);
+                var (requests, tokens) = budget.Target(model, now, horizon, _status.Silos);
                 // An idle silo's request in hand goes back once the cluster holds the whole limit: a busy silo can spend it.
                 if (budget.AskedNone && model.RequestsPerMinute is { } rpm && budget.ClusterRequests >= rpm) requests = 0;
                 if (budget.AskedNone && model.TokensPerMinute is { } tpm && budget.ClusterTokens >= tpm) tokens = 0;
@@ -244,15 +245,19 @@ public sealed class RateLimiter
             InFlight.Clear();
         }
 
-        /// <summary>What to keep in hand: <paramref name="horizon"/> of the demand since the last ask, one request at least.</summary>
-        public (long Requests, long Tokens) Target(ModelDescriptor model, DateTimeOffset now, TimeSpan horizon)
+        /// <summary>
+        /// What to keep in hand: <paramref name="horizon"/> of the demand since the last ask, and at least a tenth of an
+        /// even share (one request, a first request's tokens), so that a burst on a quiet silo does not wait for the next ask.
+        /// </summary>
+        public (long Requests, long Tokens) Target(ModelDescriptor model, DateTimeOffset now, TimeSpan horizon, int silos)
         {
             var seconds = LastAsk == DateTimeOffset.MinValue ? horizon.TotalSeconds : Math.Max(0.001, (now - LastAsk).TotalSeconds);
             if (AskedRequests > 0) TokensPerRequest = (double)AskedTokens / AskedRequests;
             AskedNone = AskedRequests == 0;
-            var requests = model.RequestsPerMinute is null ? 0 : Math.Max(1, (long)Math.Ceiling(AskedRequests / seconds * horizon.TotalSeconds));
-            var firstTokens = Math.Max(FirstRequestTokens, (long)Math.Ceiling(TokensPerRequest));
-            var tokens = model.TokensPerMinute is { } tpm ? Math.Max(Math.Min(tpm, firstTokens), (long)Math.Ceiling(AskedTokens / seconds * horizon.TotalSeconds)) : 0;
+            var requests = model.RequestsPerMinute is { } rpm
+                ? Math.Max(Math.Max(1, rpm / (10L * silos)), (long)Math.Ceiling(AskedRequests / seconds * horizon.TotalSeconds)) : 0;
+            var inHand = Math.Max(Math.Max(FirstRequestTokens, (long)Math.Ceiling(TokensPerRequest)), (model.TokensPerMinute ?? 0) / (10L * silos));
+            var tokens = model.TokensPerMinute is { } tpm ? Math.Max(Math.Min(tpm, inHand), (long)Math.Ceiling(AskedTokens / seconds * horizon.TotalSeconds)) : 0;
             (AskedRequests, AskedTokens, LastAsk) = (0, 0, now);
             return (requests, tokens);
         }

@@ -38,8 +38,8 @@ public sealed class RateLimiterTests
         var model = new ModelDescriptor { Id = "m", RequestsPerMinute = 600, TokensPerMinute = 60_000 };
         var limiter = new RateLimiter();
         limiter.AwaitLeases(T0, silos: 3);
-        // Nothing seen yet: one request and a first request's tokens in hand.
-        AssertAsk((0, 0, 1, RateLimiter.FirstRequestTokens), [], limiter.Asks([model], T0, Horizon).Single());
+        // Nothing seen yet: a tenth of an even share (600 / 3 / 10 requests) and a first request's tokens in hand.
+        AssertAsk((0, 0, 20, RateLimiter.FirstRequestTokens), [], limiter.Asks([model], T0, Horizon).Single());
 
         // 10 requests of 100 tokens in half a second, all refused: 20/s, so 40 requests for the next 2 s.
         for (var i = 0; i < 10; i++) Assert.NotNull(limiter.TryReserve("m", 100, 600, 60_000, T0.AddMilliseconds(100)));
@@ -55,7 +55,7 @@ public sealed class RateLimiterTests
         limiter.Unheard(silos: 3);
         // No demand since: one request and the tokens of a first request are kept in hand, and the rest of the lease goes back.
         var quiet = limiter.Asks([model], T0.AddMilliseconds(3_000), Horizon).Single();
-        AssertAsk((1, 3_400, 0, RateLimiter.FirstRequestTokens - 3_400), [new RateUse(S0, 5, 500), new RateUse(S0 + 1, 1, 100)], quiet);
+        AssertAsk((34, 3_400, 0, RateLimiter.FirstRequestTokens - 3_400), [new RateUse(S0, 5, 500), new RateUse(S0 + 1, 1, 100)], quiet);
         limiter.Apply([new RateLeaseGrant("m", 0, 0, 7, 600, 1)], T0.AddMilliseconds(3_000), silos: 3);
         Assert.Empty(limiter.Asks([model], T0.AddMilliseconds(3_500), Horizon).Single().Used);
     }
