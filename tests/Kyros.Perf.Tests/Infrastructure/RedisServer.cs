@@ -64,8 +64,25 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
+    /// <summary>Whether this is a server of its own (not <c>KYROS_TEST_REDIS</c>), which a test may freeze.</summary>
+    public bool IsOwn => _process is not null;
+
+    /// <summary>Stops the server's process without ending it (SIGSTOP): connections stay open and nothing answers, as when Redis hangs.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>Lets a frozen server run again (SIGCONT).</summary>
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("Only a redis-server this test run started can be frozen.");
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     public ValueTask DisposeAsync()
     {
+        if (_process is { HasExited: false }) Thaw();
         if (_process is { HasExited: false })
         {
             _process.Kill();

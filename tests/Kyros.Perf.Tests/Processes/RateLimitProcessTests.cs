@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Kyros.Perf.Client;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Tests.Infrastructure;
@@ -89,5 +91,61 @@ public sealed class RateLimitProcessTests(RedisServer redis)
         Assert.Equal(RateLimitMode.Lease, limit.Mode);
         Assert.InRange(limit.ClusterRequests!.Value, 0, RequestsPerMinute);
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task While_redis_hangs_and_the_lease_grain_cannot_answer_each_silo_keeps_to_an_even_share_and_says_so()
+    {
+        // A Redis of this test's own, to freeze without touching the other tests'.
+        await using var own = new RedisServer();
+        await own.InitializeAsync();
+        Assert.SkipUnless(own.IsOwn, "KYROS_TEST_REDIS is set: this test needs a redis-server of its own to freeze.");
+        var serviceId = $"share-{Guid.NewGuid():N}"[..16];
+        var data = Directory.CreateTempSubdirectory("kyros-share-").FullName;
+        string[] catalog = ["--Kyros:Catalog:Models:0:Id=limited", $"--Kyros:Catalog:Models:0:RequestsPerMinute={RequestsPerMinute}"];
+        var silos = await Task.WhenAll(new[] { "silo-a", "silo-b", "silo-c" }.Select(name => SiloProcess.StartAsync(own.ConnectionString, serviceId, name, data, catalog)));
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            async Task<JsonElement> LimitOf(SiloProcess silo) =>
+                (await http.GetFromJsonAsync<JsonElement>($"{silo.HttpUrl}/v1/models/health")).GetProperty("models").EnumerateArray()
+                .Single(m => m.GetProperty("model").GetString() == "limited").GetProperty("rate_limit");
+            // Every silo has heard the lease grain, and knows the two others.
+            foreach (var silo in silos)
+                await Eventually.UntilAsync(() => LimitOf(silo), l => l.GetProperty("mode").GetString() == "lease" && l.GetProperty("silos").GetInt32() == 3);
+
+            own.Freeze();
+            // The grain's storage hangs, so the grain cannot answer: within LeaseStaleAfter each silo keeps to its share.
+            foreach (var silo in silos)
+                await Eventually.UntilAsync(() => LimitOf(silo), l => l.GetProperty("mode").GetString() == "share", TimeSpan.FromSeconds(15));
+
+            // Demand far above the limit on every silo for 8 s: each admits its share (60 / 3), what it spent of its lease included.
+            var body = """{"request_features": {"estimated_tokens": 100}, "available_models": ["limited"]}""";
+            var admitted = await Task.WhenAll(silos.Select(async silo =>
+            {
+                var count = 0;
+                var until = DateTime.UtcNow.AddSeconds(8);
+                while (DateTime.UtcNow < until)
+                {
+                    using var response = await http.PostAsync($"{silo.HttpUrl}/v1/models/route", new StringContent(body, Encoding.UTF8, "application/json"));
+                    if (response.IsSuccessStatusCode) count++;
+                    else
+                    {
+                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                        var problem = await response.Content.ReadAsStringAsync();
+                        Assert.Contains("an even share among 3 silos", problem);
+                    }
+                    await Task.Delay(20);
+                }
+                return count;
+            }));
+            Assert.All(admitted, count => Assert.InRange(count, 1, RequestsPerMinute / 3));
+            Assert.InRange(admitted.Sum(), RequestsPerMinute / 2, RequestsPerMinute);
+        }
+        finally
+        {
+            own.Thaw();
+            foreach (var silo in silos) await silo.DisposeAsync();
+        }
     }
 }
