@@ -77,7 +77,7 @@ public static class KyrosSiloHost
                 o.ClusterId = options.ClusterId;
             });
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis!));
+            silo.UseRedisClustering(o => o.ConfigurationOptions = options.RedisConfiguration());
         }
         else
         {
@@ -90,11 +90,13 @@ public static class KyrosSiloHost
     /// <summary>Grains, their services and grain storage, on any cluster (the test clusters bring their own membership).</summary>
     public static void AddKyrosPerf(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration)
     {
-        silo.Services.AddKyrosPerfGrains(configuration, options.Redis);
+        silo.Services.AddKyrosPerfGrains(configuration, options.UsesRedis ? options.RedisConfiguration().ToString(includePassword: true) : null);
+        silo.AddIncomingGrainCallFilter<StoreFaultFilter>();
+        silo.Services.AddSingleton(options);
         if (options.UsesRedis)
         {
-            silo.AddRedisGrainStorage(KyrosStorage.Name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis!));
-            silo.AddRedisGrainStorage("PubSubStore", o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis!));
+            silo.AddRedisGrainStorage(KyrosStorage.Name, o => o.ConfigurationOptions = options.RedisConfiguration());
+            silo.AddRedisGrainStorage("PubSubStore", o => o.ConfigurationOptions = options.RedisConfiguration());
         }
         else
         {

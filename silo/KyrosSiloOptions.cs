@@ -28,7 +28,24 @@ public sealed class KyrosSiloOptions
 
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>
+    /// The longest a request waits for Redis before it gets its 503: Redis operations time out after it, unless the
+    /// connection string sets <c>asyncTimeout</c> or <c>syncTimeout</c> itself. Short, so that a hung Redis does not
+    /// hold callers for the whole outage; long enough for a busy Redis on a LAN.
+    /// </summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
+
+    /// <summary>The Redis connection as the silo uses it everywhere: <see cref="Redis"/> with <see cref="StoreTimeout"/> applied.</summary>
+    public StackExchange.Redis.ConfigurationOptions RedisConfiguration()
+    {
+        var configuration = StackExchange.Redis.ConfigurationOptions.Parse(Redis!);
+        var timeout = (int)StoreTimeout.TotalMilliseconds;
+        if (!Redis!.Contains("asyncTimeout", StringComparison.OrdinalIgnoreCase)) configuration.AsyncTimeout = timeout;
+        if (!Redis.Contains("syncTimeout", StringComparison.OrdinalIgnoreCase)) configuration.SyncTimeout = timeout;
+        return configuration;
+    }
 }
 
 public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOptions>
@@ -48,6 +65,8 @@ public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOption
                 errors.Add("Kyros:Redis is not a valid Redis connection string.");
             }
         }
+        if (o.StoreTimeout < TimeSpan.FromMilliseconds(100) || o.StoreTimeout > TimeSpan.FromMinutes(1))
+            errors.Add($"Kyros:StoreTimeout must be within 00:00:00.1..00:01:00; got {o.StoreTimeout}.");
         if (string.IsNullOrWhiteSpace(o.ServiceId)) errors.Add("Kyros:ServiceId must not be empty.");
         if (string.IsNullOrWhiteSpace(o.ClusterId)) errors.Add("Kyros:ClusterId must not be empty.");
         if (string.IsNullOrWhiteSpace(o.HostName)) errors.Add("Kyros:HostName must not be empty.");

@@ -42,7 +42,7 @@ public sealed partial class KyrosPerfClient
     }
 
     /// <summary>The run with its progress and the results of its finished cells; <see cref="BenchmarkNotFoundException"/> for an unknown id.</summary>
-    public Task<BenchmarkRun> GetBenchmarkAsync(string id) => Call(() => Run(id).GetAsync());
+    public Task<BenchmarkRun> GetBenchmarkAsync(string id) => Retried(() => Run(id).GetAsync());
 
     /// <summary>Cancels a queued or running run; the cells it finished stay.</summary>
     public Task<BenchmarkRun> CancelBenchmarkAsync(string id) => Call(() => Run(id).CancelAsync());
@@ -51,18 +51,18 @@ public sealed partial class KyrosPerfClient
     public Task<BenchmarkRun[]> ListBenchmarksAsync(int limit = 50)
     {
         if (limit is < 1 or > 1000) throw new ArgumentException($"limit must be within 1..1000 (got {limit}).", "limit");
-        return Call(() => Benchmarks.ListAsync(limit));
+        return Retried(() => Benchmarks.ListAsync(limit));
     }
 
     /// <summary>The report as <c>json</c>, <c>csv</c> or <c>markdown</c> (tables, the comparison with earlier runs, SVG charts).</summary>
     public Task<BenchmarkReportDocument> GetBenchmarkReportAsync(string id, string format = BenchmarkReportFormats.Markdown)
     {
         BenchmarkReportFormats.Require(format);
-        return Call(() => Run(id).GetReportAsync(format));
+        return Retried(() => Run(id).GetReportAsync(format));
     }
 
     /// <summary>The raw per-request samples of a run's finished cells.</summary>
-    public Task<BenchmarkSample[]> GetBenchmarkSamplesAsync(string id) => Call(() => Run(id).GetSamplesAsync());
+    public Task<BenchmarkSample[]> GetBenchmarkSamplesAsync(string id) => Retried(() => Run(id).GetSamplesAsync());
 
     /// <summary>How a run compares with earlier runs of its configuration (by config key or run id).</summary>
     public Task<BenchmarkTrendReport> GetBenchmarkTrendsAsync(BenchmarkTrendQuery query)
@@ -70,7 +70,7 @@ public sealed partial class KyrosPerfClient
         ArgumentNullException.ThrowIfNull(query);
         if (query.Config is null && query.Run is null) throw new ArgumentException("config or run is required: the configuration to compare.", "config");
         if (query.Run is not null) BenchmarkValidator.RequireId(query.Run);
-        return Call(() => Benchmarks.GetTrendsAsync(query));
+        return Retried(() => Benchmarks.GetTrendsAsync(query));
     }
 
     private IBenchmarkGrain Run(string id) => Cluster.GetGrain<IBenchmarkGrain>(BenchmarkValidator.RequireId(id));

@@ -22,18 +22,18 @@ public sealed partial class KyrosPerfClient
     {
         ResourceValidator.RequireNodeName(node);
         TimeWindow.Validate(window);
-        return Call(() => Cluster.GetGrain<INodeResourceGrain>(node).GetSummaryAsync(window));
+        return Retried(() => Cluster.GetGrain<INodeResourceGrain>(node).GetSummaryAsync(window));
     }
 
     /// <summary>Every host that has sent samples, and the cluster's figures per metric.</summary>
     public Task<ClusterResourceSummary> GetResourceSummaryAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
-        return Call(() => Cluster.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(window));
+        return Retried(() => Cluster.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(window));
     }
 
     public Task<AlertLogPage> GetAlertsAsync(AlertQuery query) =>
-        Call(() => Cluster.GetGrain<IAlertLogGrain>(0).QueryAsync(query));
+        Retried(() => Cluster.GetGrain<IAlertLogGrain>(0).QueryAsync(query));
 
     /// <summary>The thresholds in force for the cluster, or on one host when <paramref name="node"/> is given.</summary>
     public async Task<IReadOnlyList<MetricThresholds>> GetThresholdsAsync(string? node = null)
@@ -41,9 +41,9 @@ public sealed partial class KyrosPerfClient
         if (node is not null)
         {
             ResourceValidator.RequireNodeName(node);
-            return await Call(() => Cluster.GetGrain<INodeResourceGrain>(node).GetThresholdsAsync());
+            return await Retried(() => Cluster.GetGrain<INodeResourceGrain>(node).GetThresholdsAsync());
         }
-        var cluster = await Call(() => Cluster.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync());
+        var cluster = await Retried(() => Cluster.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync());
         return DefaultThresholds.Resolve(cluster);
     }
 
@@ -57,7 +57,7 @@ public sealed partial class KyrosPerfClient
     }
 
     public Task<IReadOnlyList<ScalingRecommendation>> GetScalingAsync() =>
-        Call(() => Cluster.GetGrain<IResourceSummaryGrain>(0).GetScalingAsync());
+        Retried(() => Cluster.GetGrain<IResourceSummaryGrain>(0).GetScalingAsync());
 
     /// <summary>
     /// Calls <paramref name="onAlert"/> for every alert event raised anywhere in the cluster from now on, until the

@@ -11,7 +11,7 @@ public sealed partial class KyrosPerfClient
     private ITunerGrain Tuner => Cluster.GetGrain<ITunerGrain>(0);
 
     /// <summary>The tuner's configuration, last and next cycle, changes under evaluation, recent recommendations and overrides.</summary>
-    public Task<TuningStatusReport> GetTuningStatusAsync() => Call(() => Tuner.GetStatusAsync());
+    public Task<TuningStatusReport> GetTuningStatusAsync() => Retried(() => Tuner.GetStatusAsync());
 
     /// <summary>Runs a tuning cycle now (after any cycle in progress), even when tuning is disabled, and returns what it did.</summary>
     public Task<TuningCycleResult> RunTuningCycleAsync() => Call(() => Tuner.RunCycleAsync());
@@ -30,7 +30,7 @@ public sealed partial class KyrosPerfClient
         query ??= new TuningQuery();
         if (query.Limit is < 1 or > MaxTuningRecommendations)
             throw new ArgumentException($"limit must be within 1..{MaxTuningRecommendations} (got {query.Limit}).", "limit");
-        return Call(() => Tuner.GetRecommendationsAsync(query));
+        return Retried(() => Tuner.GetRecommendationsAsync(query));
     }
 
     /// <summary>Applies a proposed recommendation as an operator (the gates are not asked); returns it as applied.</summary>
@@ -58,6 +58,6 @@ public sealed partial class KyrosPerfClient
     public Task<IReadOnlyList<TuningHistoryEntry>> GetTuningHistoryAsync(DateTimeOffset from, DateTimeOffset to)
     {
         if (from > to) throw new ArgumentException($"from ({from:O}) is after to ({to:O}).", "from");
-        return Call(() => Tuner.GetHistoryAsync(from, to));
+        return Retried(() => Tuner.GetHistoryAsync(from, to));
     }
 }

@@ -8,6 +8,10 @@ namespace Kyros.Perf.Client;
 /// <summary>
 /// The typed face of a Kyros.Perf cluster for .NET services. Bad input throws <see cref="ArgumentException"/>
 /// whose <see cref="ArgumentException.ParamName"/> is the field as the HTTP API names it; nothing is recorded then.
+/// A fault that passes (a silo died or left, a store hung) throws <see cref="KyrosUnavailableException"/>; idempotent
+/// calls (records, which carry request ids; reads; routing decisions) are first tried again for up to
+/// <see cref="KyrosPerfClientOptions.RetryDeadline"/>. Calls that change state otherwise (generation, settlements,
+/// tuning and benchmark actions, thresholds, samples) are never sent twice.
 /// </summary>
 /// <param name="options">The routing call settings; null for the defaults.</param>
 public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider time, KyrosPerfClientOptions? options = null)
@@ -21,12 +25,16 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     private IRouterGrain Router => field ??= cluster.GetGrain<IRouterGrain>(0);
 
     private readonly DecisionCoalescer? _coalescer = CreateCoalescer(cluster, options ?? new KyrosPerfClientOptions());
+    private readonly TimeSpan _retryDeadline = (options ?? new KyrosPerfClientOptions()).RetryDeadline;
+
+    /// <summary>The longest wait between two tries of an idempotent call.</summary>
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
     public async Task<RecordResult> RecordAsync(ModelPerformanceRecord record)
     {
         RecordValidator.Validate(record, time.GetUtcNow());
         await EnsureInCatalogAsync([record], batch: false);
-        return await Call(() => cluster.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record));
+        return await Retried(() => cluster.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record));
     }
 
     /// <summary>
@@ -37,7 +45,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     {
         RecordValidator.ValidateBatch(records, time.GetUtcNow());
         await EnsureInCatalogAsync(records, batch: true);
-        return await Call(() => ModelBatches.RecordAsync(cluster, records));
+        return await Retried(() => ModelBatches.RecordAsync(cluster, records));
     }
 
     /// <summary>A model's summary over the window; one instance's when <paramref name="instance"/> is given.</summary>
@@ -45,7 +53,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     {
         RequireModel(model);
         TimeWindow.Validate(window);
-        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(window, instance));
+        return Retried(() => cluster.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(window, instance));
     }
 
     /// <summary>One summary per instance (deployment) of the model that has records in the window.</summary>
@@ -53,20 +61,20 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     {
         RequireModel(model);
         TimeWindow.Validate(window);
-        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetInstanceSummariesAsync(window));
+        return Retried(() => cluster.GetGrain<IModelStatsGrain>(model).GetInstanceSummariesAsync(window));
     }
 
     /// <summary>Every catalog model's summary and their exact merge.</summary>
     public Task<ClusterSummary> GetClusterSummaryAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
-        return Call(() => cluster.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(window));
+        return Retried(() => cluster.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(window));
     }
 
     public Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(string model, int limit = 100)
     {
         RequireModel(model);
-        return Call(() => cluster.GetGrain<IModelStatsGrain>(model).GetRecentRecordsAsync(limit));
+        return Retried(() => cluster.GetGrain<IModelStatsGrain>(model).GetRecentRecordsAsync(limit));
     }
 
     /// <summary>
@@ -77,7 +85,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     public Task<Routing.RoutingDecision> RouteAsync(Routing.RoutingRequest request)
     {
         Routing.RoutingValidator.Validate(request);
-        return Call(() => _coalescer?.DecideAsync(request) ?? Router.SelectModelAsync(request));
+        return Retried(() => _coalescer?.DecideAsync(request) ?? Router.SelectModelAsync(request));
     }
 
     /// <summary>The best <paramref name="topN"/> candidates (null: up to 3 of those that pass), each as the decision that would pick it.</summary>
@@ -85,14 +93,14 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     {
         Routing.RoutingValidator.Validate(request);
         if (topN < 1) throw new ArgumentException($"top_n must be at least 1; got {topN}.", "top_n");
-        return Call(() => Router.GetRecommendationsAsync(request, topN ?? 0));
+        return Retried(() => Router.GetRecommendationsAsync(request, topN ?? 0));
     }
 
     /// <summary>
     /// The router of the silo this client reaches: each model's health (cooling down until when, probed, healthy, and
     /// why), what the cluster used of its rate limits over the last minute, and its statistics' samples and age.
     /// </summary>
-    public Task<Routing.RouterState> GetRouterStateAsync() => Router.GetStateAsync();
+    public Task<Routing.RouterState> GetRouterStateAsync() => Retried(() => Router.GetStateAsync());
 
     /// <summary>Settles the tokens a decision reserved against a model's rate limit with what the request used.</summary>
     public Task SettleAsync(string model, long reservedTokens, long actualTokens)
@@ -105,7 +113,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         });
     }
 
-    public Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync() => cluster.GetGrain<IModelCatalogGrain>(0).GetModelsAsync();
+    public Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync() => Retried(() => cluster.GetGrain<IModelCatalogGrain>(0).GetModelsAsync());
 
     /// <summary>The active silos and their status.</summary>
     public async Task<IReadOnlyList<string>> GetSilosAsync()
@@ -148,6 +156,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         return options.RoutingCallsInFlight == 0 ? null : new DecisionCoalescer(cluster.GetGrain<IRouterGrain>(0), options.RoutingCallsInFlight, options.RoutingBatchSize);
     }
 
+    /// <summary>One try: bad input gets its field back, and a fault that passes becomes <see cref="KyrosUnavailableException"/>.</summary>
     private static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
@@ -157,6 +166,29 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         catch (ArgumentException exception) when (exception.ParamName is null)
         {
             throw ArgumentErrors.Restore(exception);
+        }
+        catch (Exception exception) when (exception is not KyrosUnavailableException && TransientFaults.IsTransient(exception))
+        {
+            throw TransientFaults.Describe(exception);
+        }
+    }
+
+    /// <summary>An idempotent call: tried again, 0.1 s after a fault and doubling to 1 s, until it answers or the deadline is near.</summary>
+    private async Task<T> Retried<T>(Func<Task<T>> call)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await Call(call);
+            }
+            catch (KyrosUnavailableException) when (System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay < _retryDeadline)
+            {
+                await Task.Delay(delay);
+                delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+            }
         }
     }
 }

@@ -25,12 +25,21 @@ public sealed class KyrosPerfClientOptions
     /// <summary>The most decisions one coalesced call carries.</summary>
     public int RoutingBatchSize { get; set; } = 64;
 
+    /// <summary>
+    /// How long an idempotent call (records, which carry request ids; reads; routing decisions) is tried again while the
+    /// cluster answers with a fault that passes (a silo died, a store hung), before <see cref="Common.KyrosUnavailableException"/>
+    /// reaches the caller. A silo's failover takes under 5 s with the shipped membership settings. Zero: never retried.
+    /// </summary>
+    public TimeSpan RetryDeadline { get; set; } = TimeSpan.FromSeconds(15);
+
     internal void Validate()
     {
         if (RoutingCallsInFlight is < 0 or > 1_000)
             throw new ArgumentException($"Kyros:RoutingCallsInFlight must be within 0..1000; got {RoutingCallsInFlight}.", nameof(RoutingCallsInFlight));
         if (RoutingBatchSize is < 1 or > Routing.RoutingValidator.MaxBatch)
             throw new ArgumentException($"Kyros:RoutingBatchSize must be within 1..{Routing.RoutingValidator.MaxBatch}; got {RoutingBatchSize}.", nameof(RoutingBatchSize));
+        if (RetryDeadline < TimeSpan.Zero || RetryDeadline > TimeSpan.FromMinutes(5))
+            throw new ArgumentException($"Kyros:RetryDeadline must be within 00:00:00..00:05:00; got {RetryDeadline}.", nameof(RetryDeadline));
         if (string.IsNullOrWhiteSpace(Redis)) GatewayEndPoints();
     }
 

@@ -59,7 +59,7 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
                     await grains.GetGrain<IModelStatsGrain>(group.Key).RecordBatchAsync(records);
                     break;
                 }
-                catch (Exception e) when (e is OrleansException or TimeoutException or StoreUnavailableException && attempt < MaxTries)
+                catch (Exception e) when (e is OrleansException or TimeoutException or KyrosUnavailableException && attempt < MaxTries)
                 {
                     logger.LogWarning("Recording {Count} gateway records for {Model} failed (try {Attempt}): {Reason}", records.Length, group.Key, attempt, e.Message);
                     await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), time, stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken)

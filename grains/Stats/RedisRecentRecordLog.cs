@@ -115,16 +115,19 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
         }
     }
 
-    /// <summary>Redis's own exceptions cannot cross to an Orleans client; their message can.</summary>
+    /// <summary>
+    /// Redis's own exceptions cannot cross to an Orleans client; their message can. Whatever a Redis call throws is the
+    /// store failing: a timeout, a cancelled or torn-down connection (the client's socket layer throws its own types).
+    /// </summary>
     private static async Task<T> Guard<T>(Task<T> call)
     {
         try
         {
             return await call;
         }
-        catch (RedisException exception)
+        catch (Exception exception)
         {
-            throw new StoreUnavailableException($"The recent-record log (Redis) failed: {exception.Message}");
+            throw new KyrosUnavailableException($"The recent-record log (Redis) failed: {exception.Message}");
         }
     }
 

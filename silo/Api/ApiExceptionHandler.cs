@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Kyros.Perf.Silo.Api;
 
-/// <summary>Turns bad input that surfaces as an exception (from a grain, the body reader or Kestrel) into problem+json.</summary>
+/// <summary>
+/// Turns bad input that surfaces as an exception (from a grain, the body reader or Kestrel) into problem+json, and a
+/// fault that passes into 503 with <c>Retry-After</c>. Only a real bug is a 500, logged with its trace id.
+/// </summary>
 public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -19,7 +22,6 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
                 Problems.Field("body", $"The body is larger than {PerformanceEndpoints.MaxBodyBytes / (1024 * 1024)} MiB.", StatusCodes.Status413PayloadTooLarge),
             BadHttpRequestException bad => Problems.Field("body", bad.Message, bad.StatusCode),
             JsonException json => Problems.Field("body", $"The body is not valid JSON: {json.Message}"),
-            StoreUnavailableException store => Results.Problem(title: "Store unavailable", detail: store.Message, statusCode: StatusCodes.Status503ServiceUnavailable),
             // Temporary: every candidate is cooling down or at its rate limit, so the same request can pass shortly.
             Routing.NoCandidateException none => Results.Problem(title: none.Temporary ? "No candidate available now" : "No candidate passes the filters",
                 detail: none.Message, statusCode: none.Temporary ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status422UnprocessableEntity,
@@ -30,21 +32,32 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             Tuning.RecommendationStateException state => Problems.Field("status", state.Message, StatusCodes.Status409Conflict),
             Gateway.GenerationFailedException failed => Results.Problem(title: failed.Status < 500 ? "The model refused the request" : "The model call failed",
                 detail: failed.Message, statusCode: failed.Status, extensions: new Dictionary<string, object?> { ["attempts"] = failed.Attempts }),
+            // A silo gone, a message rejected or timed out, a store down or hung: it passes, so the caller may try again.
+            _ when Unavailable(exception) is { } fault => Results.Problem(title: "Service unavailable", detail: fault.Message,
+                statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["retryable"] = true }),
             _ => null,
         };
         if (result is null)
         {
-            logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
-            result = Results.Problem(title: "Internal error", detail: "The request failed on the server; see the silo log.", statusCode: 500);
+            logger.LogError(exception, "Unhandled error on {Method} {Path} (trace {TraceId})", context.Request.Method, context.Request.Path, context.TraceIdentifier);
+            result = Results.Problem(title: "Internal error", detail: $"The request failed on the server; see the silo log for trace {context.TraceIdentifier}.",
+                statusCode: 500, extensions: new Dictionary<string, object?> { ["trace_id"] = context.TraceIdentifier });
         }
-        if (exception is Routing.NoCandidateException { Temporary: true }) context.Response.Headers.RetryAfter = "1";
-        if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path)) AddOpenAiError(result);
+        if (exception is Routing.NoCandidateException { Temporary: true } || Unavailable(exception) is not null)
+            context.Response.Headers.RetryAfter = $"{KyrosUnavailableException.RetryAfterSeconds}";
+        if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path)) AddOpenAiError(result, unavailable: Unavailable(exception) is not null);
         await result.ExecuteAsync(context);
         return true;
     }
 
+    /// <summary>The fault as one that passes, when it is one: an Orleans or store fault (a store read outside any grain included).</summary>
+    private static KyrosUnavailableException? Unavailable(Exception exception) =>
+        TransientFaults.IsTransient(exception) ? TransientFaults.Describe(exception)
+        : StoreFaultFilter.StoreFault(exception) is { } store ? new KyrosUnavailableException($"{store} did not answer: {exception.GetBaseException().Message}")
+        : null;
+
     /// <summary>OpenAI's clients read <c>error.message</c>: the problem carries that object too, so they show our message.</summary>
-    private static void AddOpenAiError(IResult result)
+    private static void AddOpenAiError(IResult result, bool unavailable)
     {
         if (result is not ProblemHttpResult { ProblemDetails: var problem }) return;
         problem.Extensions["error"] = new Dictionary<string, object?>
@@ -52,7 +65,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             ["message"] = problem.Detail,
             ["type"] = problem.Status >= 500 ? "server_error" : "invalid_request_error",
             ["param"] = problem.Extensions.TryGetValue("field", out var field) ? field : null,
-            ["code"] = problem.Status switch { 404 => "model_not_found", 429 or 503 => "rate_limit_exceeded", _ => null },
+            ["code"] = unavailable ? "service_unavailable" : problem.Status switch { 404 => "model_not_found", 429 or 503 => "rate_limit_exceeded", _ => null },
         };
     }
 }

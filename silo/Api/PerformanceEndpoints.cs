@@ -24,7 +24,7 @@ public static class PerformanceEndpoints
         app.MapGet("/v1/models", (ModelCatalog catalog) => Results.Ok(new { Models = catalog.Models }));
     }
 
-    private static async Task<IResult> PostRecords(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time)
+    private static async Task<IResult> PostRecords(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time, KyrosSiloOptions silo)
     {
         if (request.ContentLength > MaxBodyBytes)
             return Problems.Field("body", $"The body is larger than {MaxBodyBytes / (1024 * 1024)} MiB.", StatusCodes.Status413PayloadTooLarge);
@@ -37,10 +37,20 @@ public static class PerformanceEndpoints
         else RecordValidator.Validate(records[0], now);
         for (var i = 0; i < records.Count; i++) catalog.EnsureKnown(records[i].Model, isBatch ? $"[{i}].model" : "model");
 
-        var total = isBatch
-            ? await ModelBatches.RecordAsync(grains, records)
-            : await grains.GetGrain<IModelStatsGrain>(records[0].Model).RecordAsync(records[0]);
-        return Results.Ok(new { total.Recorded, total.Duplicates });
+        var recording = isBatch ? ModelBatches.RecordAsync(grains, records) : grains.GetGrain<IModelStatsGrain>(records[0].Model).RecordAsync(records[0]);
+        // A hung store holds a grain's queue: the caller gets its 503 within the bound however long the queue, and its
+        // retry with the same request ids counts each record once, whether or not this write went through after all.
+        var deadline = silo.StoreTimeout + TimeSpan.FromSeconds(1);
+        try
+        {
+            var total = await recording.WaitAsync(deadline);
+            return Results.Ok(new { total.Recorded, total.Duplicates });
+        }
+        catch (TimeoutException)
+        {
+            _ = recording.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            throw new KyrosUnavailableException($"The records were not acknowledged within {deadline.TotalSeconds:0.#} s (a store or a silo is slow to answer); send them again with the same request ids.");
+        }
     }
 
     private static async Task<IResult> GetModelSummary(string model, string? window, string? instance, IGrainFactory grains, ModelCatalog catalog)

@@ -54,16 +54,37 @@ public sealed class SiloProcess : IAsyncDisposable
         };
         foreach (var setting in settings) start.ArgumentList.Add(setting);
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var silo = new SiloProcess(process, httpUrl, gatewayPort);
+        process.OutputDataReceived += (_, line) => silo.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => silo.Keep(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var silo = new SiloProcess(process, httpUrl, gatewayPort);
         await silo.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         return silo;
     }
 
     public void KillHard() => _process.Kill(entireProcessTree: true);
+
+    private readonly Queue<string> _log = new();
+
+    /// <summary>The last 2,000 lines the process wrote (warnings and errors: the silo logs at Warning), for a failing test to show.</summary>
+    public IReadOnlyList<string> Log
+    {
+        get
+        {
+            lock (_log) return [.. _log];
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        lock (_log)
+        {
+            _log.Enqueue(line);
+            if (_log.Count > 2_000) _log.Dequeue();
+        }
+    }
 
     private async Task WaitUntilHealthyAsync(TimeSpan timeout)
     {

@@ -1,0 +1,61 @@
+using System.Net;
+using Kyros.Perf.Tests.Infrastructure;
+
+namespace Kyros.Perf.Tests.Processes;
+
+/// <summary>Faults as an operator meets them, on real silo processes and a Redis of the test's own: what callers receive, and what is lost.</summary>
+public sealed class FaultProcessTests(ITestOutputHelper output)
+{
+    private static readonly string[] Models = ["gpt-4", "claude", "gemini-pro"];
+
+    [Fact]
+    public async Task While_redis_is_frozen_writes_get_503s_within_the_bound_and_once_it_returns_nothing_acknowledged_is_lost()
+    {
+        await using var redis = new RedisServer();
+        await redis.InitializeAsync();
+        Assert.SkipUnless(redis.IsOwn, "KYROS_TEST_REDIS is set: this test needs a redis-server of its own to freeze.");
+        // The connection as an operator writes it, without the suite's long timeouts: the silo's StoreTimeout (2 s) applies.
+        var connection = redis.ConnectionString.Split(',')[0];
+        var serviceId = $"freeze-{Guid.NewGuid():N}"[..16];
+        var data = Directory.CreateTempSubdirectory("kyros-freeze-").FullName;
+        var silos = await Task.WhenAll(new[] { "silo-a", "silo-b" }.Select(name => SiloProcess.StartAsync(connection, serviceId, name, data)));
+        try
+        {
+            var writers = new RecordWriters([.. silos.Select(s => s.HttpUrl)], Models);
+            using var stop = new CancellationTokenSource();
+            var running = writers.RunAsync(stop.Token);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var before = writers.Acknowledged;
+            redis.Freeze();
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            redis.Thaw();
+            var thawed = writers.Answers.Count;
+            await Task.Delay(TimeSpan.FromSeconds(8));
+            await stop.CancelAsync();
+            await running;
+
+            var answers = writers.Answers;
+            foreach (var group in answers.GroupBy(a => a.Status))
+                output.WriteLine($"{group.Key}: {group.Count()}, slowest {group.Max(a => a.Took).TotalSeconds:0.00} s; {group.First().Body}");
+            foreach (var line in silos.SelectMany(s => s.Log).SkipWhile(l => !l.Contains("Unhandled error")).Take(40)) output.WriteLine(line);
+            Assert.True(before > 0, "writes went through before the freeze");
+            // Only 200s and 503s, every 503 with Retry-After and within the bound: no 500, no hang.
+            Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{(int)a.Status}: {a.Body}"));
+            var unavailable = answers.Where(a => a.Status == HttpStatusCode.ServiceUnavailable).ToArray();
+            Assert.NotEmpty(unavailable);
+            Assert.All(unavailable, a => Assert.Equal("1", a.RetryAfter));
+            Assert.All(unavailable, a => Assert.True(a.Took < TimeSpan.FromSeconds(4.5), $"a 503 took {a.Took.TotalSeconds:0.0} s"));
+            // Once Redis is back, writes go through again by themselves.
+            Assert.Contains(answers.Skip(thawed), a => a.Status == HttpStatusCode.OK);
+
+            // Nothing acknowledged is lost.
+            foreach (var model in Models)
+                Assert.Equal(writers.AcknowledgedByModel.GetValueOrDefault(model), await RecordWriters.CountAsync(silos[0].HttpUrl, model));
+        }
+        finally
+        {
+            redis.Thaw();
+            foreach (var silo in silos) await silo.DisposeAsync();
+        }
+    }
+}
