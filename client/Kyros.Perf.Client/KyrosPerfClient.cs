@@ -26,6 +26,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
 
     private readonly DecisionCoalescer? _coalescer = CreateCoalescer(cluster, options ?? new KyrosPerfClientOptions());
     private readonly TimeSpan _retryDeadline = (options ?? new KyrosPerfClientOptions()).RetryDeadline;
+    private readonly TimeSpan _attemptTimeout = (options ?? new KyrosPerfClientOptions()).AttemptTimeout;
 
     /// <summary>The longest wait between two tries of an idempotent call.</summary>
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
@@ -173,16 +174,21 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         }
     }
 
-    /// <summary>An idempotent call: tried again, 0.1 s after a fault and doubling to 1 s, until it answers or the deadline is near.</summary>
+    /// <summary>
+    /// An idempotent call: a try that faults, or takes longer than <see cref="KyrosPerfClientOptions.AttemptTimeout"/>,
+    /// is tried again 0.1 s later (doubling to 1 s) until one answers or the deadline is near. With the deadline at
+    /// zero it is one plain try.
+    /// </summary>
     private async Task<T> Retried<T>(Func<Task<T>> call)
     {
+        if (_retryDeadline == TimeSpan.Zero) return await Call(call);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             try
             {
-                return await Call(call);
+                return await Call(() => call().WaitAsync(_attemptTimeout));
             }
             catch (KyrosUnavailableException) when (System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay < _retryDeadline)
             {

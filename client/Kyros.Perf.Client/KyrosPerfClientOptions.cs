@@ -32,6 +32,12 @@ public sealed class KyrosPerfClientOptions
     /// </summary>
     public TimeSpan RetryDeadline { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long one try of an idempotent call may take before it is given up and tried again: a call already on its way
+    /// to a silo that dies gets no answer until Orleans' response timeout (30 s), long after the grain serves again elsewhere.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     internal void Validate()
     {
         if (RoutingCallsInFlight is < 0 or > 1_000)
@@ -40,6 +46,8 @@ public sealed class KyrosPerfClientOptions
             throw new ArgumentException($"Kyros:RoutingBatchSize must be within 1..{Routing.RoutingValidator.MaxBatch}; got {RoutingBatchSize}.", nameof(RoutingBatchSize));
         if (RetryDeadline < TimeSpan.Zero || RetryDeadline > TimeSpan.FromMinutes(5))
             throw new ArgumentException($"Kyros:RetryDeadline must be within 00:00:00..00:05:00; got {RetryDeadline}.", nameof(RetryDeadline));
+        if (AttemptTimeout < TimeSpan.FromMilliseconds(100) || AttemptTimeout > TimeSpan.FromMinutes(5))
+            throw new ArgumentException($"Kyros:AttemptTimeout must be within 00:00:00.1..00:05:00; got {AttemptTimeout}.", nameof(AttemptTimeout));
         if (string.IsNullOrWhiteSpace(Redis)) GatewayEndPoints();
     }
 

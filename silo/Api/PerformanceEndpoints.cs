@@ -24,7 +24,7 @@ public static class PerformanceEndpoints
         app.MapGet("/v1/models", (ModelCatalog catalog) => Results.Ok(new { Models = catalog.Models }));
     }
 
-    private static async Task<IResult> PostRecords(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time, KyrosSiloOptions silo)
+    private static async Task<IResult> PostRecords(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time, Microsoft.Extensions.Options.IOptions<KyrosSiloOptions> silo)
     {
         if (request.ContentLength > MaxBodyBytes)
             return Problems.Field("body", $"The body is larger than {MaxBodyBytes / (1024 * 1024)} MiB.", StatusCodes.Status413PayloadTooLarge);
@@ -40,7 +40,7 @@ public static class PerformanceEndpoints
         var recording = isBatch ? ModelBatches.RecordAsync(grains, records) : grains.GetGrain<IModelStatsGrain>(records[0].Model).RecordAsync(records[0]);
         // A hung store holds a grain's queue: the caller gets its 503 within the bound however long the queue, and its
         // retry with the same request ids counts each record once, whether or not this write went through after all.
-        var deadline = silo.StoreTimeout + TimeSpan.FromSeconds(1);
+        var deadline = silo.Value.StoreTimeout + TimeSpan.FromSeconds(1);
         try
         {
             var total = await recording.WaitAsync(deadline);

@@ -16,21 +16,18 @@ public sealed class RecordWriters(IReadOnlyList<string> silos, IReadOnlyList<str
 {
     private readonly ConcurrentDictionary<string, long> _acknowledged = new();
     private readonly ConcurrentQueue<(HttpStatusCode Status, TimeSpan Took, string? RetryAfter, string Body)> _answers = new();
-    private readonly ConcurrentQueue<TimeSpan> _acknowledgedAt = new();
+    private readonly ConcurrentQueue<(string Model, TimeSpan At)> _acknowledgedAt = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     public long Acknowledged => _acknowledged.Values.Sum();
     public IReadOnlyDictionary<string, long> AcknowledgedByModel => _acknowledged;
     public IReadOnlyList<(HttpStatusCode Status, TimeSpan Took, string? RetryAfter, string Body)> Answers => [.. _answers];
 
-    /// <summary>The longest time without an acknowledged write, from the first to the last.</summary>
-    public TimeSpan LongestGap
+    /// <summary>The longest time without an acknowledged write of <paramref name="model"/> (of any model when null), from the first to the last.</summary>
+    public TimeSpan LongestGap(string? model = null)
     {
-        get
-        {
-            var times = _acknowledgedAt.Order().ToArray();
-            return times.Length < 2 ? TimeSpan.Zero : times.Zip(times.Skip(1), (a, b) => b - a).Max();
-        }
+        var times = _acknowledgedAt.Where(a => model is null || a.Model == model).Select(a => a.At).Order().ToArray();
+        return times.Length < 2 ? TimeSpan.Zero : times.Zip(times.Skip(1), (a, b) => b - a).Max();
     }
 
     public async Task RunAsync(CancellationToken stop)
@@ -70,7 +67,7 @@ public sealed class RecordWriters(IReadOnlyList<string> silos, IReadOnlyList<str
                 if (status == HttpStatusCode.OK)
                 {
                     _acknowledged.AddOrUpdate(model, 10, (_, n) => n + 10);
-                    _acknowledgedAt.Enqueue(_clock.Elapsed);
+                    _acknowledgedAt.Enqueue((model, _clock.Elapsed));
                     break;
                 }
                 await Task.Delay(status == HttpStatusCode.ServiceUnavailable ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(100), CancellationToken.None);

@@ -43,11 +43,7 @@ public sealed class SiloProcess : IAsyncDisposable
                 $"--Kyros:HttpUrl={httpUrl}",
                 $"--Kyros:RecentRecords:KeyPrefix={serviceId}",
                 $"--Kyros:History:DatabasePath={Path.Combine(dataDirectory, "history.db")}",
-                // Declare a dead silo dead within a few seconds rather than the default tens.
-                "--Kyros:Membership:ProbeTimeout=00:00:01",
-                "--Kyros:Membership:NumMissedProbesLimit=2",
-                "--Kyros:Membership:NumVotesForDeathDeclaration=1",
-                "--Kyros:Membership:IAmAliveTablePublishTimeout=00:00:02",
+                // Membership as the silo ships it (KyrosSiloHost.LanMembership): what the failover tests measure.
                 "--Logging:LogLevel:Default=Warning",
                 "--Logging:LogLevel:Orleans=Error",
             },

@@ -1,5 +1,8 @@
 using System.Net;
+using Kyros.Perf.Stats;
 using Kyros.Perf.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Kyros.Perf.Tests.Processes;
 
@@ -55,6 +58,66 @@ public sealed class FaultProcessTests(ITestOutputHelper output)
         finally
         {
             redis.Thaw();
+            foreach (var silo in silos) await silo.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Kill_9_of_a_silo_under_load_loses_nothing_answers_no_500_and_writes_resume_within_5_s()
+    {
+        await using var redis = new RedisServer();
+        await redis.InitializeAsync();
+        var connection = redis.IsOwn ? redis.ConnectionString.Split(',')[0] : redis.ConnectionString;
+        var serviceId = $"kill-{Guid.NewGuid():N}"[..16];
+        var data = Directory.CreateTempSubdirectory("kyros-kill-").FullName;
+        var silos = await Task.WhenAll(new[] { "silo-a", "silo-b", "silo-c" }.Select(name => SiloProcess.StartAsync(connection, serviceId, name, data)));
+        try
+        {
+            using var host = await ClientHost.StartAsync(o =>
+            {
+                o.Redis = connection;
+                o.ServiceId = serviceId;
+                o.ClusterId = serviceId;
+            });
+            var client = host.Services.GetRequiredService<Kyros.Perf.Client.KyrosPerfClient>();
+            var writers = new RecordWriters([.. silos.Select(s => s.HttpUrl)], Models);
+            using var stop = new CancellationTokenSource();
+            var running = writers.RunAsync(stop.Token);
+            // And one SDK caller with default settings, writing gpt-4 too: it must see no error at all.
+            var sdkAcknowledged = 0L;
+            var sdkWriter = Task.Run(async () =>
+            {
+                for (var batch = 0; !stop.IsCancellationRequested; batch++)
+                {
+                    var records = Enumerable.Range(0, 10).Select(i => Records.Valid("gpt-4", 0.5, requestId: $"sdk-b{batch}-r{i}")).ToArray();
+                    sdkAcknowledged += (await client.RecordBatchAsync(records)).Recorded;
+                    await Task.Delay(20);
+                }
+            });
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            // The victim is the silo that holds gpt-4's grain: its writers must wait for it to move.
+            var holder = (await host.Services.GetRequiredService<IClusterClient>().GetGrain<IModelStatsGrain>("gpt-4").GetInfoAsync()).ProcessId;
+            silos.Single(s => s.ProcessId == holder).KillHard();
+            await Task.Delay(TimeSpan.FromSeconds(12));
+            await stop.CancelAsync();
+            await running;
+            await sdkWriter;
+            Assert.True(sdkAcknowledged > 0);
+
+            var answers = writers.Answers;
+            foreach (var group in answers.GroupBy(a => a.Status))
+                output.WriteLine($"{group.Key}: {group.Count()}, slowest {group.Max(a => a.Took).TotalSeconds:0.00} s; {group.First().Body}");
+            output.WriteLine($"acknowledged {writers.Acknowledged}; longest gap {writers.LongestGap().TotalSeconds:0.00} s, of gpt-4 {writers.LongestGap("gpt-4").TotalSeconds:0.00} s");
+            // Refused connections to the dead silo (status 0) and 503s only: no 500.
+            Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable or 0, $"{(int)a.Status}: {a.Body}"));
+            Assert.All(Models, model => Assert.True(writers.LongestGap(model) < TimeSpan.FromSeconds(5), $"{model}'s writes stopped for {writers.LongestGap(model).TotalSeconds:0.0} s"));
+            var survivor = silos.First(s => !s.HasExited);
+            foreach (var model in Models)
+                Assert.Equal(writers.AcknowledgedByModel.GetValueOrDefault(model) + (model == "gpt-4" ? sdkAcknowledged : 0), await RecordWriters.CountAsync(survivor.HttpUrl, model));
+            await host.StopAsync();
+        }
+        finally
+        {
             foreach (var silo in silos) await silo.DisposeAsync();
         }
     }
