@@ -15,6 +15,12 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
     private readonly ConcurrentDictionary<string, IChatClient> _clients = new(StringComparer.Ordinal);
     private readonly int _seed = options.Value.SimulationSeed ?? Random.Shared.Next();
 
+    // One connection pool for every OpenAI-compatible model; the client's own timeout (NetworkTimeout) applies per call.
+    private readonly HttpClient _http = new(new StreamFallbackHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
     public IChatClient For(ModelDescriptor model) => _clients.GetOrAdd(model.Id, _ => Create(model));
 
     private IChatClient Create(ModelDescriptor model)
@@ -31,6 +37,7 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             // The gateway's own timeout (the catalog's) comes first; this only bounds a stuck connection.
             NetworkTimeout = TimeSpan.FromSeconds(model.TimeoutSeconds + 5),
+            Transport = new HttpClientPipelineTransport(_http),
         });
         return client.GetChatClient(model.RemoteModel ?? model.Id).AsIChatClient();
     }
@@ -38,5 +45,6 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
     public void Dispose()
     {
         foreach (var client in _clients.Values) client.Dispose();
+        _http.Dispose();
     }
 }

@@ -86,6 +86,16 @@ public sealed class GatewayHttpTests(GatewaySilo fixture) : IClassFixture<Gatewa
     }
 
     [Fact]
+    public async Task A_provider_that_answers_a_stream_with_one_json_completion_is_read_as_that_completion()
+    {
+        var plain = await GenerateAsync("""{"prompt": "one two", "model": "nostream"}""");
+        Assert.Equal("echo: one two", plain.GetProperty("text").GetString());
+        var attempt = Assert.Single(plain.GetProperty("attempts").EnumerateArray());
+        Assert.True(attempt.GetProperty("success").GetBoolean());
+        Assert.Equal(3, plain.GetProperty("usage").GetProperty("output_tokens").GetInt64());
+    }
+
+    [Fact]
     public async Task A_providers_own_4xx_comes_back_as_a_4xx_with_its_message_and_no_fallback()
     {
         var refused = await GenerateAsync("""{"prompt": "too long", "model": "refuse"}""", HttpStatusCode.BadRequest);

@@ -10,6 +10,7 @@ public sealed class GatewaySilo : IAsyncLifetime
     [
         ("echo", 1, 0.6, 30), ("ratelimit-once", 1, 0.6, 30), ("broken", 0.1, 0.99, 30), ("slow", 1, 0.6, 0.5),
         ("drop", 1, 0.6, 30), ("refuse", 1, 0.6, 30), ("slow-b", 0.1, 0.99, 0.5), ("garbage", 1, 0.6, 30), ("drop-b", 0.1, 0.99, 30),
+        ("nostream", 1, 0.6, 30),
     ];
 
     public OpenAiTestServer Backend { get; private set; } = null!;

@@ -46,7 +46,8 @@ public sealed class OpenAiTestServer : IAsyncDisposable
         var root = body.RootElement;
         var model = root.GetProperty("model").GetString()!;
         var calls = Calls.AddOrUpdate(model, 1, (_, n) => n + 1);
-        var stream = root.TryGetProperty("stream", out var s) && s.GetBoolean();
+        // "nostream" models answer as some servers do: one plain JSON completion, whatever "stream" says.
+        var stream = root.TryGetProperty("stream", out var s) && s.GetBoolean() && !model.StartsWith("nostream", StringComparison.Ordinal);
         var usage = root.TryGetProperty("stream_options", out var o) && o.TryGetProperty("include_usage", out var u) && u.GetBoolean();
         var last = root.GetProperty("messages").EnumerateArray().Last().GetProperty("content").GetString() ?? "";
 
