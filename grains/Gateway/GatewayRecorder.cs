@@ -7,14 +7,48 @@ using Microsoft.Extensions.Logging;
 namespace Kyros.Perf.Gateway;
 
 /// <summary>
-/// Records every gateway call in its model's statistics off the response path: one batch per model for whatever has
-/// queued, retried while the cluster does not answer, and drained to the last record at shutdown.
+/// Records every gateway call in its model's statistics. An answered generation is recorded on the answer's path
+/// (<see cref="RecordAnsweredAsync"/>) before its caller gets the last bytes, so it survives a kill of the silo that
+/// answered; failed attempts, and an answer whose record could not be written in time, go to a queue written off the
+/// response path: one batch per model, retried while the cluster does not answer, and drained at shutdown.
 /// </summary>
 public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILogger<GatewayRecorder> logger) : BackgroundService
 {
     private const int MaxBatch = 1_000;
     private const int MaxTries = 20;
     private readonly Channel<ModelPerformanceRecord> _queue = Channel.CreateUnbounded<ModelPerformanceRecord>(new() { SingleReader = true });
+
+    /// <summary>How long an answer waits for its record to be durable before it goes on and the record is queued instead.</summary>
+    public static readonly TimeSpan AnsweredRecordWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Writes an answered generation's record through its model's grain (whose group commit puts concurrent generations'
+    /// records in one append), so it is in the recent-record log before the caller has the whole answer. When the
+    /// cluster or the store does not acknowledge it within <see cref="AnsweredRecordWait"/>, the record is queued: the
+    /// answer is never held back long, nor failed, for its statistics.
+    /// </summary>
+    public async Task RecordAnsweredAsync(ModelPerformanceRecord record)
+    {
+        try
+        {
+            RecordValidator.Validate(record, time.GetUtcNow());
+        }
+        catch (ArgumentException e)
+        {
+            logger.LogError("A gateway record for {Model} cannot be stored: {Reason}", record.Model, e.Message);
+            return;
+        }
+        try
+        {
+            await grains.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record).WaitAsync(AnsweredRecordWait, time);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or KyrosUnavailableException)
+        {
+            // The queue's batch carries the same request id: a write that went through after all counts once.
+            logger.LogWarning("Recording an answered generation for {Model} was not acknowledged in time; queued: {Reason}", record.Model, e.Message);
+            _queue.Writer.TryWrite(record);
+        }
+    }
 
     public void Enqueue(ModelPerformanceRecord record)
     {

@@ -166,8 +166,9 @@ public sealed class ModelGateway(
             : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString(), model.Tokenizer), "tokenizer");
         var cost = model.PriceOf(tokens.InputTokens, tokens.OutputTokens);
         attempts.Add(new Attempt(model.Id, true, null, null, latency, null));
-        recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens, tokens.OutputTokens,
-            true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId));
+        // Durable before the caller has the last bytes (a stream's finish and usage, or the whole answer).
+        await recorder.RecordAnsweredAsync(new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens,
+            tokens.OutputTokens, true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId));
         return (new GenerateResult
         {
             RequestId = requestId,
