@@ -30,6 +30,13 @@ public sealed class GatewayOptions
 
     /// <summary>The largest prompt or conversation accepted, in characters.</summary>
     public int MaxPromptCharacters { get; set; } = 2_000_000;
+
+    /// <summary>
+    /// Whether an answered generation's record is durable before the caller gets the last bytes (true: it survives a
+    /// kill of the silo that answered, for one grain call on the answer's path), or queued off the path (false: a silo
+    /// killed in those milliseconds loses it).
+    /// </summary>
+    public bool RecordBeforeAnswer { get; set; } = true;
 }
 
 public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>

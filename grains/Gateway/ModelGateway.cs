@@ -166,9 +166,11 @@ public sealed class ModelGateway(
             : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString(), model.Tokenizer), "tokenizer");
         var cost = model.PriceOf(tokens.InputTokens, tokens.OutputTokens);
         attempts.Add(new Attempt(model.Id, true, null, null, latency, null));
-        // Durable before the caller has the last bytes (a stream's finish and usage, or the whole answer).
-        await recorder.RecordAnsweredAsync(new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens,
-            tokens.OutputTokens, true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId));
+        var record = new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens,
+            tokens.OutputTokens, true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId);
+        // Durable before the caller has the last bytes (a stream's finish and usage, or the whole answer), unless configured off.
+        if (_options.RecordBeforeAnswer) await recorder.RecordAnsweredAsync(record);
+        else recorder.Enqueue(record);
         return (new GenerateResult
         {
             RequestId = requestId,

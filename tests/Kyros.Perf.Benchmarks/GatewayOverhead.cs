@@ -20,36 +20,49 @@ public static class GatewayOverhead
     public static async Task<IReadOnlyList<string>> RunAsync(string siloDll, double seconds)
     {
         await using var backend = await InstantBackend.StartAsync();
-        var work = Directory.CreateTempSubdirectory("kyros-gateway-").FullName;
-        var http = ChildProcess.FreePort();
-        var gateway = ChildProcess.FreePort();
-        await using var silo = ChildProcess.Start("silo", "dotnet",
-        [
-            siloDll, $"--Kyros:SiloPort={ChildProcess.FreePort()}", $"--Kyros:GatewayPort={gateway}", $"--Kyros:HttpUrl=http://127.0.0.1:{http}",
-            $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}", "--Kyros:Dashboard=false", "--Kyros:Resources:SampleLocalHost=false",
-            "--Kyros:Catalog:Models:0:Id=bench", "--Kyros:Catalog:Models:0:Provider=openai-compatible", $"--Kyros:Catalog:Models:0:Endpoint={backend.BaseUrl}",
-            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
-        ], work);
-        await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
-        await ChildProcess.WaitForPortAsync(http, TimeSpan.FromSeconds(60));
+        // Two silos, alike but for where an answered generation's record goes: durable before the answer (the default), or queued.
+        var (silo, http) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: true);
+        await using var _ = silo;
+        var (queuedSilo, queuedHttp) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: false);
+        await using var __ = queuedSilo;
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
         var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"));
         var routed = (Url: $"http://127.0.0.1:{http}/v1/chat/completions", Body: Request.Replace("MODEL", "auto"));
         var pinned = (Url: routed.Url, Body: Request.Replace("MODEL", "bench"));
+        var queued = (Url: $"http://127.0.0.1:{queuedHttp}/v1/chat/completions", Body: pinned.Body);
         // The silo's first seconds of traffic run slower (JIT tiers, first activations, heap growth): spend them unmeasured.
         await MeasureAsync(client, routed, 16, 3);
         await MeasureAsync(client, pinned, 16, 3);
+        await MeasureAsync(client, queued, 16, 3);
         var rows = new List<string>();
         foreach (var concurrency in new[] { 1, 16 })
         {
             var baseline = await MeasureAsync(client, direct, concurrency, seconds);
             rows.Add(Row("backend directly", concurrency, baseline, null));
             rows.Add(Row("gateway, model: bench (named)", concurrency, await MeasureAsync(client, pinned, concurrency, seconds), baseline));
+            rows.Add(Row("gateway, model: bench, record queued (RecordBeforeAnswer=false)", concurrency, await MeasureAsync(client, queued, concurrency, seconds), baseline));
             rows.Add(Row("gateway, model: auto (routed)", concurrency, await MeasureAsync(client, routed, concurrency, seconds), baseline));
         }
-        Console.Error.WriteLine($"[gateway] CPU over the run: silo {silo.CpuTime.TotalSeconds:0.0} s, this process (load and backend) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s");
+        Console.Error.WriteLine($"[gateway] CPU over the run: silos {silo.CpuTime.TotalSeconds:0.0} s and {queuedSilo.CpuTime.TotalSeconds:0.0} s, this process (load and backend) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s");
         return rows;
+    }
+
+    private static async Task<(ChildProcess Silo, int Http)> StartSiloAsync(string siloDll, InstantBackend backend, bool recordBeforeAnswer)
+    {
+        var work = Directory.CreateTempSubdirectory("kyros-gateway-").FullName;
+        var http = ChildProcess.FreePort();
+        var gateway = ChildProcess.FreePort();
+        var silo = ChildProcess.Start("silo", "dotnet",
+        [
+            siloDll, $"--Kyros:SiloPort={ChildProcess.FreePort()}", $"--Kyros:GatewayPort={gateway}", $"--Kyros:HttpUrl=http://127.0.0.1:{http}",
+            $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}", "--Kyros:Dashboard=false", "--Kyros:Resources:SampleLocalHost=false",
+            "--Kyros:Catalog:Models:0:Id=bench", "--Kyros:Catalog:Models:0:Provider=openai-compatible", $"--Kyros:Catalog:Models:0:Endpoint={backend.BaseUrl}",
+            $"--Kyros:Gateway:RecordBeforeAnswer={recordBeforeAnswer}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
+        ], work);
+        await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
+        await ChildProcess.WaitForPortAsync(http, TimeSpan.FromSeconds(60));
+        return (silo, http);
     }
 
     private sealed record Figures(double PerSecond, double Mean, double P50, double P99);
