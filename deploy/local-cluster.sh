@@ -3,6 +3,7 @@
 #   deploy/local-cluster.sh start    build the silo (Release), start Redis and silos 1-3
 #   deploy/local-cluster.sh stop     stop the silos and Redis (by their pids)
 #   deploy/local-cluster.sh status   what runs, and each silo's /healthz
+#   deploy/local-cluster.sh rolling-restart   stop each silo gracefully (SIGTERM) and start it again, one after another
 # Silo N: HTTP 508(N-1), silo port 1111N, gateway 3000(N-1). Redis: $KYROS_REDIS_PORT (default 6390).
 # Logs, pids and the shared SQLite history live in deploy/run/.
 set -euo pipefail
@@ -20,24 +21,47 @@ start() {
       --daemonize yes --pidfile "$run/redis.pid" --logfile "$run/redis.log"
     for _ in $(seq 50); do [ -s "$run/redis.pid" ] && break; sleep 0.1; done
   fi
-  for n in $(seq 1 "$silos"); do
-    if [ -f "$run/silo$n.pid" ] && kill -0 "$(cat "$run/silo$n.pid")" 2>/dev/null; then continue; fi
-    Kyros__Redis="127.0.0.1:$redis_port" \
-    Kyros__HostName="silo$n" \
-    Kyros__SiloPort=$((11110 + n)) \
-    Kyros__GatewayPort=$((29999 + n)) \
-    Kyros__HttpUrl="http://127.0.0.1:$((5079 + n))" \
-    Kyros__History__DatabasePath="$run/data/history.db" \
-      nohup dotnet "$root/silo/bin/Release/net10.0/Kyros.Perf.Silo.dll" >"$run/silo$n.log" 2>&1 &
-    echo $! >"$run/silo$n.pid"
-  done
-  for n in $(seq 1 "$silos"); do
-    for _ in $(seq 120); do
-      curl -fsS "http://127.0.0.1:$((5079 + n))/healthz" >/dev/null 2>&1 && break
-      sleep 0.5
-    done
-  done
+  for n in $(seq 1 "$silos"); do start_one "$n"; done
+  for n in $(seq 1 "$silos"); do wait_healthy "$n"; done
   status
+}
+
+start_one() {
+  local n="$1"
+  if [ -f "$run/silo$n.pid" ] && kill -0 "$(cat "$run/silo$n.pid")" 2>/dev/null; then return; fi
+  Kyros__Redis="127.0.0.1:$redis_port" \
+  Kyros__HostName="silo$n" \
+  Kyros__SiloPort=$((11110 + n)) \
+  Kyros__GatewayPort=$((29999 + n)) \
+  Kyros__HttpUrl="http://127.0.0.1:$((5079 + n))" \
+  Kyros__History__DatabasePath="$run/data/history.db" \
+    nohup dotnet "$root/silo/bin/Release/net10.0/Kyros.Perf.Silo.dll" >>"$run/silo$n.log" 2>&1 &
+  echo $! >"$run/silo$n.pid"
+}
+
+wait_healthy() {
+  for _ in $(seq 120); do
+    curl -fsS "http://127.0.0.1:$((5079 + $1))/healthz" >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+  echo "silo$1 is not healthy after 60 s; see $run/silo$1.log" >&2
+  return 1
+}
+
+# One silo at a time: SIGTERM (it finishes what is in flight, writes queued records, hands its grains off and leaves
+# within Kyros:ShutdownTimeout), then a fresh start on the same ports, healthy before the next one goes.
+rolling_restart() {
+  for n in $(seq 1 "$silos"); do
+    if [ -f "$run/silo$n.pid" ]; then
+      pid="$(cat "$run/silo$n.pid")"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      rm -f "$run/silo$n.pid"
+    fi
+    start_one "$n"
+    wait_healthy "$n"
+    echo "silo$n restarted"
+  done
 }
 
 stop() {
@@ -69,5 +93,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  rolling-restart) rolling_restart ;;
+  *) echo "usage: $0 start|stop|status|rolling-restart" >&2; exit 2 ;;
 esac

@@ -21,6 +21,9 @@ public static class KyrosSiloHost
         builder.WebHost.UseUrls(options.HttpUrl);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = PerformanceEndpoints.MaxBodyBytes);
         builder.Services.AddSingleton(Options.Create(options));
+        // SIGTERM: Kestrel stops taking requests and finishes those in flight, then the product's services (the gateway's
+        // queued records are written), then the silo hands its grains off and leaves; all within this time.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.ConfigureHttpJsonOptions(json => KyrosJson.Configure(json.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();

@@ -35,6 +35,12 @@ public sealed class KyrosSiloOptions
     /// </summary>
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a silo told to stop (SIGTERM) takes at most to leave: stop taking HTTP and finish what is in flight,
+    /// write the gateway's queued records, hand its grains off and leave the cluster.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
 
     /// <summary>The Redis connection as the silo uses it everywhere: <see cref="Redis"/> with <see cref="StoreTimeout"/> applied.</summary>
@@ -67,6 +73,8 @@ public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOption
         }
         if (o.StoreTimeout < TimeSpan.FromMilliseconds(100) || o.StoreTimeout > TimeSpan.FromMinutes(1))
             errors.Add($"Kyros:StoreTimeout must be within 00:00:00.1..00:01:00; got {o.StoreTimeout}.");
+        if (o.ShutdownTimeout < TimeSpan.FromSeconds(1) || o.ShutdownTimeout > TimeSpan.FromMinutes(10))
+            errors.Add($"Kyros:ShutdownTimeout must be within 00:00:01..00:10:00; got {o.ShutdownTimeout}.");
         if (string.IsNullOrWhiteSpace(o.ServiceId)) errors.Add("Kyros:ServiceId must not be empty.");
         if (string.IsNullOrWhiteSpace(o.ClusterId)) errors.Add("Kyros:ClusterId must not be empty.");
         if (string.IsNullOrWhiteSpace(o.HostName)) errors.Add("Kyros:HostName must not be empty.");

@@ -61,6 +61,24 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public void KillHard() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGTERM, as an orchestrator stops a silo, and waits for it to leave; false when it had not within <paramref name="within"/>.</summary>
+    public async Task<bool> StopGracefullyAsync(TimeSpan within)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public int ExitCode => _process.ExitCode;
+
     private readonly Queue<string> _log = new();
 
     /// <summary>The last 2,000 lines the process wrote (warnings and errors: the silo logs at Warning), for a failing test to show.</summary>

@@ -167,4 +167,72 @@ public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shar
             foreach (var silo in silos) await silo.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task A_rolling_restart_of_three_silos_under_load_gives_sdk_callers_no_error_and_loses_nothing()
+    {
+        var serviceId = $"roll-{Guid.NewGuid():N}"[..16];
+        var data = Directory.CreateTempSubdirectory("kyros-roll-").FullName;
+        var names = new[] { "silo-a", "silo-b", "silo-c" };
+        var silos = (await Task.WhenAll(names.Select(name => SiloProcess.StartAsync(shared.ConnectionString, serviceId, name, data)))).ToList();
+        try
+        {
+            using var host = await ClientHost.StartAsync(o =>
+            {
+                o.Redis = shared.ConnectionString;
+                o.ServiceId = serviceId;
+                o.ClusterId = serviceId;
+            });
+            var client = host.Services.GetRequiredService<Kyros.Perf.Client.KyrosPerfClient>();
+            using var stop = new CancellationTokenSource();
+            var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+            var acknowledged = new long[Models.Length];
+            // Three SDK callers with default settings, one a model, writing batches with unique request ids and routing.
+            var callers = Models.Select((model, m) => Task.Run(async () =>
+            {
+                for (var batch = 0; !stop.IsCancellationRequested; batch++)
+                {
+                    try
+                    {
+                        var records = Enumerable.Range(0, 10).Select(i => Records.Valid(model, 0.5, requestId: $"roll-{model}-b{batch}-r{i}")).ToArray();
+                        var result = await client.RecordBatchAsync(records);
+                        acknowledged[m] += result.Recorded + result.Duplicates;
+                        await client.RouteAsync(new Kyros.Perf.Routing.RoutingRequest(new Kyros.Perf.Routing.RequestFeatures { EstimatedTokens = 100 }));
+                    }
+                    catch (Exception exception)
+                    {
+                        errors.Enqueue(exception);
+                    }
+                    await Task.Delay(20);
+                }
+            })).ToArray();
+
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            for (var i = 0; i < silos.Count; i++)
+            {
+                var leaving = System.Diagnostics.Stopwatch.StartNew();
+                Assert.True(await silos[i].StopGracefullyAsync(TimeSpan.FromSeconds(40)), $"{names[i]} did not leave within 40 s");
+                output.WriteLine($"{names[i]} left in {leaving.Elapsed.TotalSeconds:0.0} s with exit code {silos[i].ExitCode}");
+                Assert.Equal(0, silos[i].ExitCode);
+                await silos[i].DisposeAsync();
+                silos[i] = await SiloProcess.StartAsync(shared.ConnectionString, serviceId, names[i], data);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await stop.CancelAsync();
+            await Task.WhenAll(callers);
+
+            output.WriteLine($"acknowledged {acknowledged.Sum()}, errors {errors.Count}: {string.Join(" | ", errors.Take(3).Select(e => e.Message))}");
+            Assert.Empty(errors);
+            for (var m = 0; m < Models.Length; m++)
+            {
+                Assert.True(acknowledged[m] > 0);
+                Assert.Equal(acknowledged[m], await RecordWriters.CountAsync(silos[0].HttpUrl, Models[m]));
+            }
+            await host.StopAsync();
+        }
+        finally
+        {
+            foreach (var silo in silos) await silo.DisposeAsync();
+        }
+    }
 }
