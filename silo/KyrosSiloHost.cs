@@ -101,6 +101,9 @@ public static class KyrosSiloHost
     {
         membership.ProbeTimeout = TimeSpan.FromSeconds(1);
         membership.NumMissedProbesLimit = 2;
+        // A silo cut off and declared dead finds out at its next read of the table and stops: within seconds of being
+        // back, rather than Orleans' default minute, in which it would serve as a zombie.
+        membership.TableRefreshTimeout = TimeSpan.FromSeconds(5);
     }
 
     /// <summary>Grains, their services and grain storage, on any cluster (the test clusters bring their own membership).</summary>

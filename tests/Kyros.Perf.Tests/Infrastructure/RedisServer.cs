@@ -12,6 +12,11 @@ namespace Kyros.Perf.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
+    private string bind = "127.0.0.1";
+
+    /// <summary>A server of a test's own that listens on <paramref name="address"/> only (a test of hosts in namespaces gives the lab's bridge).</summary>
+    public static RedisServer On(string address) => new() { bind = address };
+
     private Process? _process;
     private string? _directory;
 
@@ -30,7 +35,7 @@ public sealed class RedisServer : IAsyncLifetime
         _directory = Directory.CreateTempSubdirectory("kyros-redis-").FullName;
         var start = new ProcessStartInfo("redis-server")
         {
-            ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory },
+            ArgumentList = { "--port", port.ToString(), "--bind", bind, "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", _directory },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -47,14 +52,14 @@ public sealed class RedisServer : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         // Generous timeouts: on 2 shared cores several clusters and silo processes start at once.
-        ConnectionString = $"127.0.0.1:{port},asyncTimeout=15000,syncTimeout=15000,connectTimeout=15000";
+        ConnectionString = $"{bind}:{port},asyncTimeout=15000,syncTimeout=15000,connectTimeout=15000";
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
             try
             {
                 using var tcp = new TcpClient();
-                await tcp.ConnectAsync("127.0.0.1", port);
+                await tcp.ConnectAsync(bind, port);
                 return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)

@@ -22,11 +22,20 @@ public sealed class SiloProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <param name="settings">More configuration, as <c>--Key=value</c> arguments (a catalog, for one).</param>
-    public static async Task<SiloProcess> StartAsync(string redis, string serviceId, string name, string dataDirectory, params string[] settings)
+    public static Task<SiloProcess> StartAsync(string redis, string serviceId, string name, string dataDirectory, params string[] settings) =>
+        StartAsync(redis, serviceId, name, dataDirectory, "127.0.0.1", [], settings);
+
+    /// <summary>A silo on host <paramref name="labHost"/> of a <see cref="NetworkLab"/>: in its namespace, on its address.</summary>
+    public static Task<SiloProcess> StartOnAsync(int labHost, string redis, string serviceId, string name, string dataDirectory, params string[] settings) =>
+        StartAsync(redis, serviceId, name, dataDirectory, NetworkLab.AddressOf(labHost), NetworkLab.On(labHost),
+            [$"--Kyros:AdvertisedAddress={NetworkLab.AddressOf(labHost)}", .. settings]);
+
+    private static async Task<SiloProcess> StartAsync(string redis, string serviceId, string name, string dataDirectory, string address, string[] prefix,
+        string[] settings)
     {
-        var httpUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        var httpUrl = $"http://{address}:{FreePort.Next()}";
         var gatewayPort = FreePort.Next();
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(prefix.Length > 0 ? prefix[0] : "dotnet")
         {
             WorkingDirectory = dataDirectory,
             RedirectStandardOutput = true,
@@ -34,6 +43,18 @@ public sealed class SiloProcess : IAsyncDisposable
             ArgumentList =
             {
                 BuiltAssembly.Path("silo", "Kyros.Perf.Silo.dll"),
+            },
+        };
+        // "ip netns exec <namespace> dotnet <silo>": the prefix's first word is the program, the rest go first.
+        if (prefix.Length > 0)
+        {
+            start.ArgumentList.Clear();
+            foreach (var word in prefix.Skip(1)) start.ArgumentList.Add(word);
+            start.ArgumentList.Add("dotnet");
+            start.ArgumentList.Add(BuiltAssembly.Path("silo", "Kyros.Perf.Silo.dll"));
+        }
+        foreach (var argument in new[]
+            {
                 $"--Kyros:Redis={redis}",
                 $"--Kyros:ServiceId={serviceId}",
                 $"--Kyros:ClusterId={serviceId}",
@@ -46,8 +67,8 @@ public sealed class SiloProcess : IAsyncDisposable
                 // Membership as the silo ships it (KyrosSiloHost.LanMembership): what the failover tests measure.
                 "--Logging:LogLevel:Default=Warning",
                 "--Logging:LogLevel:Orleans=Error",
-            },
-        };
+            })
+            start.ArgumentList.Add(argument);
         foreach (var setting in settings) start.ArgumentList.Add(setting);
         var process = Process.Start(start)!;
         var silo = new SiloProcess(process, httpUrl, gatewayPort);
@@ -65,6 +86,12 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task<bool> StopGracefullyAsync(TimeSpan within)
     {
         using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await kill.WaitForExitAsync();
+        return await ExitedWithinAsync(within);
+    }
+
+    /// <summary>Waits for the process to end by itself; false when it had not within <paramref name="within"/>.</summary>
+    public async Task<bool> ExitedWithinAsync(TimeSpan within)
+    {
         using var timeout = new CancellationTokenSource(within);
         try
         {
