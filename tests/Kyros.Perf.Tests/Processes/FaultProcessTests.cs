@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 namespace Kyros.Perf.Tests.Processes;
 
 /// <summary>Faults as an operator meets them, on real silo processes and a Redis of the test's own: what callers receive, and what is lost.</summary>
+[Collection(FaultsCollection.Name)]
 public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shared)
 {
     private static readonly string[] Models = ["gpt-4", "claude", "gemini-pro"];

@@ -10,6 +10,7 @@ namespace Kyros.Perf.Tests.Processes;
 /// Three silos on three hosts of a <see cref="NetworkLab"/> (a network namespace each, on one machine), Redis on the
 /// lab's bridge: what a network partition does, where loopback would hide it. Skipped where namespaces are not allowed.
 /// </summary>
+[Collection(FaultsCollection.Name)]
 public sealed class PartitionTests(ITestOutputHelper output)
 {
     private static readonly string[] Models = ["gpt-4", "claude", "gemini-pro"];

@@ -15,6 +15,7 @@ namespace Kyros.Perf.Tests.Processes;
 /// The operator's scenario: a model limited to 60 requests a minute, three silo processes on one Redis, callers on every
 /// silo over HTTP and one through the SDK, for a minute and a few seconds of demand far above the limit.
 /// </summary>
+[Collection(FaultsCollection.Name)]
 public sealed class RateLimitProcessTests(RedisServer redis)
 {
     private const int RequestsPerMinute = 60;
