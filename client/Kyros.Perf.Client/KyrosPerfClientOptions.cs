@@ -35,8 +35,10 @@ public sealed class KyrosPerfClientOptions
     /// <summary>
     /// How long one try of an idempotent call may take before it is given up and tried again: a call already on its way
     /// to a silo that dies gets no answer until Orleans' response timeout (30 s), long after the grain serves again elsewhere.
+    /// A try given up may still have been written: a retried record call then reports those records as duplicates, so
+    /// <c>Recorded + Duplicates</c> is what is stored of its batch.
     /// </summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     internal void Validate()
     {

@@ -188,6 +188,8 @@ public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shar
             using var stop = new CancellationTokenSource();
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
             var acknowledged = new long[Models.Length];
+            var acknowledgedAt = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             // Three SDK callers with default settings, one a model, writing batches with unique request ids and routing.
             var callers = Models.Select((model, m) => Task.Run(async () =>
             {
@@ -198,6 +200,7 @@ public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shar
                         var records = Enumerable.Range(0, 10).Select(i => Records.Valid(model, 0.5, requestId: $"roll-{model}-b{batch}-r{i}")).ToArray();
                         var result = await client.RecordBatchAsync(records);
                         acknowledged[m] += result.Recorded + result.Duplicates;
+                        acknowledgedAt.Enqueue(clock.Elapsed);
                         await client.RouteAsync(new Kyros.Perf.Routing.RoutingRequest(new Kyros.Perf.Routing.RequestFeatures { EstimatedTokens = 100 }));
                     }
                     catch (Exception exception)
@@ -222,7 +225,9 @@ public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shar
             await stop.CancelAsync();
             await Task.WhenAll(callers);
 
-            output.WriteLine($"acknowledged {acknowledged.Sum()}, errors {errors.Count}: {string.Join(" | ", errors.Take(3).Select(e => e.Message))}");
+            var times = acknowledgedAt.Order().ToArray();
+            output.WriteLine($"acknowledged {acknowledged.Sum()}, errors {errors.Count}: {string.Join(" | ", errors.Take(3).Select(e => e.Message))}; " +
+                             $"longest gap between acknowledged writes {times.Zip(times.Skip(1), (a, b) => b - a).Max().TotalSeconds:0.00} s");
             Assert.Empty(errors);
             for (var m = 0; m < Models.Length; m++)
             {
