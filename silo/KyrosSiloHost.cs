@@ -58,6 +58,26 @@ public static class KyrosSiloHost
     }
 
     /// <summary>Binds and validates the <c>Kyros</c> section; a bad setting throws naming it.</summary>
+    /// <summary>Asks this machine's silo (its <c>Kyros:HttpUrl</c>, on loopback when it listens on any address) whether it is healthy: 0 when it is, 1 otherwise.</summary>
+    public static async Task<int> CheckHealthAsync(string[] args)
+    {
+        var configuration = new ConfigurationBuilder().AddJsonFile("appsettings.json", optional: true).AddEnvironmentVariables().AddCommandLine(args).Build();
+        var url = new UriBuilder(ReadOptions(configuration).HttpUrl);
+        if (url.Host is "0.0.0.0" or "[::]" or "+" or "*") url.Host = "127.0.0.1";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(4) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(url.Uri, "/healthz"));
+            Console.WriteLine($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            Console.WriteLine($"unreachable: {exception.Message}");
+            return 1;
+        }
+    }
+
     public static KyrosSiloOptions ReadOptions(IConfiguration configuration)
     {
         var options = new KyrosSiloOptions();
@@ -89,6 +109,9 @@ public static class KyrosSiloHost
         }
         AddKyrosPerf(silo, options, configuration);
         if (options.Dashboard) silo.AddDashboard();
+        // In a Kubernetes pod: the silo's name, address and cluster identity come from the pod, and silos whose pods are
+        // gone are marked dead. It throws anywhere else, so only there.
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"))) silo.UseKubernetesHosting();
     }
 
     /// <summary>

@@ -1,6 +1,10 @@
 using Kyros.Perf.Silo;
 using Microsoft.Extensions.Options;
 
+// "healthcheck": a container's health check (images have no curl): GET /healthz on this silo's HTTP port, exit 0 when ok.
+if (args is ["healthcheck", ..])
+    return await KyrosSiloHost.CheckHealthAsync(args[1..]);
+
 try
 {
     var app = KyrosSiloHost.Build(args);

@@ -119,7 +119,7 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     /// <summary>The active silos and their status.</summary>
     public async Task<IReadOnlyList<string>> GetSilosAsync()
     {
-        var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        var hosts = await Retried(() => cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true));
         return hosts.Select(h => $"{h.Key} {h.Value}").Order().ToArray();
     }
 

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Kyros.Perf.Catalog;
+using Kyros.Perf.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.Serialization;
+
+namespace Kyros.Perf.Tests.Deployment;
+
+/// <summary>
+/// The Kubernetes and Compose files cannot run here (no container engine, no cluster): they are rendered and read, and
+/// checked against what the silo needs (its ports, its settings, the pod identity and RBAC that UseKubernetesHosting reads).
+/// </summary>
+public sealed class DeploymentManifestTests
+{
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "Kyros.Perf.sln"))) directory = directory.Parent;
+        return directory.FullName;
+    }
+
+    [Fact]
+    public async Task The_kubernetes_manifests_render_and_give_the_silo_what_it_needs()
+    {
+        var kubectl = await RunAsync("kubectl", ["kustomize", Path.Combine(RepositoryRoot(), "deploy", "k8s")]);
+        Assert.SkipWhen(kubectl is null, "kubectl is not installed: the manifests are not rendered here.");
+        var (exitCode, output) = kubectl!.Value;
+        Assert.True(exitCode == 0, output);
+        var objects = Documents(output);
+        JsonElement Find(string kind, string name) =>
+            objects.Single(o => o.GetProperty("kind").GetString() == kind && o.GetProperty("metadata").GetProperty("name").GetString() == name);
+
+        var silo = Find("Deployment", "kyros-perf-silo").GetProperty("spec");
+        Assert.Equal("3", silo.GetProperty("replicas").GetString());
+        var rolling = silo.GetProperty("strategy").GetProperty("rollingUpdate");
+        Assert.Equal(("0", "1"), (rolling.GetProperty("maxUnavailable").GetString(), rolling.GetProperty("maxSurge").GetString()));
+        var pod = silo.GetProperty("template");
+        var labels = pod.GetProperty("metadata").GetProperty("labels");
+        Assert.Equal("kyros-perf", labels.GetProperty("orleans/serviceId").GetString());
+        Assert.Equal("kyros-perf", labels.GetProperty("orleans/clusterId").GetString());
+        var spec = pod.GetProperty("spec");
+        // Long enough for the silo's own graceful shutdown (Kyros:ShutdownTimeout, 30 s by default).
+        Assert.True(int.Parse(spec.GetProperty("terminationGracePeriodSeconds").GetString()!) > 30);
+        var container = spec.GetProperty("containers")[0];
+        var env = container.GetProperty("env").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        foreach (var name in new[] { "POD_NAME", "POD_NAMESPACE", "POD_IP", "ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID" })
+            Assert.True(env[name].GetProperty("valueFrom").TryGetProperty("fieldRef", out _), $"{name} comes from the downward API");
+        Assert.Equal("$(POD_IP)", env["Kyros__AdvertisedAddress"].GetProperty("value").GetString());
+        // The ports the container declares are the ones the silo is told to use.
+        var ports = container.GetProperty("ports").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("containerPort").GetString()!);
+        Assert.Equal(env["Kyros__SiloPort"].GetProperty("value").GetString(), ports["silo"]);
+        Assert.Equal(env["Kyros__GatewayPort"].GetProperty("value").GetString(), ports["gateway"]);
+        Assert.Equal(new Uri(env["Kyros__HttpUrl"].GetProperty("value").GetString()!).Port.ToString(), ports["http"]);
+        Assert.Equal("/healthz", container.GetProperty("readinessProbe").GetProperty("httpGet").GetProperty("path").GetString());
+        Assert.Equal("http", container.GetProperty("readinessProbe").GetProperty("httpGet").GetProperty("port").GetString());
+        Assert.True(container.TryGetProperty("livenessProbe", out _));
+        Assert.True(container.GetProperty("resources").TryGetProperty("requests", out _));
+        Assert.Equal("true", spec.GetProperty("securityContext").GetProperty("runAsNonRoot").GetString());
+        // Secrets come from a Secret, settings from a ConfigMap.
+        Assert.Equal("kyros-perf-secrets", container.GetProperty("envFrom")[0].GetProperty("secretRef").GetProperty("name").GetString()![..18]);
+        Assert.DoesNotContain(env.Keys, k => k.Contains("Redis") || k.Contains("ApiKeys"));
+
+        // RBAC: the pod reader UseKubernetesHosting needs, bound to the silo's service account.
+        var account = spec.GetProperty("serviceAccountName").GetString();
+        Assert.Equal(account, Find("ServiceAccount", account!).GetProperty("metadata").GetProperty("name").GetString());
+        var rule = Find("Role", "kyros-perf-pod-reader").GetProperty("rules")[0];
+        Assert.Contains("pods", rule.GetProperty("resources").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["delete", "get", "list", "patch", "watch"], rule.GetProperty("verbs").EnumerateArray().Select(v => v.GetString()!).Order());
+        var binding = Find("RoleBinding", "kyros-perf-pod-reader");
+        Assert.Equal(account, binding.GetProperty("subjects")[0].GetProperty("name").GetString());
+        Assert.Equal("kyros-perf-pod-reader", binding.GetProperty("roleRef").GetProperty("name").GetString());
+
+        // Services reach the named ports, a disruption budget keeps drains to one silo at a time.
+        Assert.Equal("http", Find("Service", "kyros-perf-http").GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetString());
+        var gateway = Find("Service", "kyros-perf-gateway").GetProperty("spec");
+        Assert.Equal(("None", "gateway"), (gateway.GetProperty("clusterIP").GetString(), gateway.GetProperty("ports")[0].GetProperty("targetPort").GetString()));
+        Assert.Equal("1", objects.Single(o => o.GetProperty("kind").GetString() == "PodDisruptionBudget").GetProperty("spec").GetProperty("maxUnavailable").GetString());
+
+        // The settings the ConfigMap ships are ones the silo accepts: its catalog passes the silo's own validation.
+        var settings = objects.Single(o => o.GetProperty("kind").GetString() == "ConfigMap").GetProperty("data").GetProperty("appsettings.json").GetString()!;
+        var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(settings))).Build();
+        var catalog = new ModelCatalogOptions();
+        configuration.GetSection(ModelCatalogOptions.Section).Bind(catalog);
+        Assert.NotEmpty(catalog.Models);
+        Assert.True(new ModelCatalogOptionsValidator().Validate(null, catalog).Succeeded);
+    }
+
+    [Fact]
+    public void The_compose_file_names_the_same_ports_and_settings()
+    {
+        using var reader = new StreamReader(Path.Combine(RepositoryRoot(), "deploy", "compose.yaml"));
+        var compose = Documents(reader.ReadToEnd()).Single();
+        var services = compose.GetProperty("services");
+        Assert.True(services.TryGetProperty("redis", out _));
+        var silos = services.EnumerateObject().Where(s => s.Name.StartsWith("silo", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(3, silos.Length);
+        foreach (var silo in silos)
+        {
+            var env = silo.Value.GetProperty("environment");
+            Assert.Equal("redis:6379", env.GetProperty("Kyros__Redis").GetString());
+            Assert.Equal(("11111", "30000"), (env.GetProperty("Kyros__SiloPort").GetString(), env.GetProperty("Kyros__GatewayPort").GetString()));
+            Assert.Equal(5080, new Uri(env.GetProperty("Kyros__HttpUrl").GetString()!).Port);
+            Assert.Equal(silo.Name, env.GetProperty("Kyros__HostName").GetString());
+            // Each silo advertises the address compose gives it.
+            Assert.Equal(silo.Value.GetProperty("networks").GetProperty("kyros").GetProperty("ipv4_address").GetString(), env.GetProperty("Kyros__AdvertisedAddress").GetString());
+            Assert.Contains(silo.Value.GetProperty("ports").EnumerateArray(), p => p.GetString()!.EndsWith(":5080", StringComparison.Ordinal));
+            Assert.Contains("healthcheck", silo.Value.GetProperty("healthcheck").GetProperty("test").EnumerateArray().Select(t => t.GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task The_silos_healthcheck_command_answers_0_for_a_healthy_silo_and_1_for_none()
+    {
+        await using var silo = await HttpSilo.StartAsync(null, Array.Empty<string>());
+        var dll = BuiltAssembly.Path("silo", "Kyros.Perf.Silo.dll");
+        var healthy = await RunAsync("dotnet", [dll, "healthcheck", $"--Kyros:HttpUrl={silo.Http.BaseAddress!.ToString().TrimEnd('/')}"]);
+        Assert.Equal(0, healthy!.Value.ExitCode);
+        Assert.Contains("\"status\":\"ok\"", healthy.Value.Output);
+        var none = await RunAsync("dotnet", [dll, "healthcheck", $"--Kyros:HttpUrl=http://127.0.0.1:{FreePort.Next()}"]);
+        Assert.Equal(1, none!.Value.ExitCode);
+    }
+
+    /// <summary>Each YAML document as JSON (scalars as strings).</summary>
+    private static List<JsonElement> Documents(string yaml)
+    {
+        // MergingParser applies "<<: *anchor" merge keys, as compose does.
+        var parser = new MergingParser(new Parser(new StringReader(yaml)));
+        var deserializer = new DeserializerBuilder().Build();
+        var json = new SerializerBuilder().JsonCompatible().Build();
+        var documents = new List<JsonElement>();
+        parser.Consume<StreamStart>();
+        while (parser.Accept<DocumentStart>(out _))
+        {
+            var document = deserializer.Deserialize(parser);
+            if (document is not null) documents.Add(JsonDocument.Parse(json.Serialize(document)).RootElement.Clone());
+        }
+        return documents;
+    }
+
+    /// <summary>The program's exit code and output; null when it is not installed.</summary>
+    private static async Task<(int ExitCode, string Output)?> RunAsync(string program, string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await output + await error);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+}
