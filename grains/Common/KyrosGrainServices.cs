@@ -61,6 +61,7 @@ public static class KyrosGrainServices
 
         services.AddSingleton<SqliteHistoryStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());
+        services.AddSingleton<ClusterHistory>();
         if (string.IsNullOrWhiteSpace(redisConnectionString))
         {
             services.AddSingleton<IRecentRecordLog, InMemoryRecentRecordLog>();

@@ -52,6 +52,27 @@ public sealed class SqliteHistoryStore : BackgroundService
         return _stopped ? DrainThenAwaitAsync(pending) : pending.Done.Task;
     }
 
+    /// <summary>This file's rows of the model in [from, to), each with when it was written: one shard of the cluster's history.</summary>
+    public async Task<HistoryShardRow[]> QueryShardAsync(string model, HistoryResolution resolution, DateTimeOffset from, DateTimeOffset to)
+    {
+        await _schema.Value;
+        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT bucket_start, written_at, data FROM rollups
+            WHERE model = $model AND resolution = $resolution AND bucket_start >= $from AND bucket_start < $to
+            ORDER BY bucket_start
+            """;
+        command.Parameters.AddWithValue("$model", model);
+        command.Parameters.AddWithValue("$resolution", (int)resolution);
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$to", to.ToUnixTimeSeconds());
+        var rows = new List<HistoryShardRow>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add(new HistoryShardRow(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]));
+        return [.. rows];
+    }
+
     public async Task<IReadOnlyList<(DateTimeOffset Start, MetricsAggregate Aggregate)>> QueryAsync(
         string model, HistoryResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
@@ -281,9 +302,11 @@ public sealed class SqliteHistoryStore : BackgroundService
             {
                 await using var command = connection.CreateCommand();
                 command.CommandText = """
-                    INSERT OR REPLACE INTO rollups (model, resolution, bucket_start, record_count, data)
-                    VALUES ($model, $resolution, $start, $count, $data)
+                    INSERT OR REPLACE INTO rollups (model, resolution, bucket_start, record_count, data, written_at)
+                    VALUES ($model, $resolution, $start, $count, $data, $written)
                     """;
+                // When the row was written: where a model's grain moved between hosts, the newest row of a bucket wins.
+                command.Parameters.AddWithValue("$written", _time.GetUtcNow().ToUnixTimeMilliseconds());
                 var model = command.Parameters.Add("$model", SqliteType.Text);
                 var resolution = command.Parameters.Add("$resolution", SqliteType.Integer);
                 var start = command.Parameters.Add("$start", SqliteType.Integer);
@@ -342,6 +365,7 @@ public sealed class SqliteHistoryStore : BackgroundService
                 bucket_start INTEGER NOT NULL,
                 record_count INTEGER NOT NULL,
                 data BLOB NOT NULL,
+                written_at INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (model, resolution, bucket_start)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS alert_events (
@@ -373,6 +397,13 @@ public sealed class SqliteHistoryStore : BackgroundService
             CREATE INDEX IF NOT EXISTS benchmark_samples_run ON benchmark_samples (run_id);
             """;
         await command.ExecuteNonQueryAsync();
+        // A file from before rows carried their write time: its rows count as the oldest.
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('rollups') WHERE name = 'written_at'";
+        if ((long)(await command.ExecuteScalarAsync())! == 0)
+        {
+            command.CommandText = "ALTER TABLE rollups ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0";
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)

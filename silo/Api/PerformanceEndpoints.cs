@@ -82,7 +82,7 @@ public static class PerformanceEndpoints
     }
 
     private static async Task<IResult> GetHistory(string model, string? from, string? to, string? resolution,
-        ModelCatalog catalog, SqliteHistoryStore history, TimeProvider time, CancellationToken cancellationToken)
+        ModelCatalog catalog, ClusterHistory history, TimeProvider time)
     {
         if (!catalog.Contains(model)) return UnknownModel(model);
         var step = resolution switch
@@ -98,7 +98,8 @@ public static class PerformanceEndpoints
         if (end - start > maxSpan)
             throw new ArgumentException($"from..to spans more than {maxSpan.TotalDays:0.#} days, the most one request returns at this resolution.", "from");
 
-        var rows = await history.QueryAsync(model, step, start, end, cancellationToken);
+        // Every host's file, merged: any silo answers the same.
+        var rows = await history.QueryAsync(model, step, start, end);
         var label = step == HistoryResolution.Minute ? "1m" : "1h";
         var bucket = TimeSpan.FromSeconds((int)step);
         var total = new MetricsAggregate();

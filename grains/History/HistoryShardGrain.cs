@@ -1,0 +1,11 @@
+using Kyros.Perf.Resources;
+
+namespace Kyros.Perf.History;
+
+/// <summary>Reads this host's SQLite file for the cluster's history queries (<see cref="ClusterHistory"/>); a stateless reader placed on its host.</summary>
+[HostAffinePlacement]
+public sealed class HistoryShardGrain(SqliteHistoryStore store) : Grain, IHistoryShardGrain
+{
+    public Task<HistoryShardRow[]> QueryAsync(string model, int resolutionSeconds, DateTimeOffset from, DateTimeOffset to) =>
+        store.QueryShardAsync(model, (HistoryResolution)resolutionSeconds, from, to);
+}
