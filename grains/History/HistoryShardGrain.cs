@@ -8,4 +8,9 @@ public sealed class HistoryShardGrain(SqliteHistoryStore store) : Grain, IHistor
 {
     public Task<HistoryShardRow[]> QueryAsync(string model, int resolutionSeconds, DateTimeOffset from, DateTimeOffset to) =>
         store.QueryShardAsync(model, (HistoryResolution)resolutionSeconds, from, to);
+
+    public async Task<Tuning.TuningHistoryEntry[]> QueryTuningAsync(DateTimeOffset from, DateTimeOffset to, int limit) =>
+        [.. await store.QueryTuningAsync(from, to, limit)];
+
+    public async Task<AlertEvent[]> QueryAlertsAsync(DateTimeOffset? since, int limit) => [.. await store.QueryAlertsAsync(since, limit)];
 }

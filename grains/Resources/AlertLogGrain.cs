@@ -13,6 +13,7 @@ namespace Kyros.Perf.Resources;
 public sealed class AlertLogGrain(
     [PersistentState("alert-log", KyrosStorage.Name)] IPersistentState<AlertLogState> state,
     SqliteHistoryStore history,
+    ClusterHistory clusterHistory,
     IOptions<ResourceOptions> options) : Grain, IAlertLogGrain
 {
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -55,7 +56,7 @@ public sealed class AlertLogGrain(
         // Older than what the state keeps: SQLite has it.
         IEnumerable<AlertEvent> source = state.State.Events;
         if (query.Since is { } since && state.State.Truncated && (state.State.Events.Count == 0 || since < state.State.Events[0].Timestamp))
-            source = (await history.QueryAlertsAsync(since, 100_000)).Reverse();
+            source = (await clusterHistory.AlertsAsync(since, 100_000)).Reverse();
         var events = source
             .Where(e => query.Matches(e) && (query.Since is null || e.Timestamp >= query.Since))
             .Reverse()

@@ -23,6 +23,7 @@ public sealed class TunerGrain(
     [PersistentState("tuner", KyrosStorage.Name)] IPersistentState<TunerState> state,
     ModelCatalog catalog,
     SqliteHistoryStore history,
+    ClusterHistory clusterHistory,
     TimeProvider time,
     IOptions<TuningOptions> options,
     ILocalSiloDetails silo,
@@ -98,7 +99,7 @@ public sealed class TunerGrain(
     public Task<IReadOnlyList<TuningHistoryEntry>> GetHistoryAsync(DateTimeOffset from, DateTimeOffset to)
     {
         if (from > to) throw new ArgumentException("from must not be after to.", "from");
-        return history.QueryTuningAsync(from, to, 10_000);
+        return clusterHistory.TuningAsync(from, to, 10_000);
     }
 
     public async Task<TuningCycleResult> RunCycleAsync()

@@ -25,4 +25,13 @@ public sealed class ClusterHistoryTests
         // The order of the shards does not matter, and a shard read twice (silos sharing a file) changes nothing.
         Assert.Equal(merged.Select(m => m.Aggregate.Count), ClusterHistory.Newest([b, a, b]).Select(m => m.Aggregate.Count));
     }
+
+    [Fact]
+    public void Events_read_from_several_files_count_once()
+    {
+        // The same file read through two silos of one machine, and a second host's own entries.
+        int[] shared = [1, 2, 3];
+        int[] other = [3, 4];
+        Assert.Equal([1, 2, 3, 4], ClusterHistory.Once([shared, shared, other], e => e).Order());
+    }
 }
