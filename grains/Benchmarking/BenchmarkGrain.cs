@@ -17,6 +17,7 @@ public sealed class BenchmarkGrain(
     [PersistentState("benchmark", KyrosStorage.Name)] IPersistentState<BenchmarkState> state,
     ModelCatalog catalog,
     SqliteHistoryStore history,
+    ClusterHistory clusterHistory,
     IBenchmarkBackend backend,
     BenchmarkTrendsReader trends,
     IOptions<BenchmarkOptions> options,
@@ -122,7 +123,7 @@ public sealed class BenchmarkGrain(
     {
         BenchmarkReportFormats.Require(format);
         var run = await GetAsync();
-        var samples = await history.QueryBenchmarkSamplesAsync(Id);
+        var samples = await clusterHistory.BenchmarkSamplesAsync(Id);
         var comparison = run.Status == BenchmarkStatus.Completed ? await trends.ReadAsync(new BenchmarkTrendQuery(Run: Id)) : null;
         return BenchmarkReport.Render(run, samples, comparison, format);
     }
@@ -130,7 +131,7 @@ public sealed class BenchmarkGrain(
     public async Task<BenchmarkSample[]> GetSamplesAsync()
     {
         _ = Run;
-        return [.. await history.QueryBenchmarkSamplesAsync(Id)];
+        return [.. await clusterHistory.BenchmarkSamplesAsync(Id)];
     }
 
     /// <summary>Gathers finished cells; once the runner has stopped, finishes the run. One pump at a time.</summary>

@@ -4,7 +4,7 @@ using Kyros.Perf.History;
 namespace Kyros.Perf.Benchmarking;
 
 /// <summary>Reads runs and samples from the history and compares the chosen run with the earlier runs of its configuration.</summary>
-public sealed class BenchmarkTrendsReader(SqliteHistoryStore history)
+public sealed class BenchmarkTrendsReader(ClusterHistory history)
 {
     /// <summary>Earlier runs pooled as the baseline.</summary>
     public const int BaselineRuns = 5;
@@ -19,17 +19,17 @@ public sealed class BenchmarkTrendsReader(SqliteHistoryStore history)
         var key = query.Config;
         if (query.Run is { } runId)
         {
-            var found = (await history.QueryBenchmarkRunsAsync(key, null, 10_000)).FirstOrDefault(r => r.Id == runId)
+            var found = (await history.BenchmarkRunsAsync(key, null, 10_000)).FirstOrDefault(r => r.Id == runId)
                         ?? throw new BenchmarkNotFoundException($"No benchmark run has id '{runId}'{(key is null ? "" : $" under config '{key}'")}.");
             key = found.ConfigKey;
         }
-        var runs = await history.QueryBenchmarkRunsAsync(key, BenchmarkStatus.Completed, TrendRuns);
+        var runs = await history.BenchmarkRunsAsync(key, BenchmarkStatus.Completed, TrendRuns);
         var current = query.Run is { } id ? runs.FirstOrDefault(r => r.Id == id) : runs.FirstOrDefault();
         var report = new BenchmarkTrendReport { ConfigKey = key!, RegressionThreshold = BenchmarkComparison.RegressionThreshold };
         if (current is null) return report;
 
         var samples = new Dictionary<string, IReadOnlyList<BenchmarkSample>>(StringComparer.Ordinal);
-        foreach (var run in runs) samples[run.Id] = Filter(await history.QueryBenchmarkSamplesAsync(run.Id), query.Model);
+        foreach (var run in runs) samples[run.Id] = Filter(await history.BenchmarkSamplesAsync(run.Id), query.Model);
         var baseline = runs.Where(r => r.CreatedAt < current.CreatedAt).Take(BaselineRuns).ToArray();
         var changes = baseline.Length == 0
             ? []

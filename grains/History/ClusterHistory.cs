@@ -26,6 +26,22 @@ public sealed class ClusterHistory(IGrainFactory grains, IClusterMembershipServi
         Once(await Task.WhenAll(Shards().Select(shard => shard.QueryAlertsAsync(since, limit))), e => (e.AlertId, e.Kind, e.Timestamp))
             .OrderByDescending(e => e.Timestamp).Take(limit).ToArray();
 
+    /// <summary>
+    /// Benchmark runs from every host's file, newest first. A run reactivated on another host after its silo died is
+    /// in both files; the copy that was finished last (or started, or created) wins.
+    /// </summary>
+    public async Task<IReadOnlyList<Benchmarking.BenchmarkRun>> BenchmarkRunsAsync(string? configKey, Benchmarking.BenchmarkStatus? status, int limit) =>
+        [.. PerFile(await Task.WhenAll(Shards().Select(shard => shard.QueryBenchmarkRunsAsync(configKey, status, limit))))
+            .GroupBy(r => r.Id).Select(g => g.MaxBy(r => r.FinishedAt ?? r.StartedAt ?? r.CreatedAt)!)
+            .OrderByDescending(r => r.CreatedAt).Take(limit)];
+
+    /// <summary>A run's samples, from whichever host's file holds them.</summary>
+    public async Task<IReadOnlyList<Benchmarking.BenchmarkSample>> BenchmarkSamplesAsync(string runId) =>
+        [.. PerFile(await Task.WhenAll(Shards().Select(shard => shard.QueryBenchmarkSamplesAsync(runId))))];
+
+    /// <summary>The items of each distinct file once.</summary>
+    private static IEnumerable<T> PerFile<T>(IEnumerable<HistoryShardPart<T>> parts) => parts.DistinctBy(p => p.File).SelectMany(p => p.Items);
+
     /// <summary>One shard per active silo; silos that share a file (several on one machine) read it each, and the merges drop the repeats.</summary>
     private IEnumerable<IHistoryShardGrain> Shards() =>
         membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name)

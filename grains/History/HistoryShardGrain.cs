@@ -13,4 +13,12 @@ public sealed class HistoryShardGrain(SqliteHistoryStore store) : Grain, IHistor
         [.. await store.QueryTuningAsync(from, to, limit)];
 
     public async Task<AlertEvent[]> QueryAlertsAsync(DateTimeOffset? since, int limit) => [.. await store.QueryAlertsAsync(since, limit)];
+
+    public async Task<HistoryShardPart<Benchmarking.BenchmarkRun>> QueryBenchmarkRunsAsync(string? configKey, Benchmarking.BenchmarkStatus? status, int limit) =>
+        new(File, [.. await store.QueryBenchmarkRunsAsync(configKey, status, limit)]);
+
+    public async Task<HistoryShardPart<Benchmarking.BenchmarkSample>> QueryBenchmarkSamplesAsync(string runId) =>
+        new(File, [.. await store.QueryBenchmarkSamplesAsync(runId)]);
+
+    private string File => $"{Environment.MachineName}:{store.DatabasePath}";
 }
