@@ -53,10 +53,11 @@ public sealed class SqliteHistoryStore : BackgroundService
     }
 
     /// <summary>This file's rows of the model in [from, to), each with when it was written: one shard of the cluster's history.</summary>
-    public async Task<HistoryShardRow[]> QueryShardAsync(string model, HistoryResolution resolution, DateTimeOffset from, DateTimeOffset to)
+    public async Task<HistoryShardRow[]> QueryShardAsync(string model, HistoryResolution resolution, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken cancellationToken = default)
     {
         await _schema.Value;
-        await using var connection = await OpenAsync(CancellationToken.None);
+        await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT bucket_start, written_at, data FROM rollups
@@ -68,32 +69,15 @@ public sealed class SqliteHistoryStore : BackgroundService
         command.Parameters.AddWithValue("$from", from.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$to", to.ToUnixTimeSeconds());
         var rows = new List<HistoryShardRow>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) rows.Add(new HistoryShardRow(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) rows.Add(new HistoryShardRow(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]));
         return [.. rows];
     }
 
+    /// <summary>This file's roll-ups of the model in [from, to), in bucket order.</summary>
     public async Task<IReadOnlyList<(DateTimeOffset Start, MetricsAggregate Aggregate)>> QueryAsync(
-        string model, HistoryResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
-    {
-        await _schema.Value;
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT bucket_start, data FROM rollups
-            WHERE model = $model AND resolution = $resolution AND bucket_start >= $from AND bucket_start < $to
-            ORDER BY bucket_start
-            """;
-        command.Parameters.AddWithValue("$model", model);
-        command.Parameters.AddWithValue("$resolution", (int)resolution);
-        command.Parameters.AddWithValue("$from", from.ToUnixTimeSeconds());
-        command.Parameters.AddWithValue("$to", to.ToUnixTimeSeconds());
-        var rows = new List<(DateTimeOffset, MetricsAggregate)>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            rows.Add((DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(0)), MetricsAggregate.FromBytes((byte[])reader[1])));
-        return rows;
-    }
+        string model, HistoryResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        [.. (await QueryShardAsync(model, resolution, from, to, cancellationToken)).Select(r => (DateTimeOffset.FromUnixTimeSeconds(r.BucketStart), MetricsAggregate.FromBytes(r.Data)))];
 
     /// <summary>Alert events, kept as long as hourly roll-ups.</summary>
     public async Task AppendAlertsAsync(IReadOnlyList<AlertEvent> events)

@@ -1,3 +1,4 @@
+using Kyros.Perf.Common;
 using Kyros.Perf.Catalog;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,31 +47,8 @@ public sealed class RateLeaseRenewal(
     {
         if (_limited.Length == 0) return;
         limits.AwaitLeases(time.GetUtcNow(), ActiveSilos());
-        using var timer = new PeriodicTimer(options.Value.SnapshotInterval, time);
-        do
-        {
-            try
-            {
-                await RenewAsync();
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Until it answers again this silo spends what it holds, then keeps to its share (RateLimiter.LeaseStaleAfter).
-                logger.LogDebug(exception, "Rate lease renewal failed");
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken token)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(token);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        // Until it answers again this silo spends what it holds, then keeps to its share (RateLimiter.LeaseStaleAfter).
+        await PeriodicWork.RunAsync(options.Value.SnapshotInterval, time, RenewAsync,
+            exception => logger.LogDebug(exception, "Rate lease renewal failed"), stoppingToken);
     }
 }

@@ -1,3 +1,4 @@
+using Kyros.Perf.Common;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Resources;
 using Kyros.Perf.Tuning;
@@ -97,35 +98,9 @@ public sealed class RoutingSnapshot(
     // Asking every interval also keeps the tuner active: when its silo dies, the next pull activates it on a survivor.
     private async Task PullTuningAsync() => ApplyTuning(await grains.GetGrain<ITunerGrain>(0).GetOverridesAsync());
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SnapshotInterval, time);
-        do
-        {
-            try
-            {
-                await RefreshAsync();
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Early in start-up the cluster may not answer yet; decisions use the last table (or priors).
-                logger.LogDebug(exception, "Routing snapshot refresh failed");
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken token)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(token);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    // Early in start-up the cluster may not answer yet; decisions use the last table (or priors).
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => PeriodicWork.RunAsync(options.Value.SnapshotInterval, time, RefreshAsync,
+        exception => logger.LogDebug(exception, "Routing snapshot refresh failed"), stoppingToken);
 
     private sealed record Table(ModelRoutingStats?[] Stats, DateTimeOffset RefreshedAt);
 
