@@ -24,9 +24,9 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     // Resolving a grain reference reads the interface's attributes each time; the router is called on every request.
     private IRouterGrain Router => field ??= cluster.GetGrain<IRouterGrain>(0);
 
+    private readonly KyrosPerfClientOptions _options = options ?? new KyrosPerfClientOptions();
+    // Created (and the options checked) with the client, so that bad options fail at once.
     private readonly DecisionCoalescer? _coalescer = CreateCoalescer(cluster, options ?? new KyrosPerfClientOptions());
-    private readonly TimeSpan _retryDeadline = (options ?? new KyrosPerfClientOptions()).RetryDeadline;
-    private readonly TimeSpan _attemptTimeout = (options ?? new KyrosPerfClientOptions()).AttemptTimeout;
 
     /// <summary>The longest wait between two tries of an idempotent call.</summary>
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
@@ -181,16 +181,16 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     /// </summary>
     private async Task<T> Retried<T>(Func<Task<T>> call)
     {
-        if (_retryDeadline == TimeSpan.Zero) return await Call(call);
+        if (_options.RetryDeadline == TimeSpan.Zero) return await Call(call);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             try
             {
-                return await Call(() => call().WaitAsync(_attemptTimeout));
+                return await Call(() => call().WaitAsync(_options.AttemptTimeout));
             }
-            catch (KyrosUnavailableException) when (System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay < _retryDeadline)
+            catch (KyrosUnavailableException) when (System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay < _options.RetryDeadline)
             {
                 await Task.Delay(delay);
                 delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;

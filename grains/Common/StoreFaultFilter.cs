@@ -23,11 +23,15 @@ public sealed class StoreFaultFilter : IIncomingGrainCallFilter
         {
             await call;
         }
-        catch (Exception exception) when (StoreFault(exception) is { } fault)
+        catch (Exception exception) when (Unavailable(exception) is { } fault)
         {
-            throw new KyrosUnavailableException($"{fault} did not answer: {exception.GetBaseException().Message}");
+            throw fault;
         }
     }
+
+    /// <summary>The store's exception as a fault that passes, saying which store; null when it is not a store's.</summary>
+    public static KyrosUnavailableException? Unavailable(Exception exception) =>
+        StoreFault(exception) is { } store ? new KyrosUnavailableException($"{store} did not answer: {exception.GetBaseException().Message}") : null;
 
     /// <summary>Which store failed, when the exception or one of its causes is a store's; null otherwise.</summary>
     public static string? StoreFault(Exception exception)

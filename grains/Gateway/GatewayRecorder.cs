@@ -29,15 +29,7 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
     /// </summary>
     public async Task RecordAnsweredAsync(ModelPerformanceRecord record)
     {
-        try
-        {
-            RecordValidator.Validate(record, time.GetUtcNow());
-        }
-        catch (ArgumentException e)
-        {
-            logger.LogError("A gateway record for {Model} cannot be stored: {Reason}", record.Model, e.Message);
-            return;
-        }
+        if (!Storable(record)) return;
         try
         {
             await grains.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record).WaitAsync(AnsweredRecordWait, time);
@@ -52,17 +44,22 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
 
     public void Enqueue(ModelPerformanceRecord record)
     {
+        if (Storable(record)) _queue.Writer.TryWrite(record);
+    }
+
+    /// <summary>A record that fails validation cannot be stored anyway: it is logged and left out, so it sinks no batch.</summary>
+    private bool Storable(ModelPerformanceRecord record)
+    {
         try
         {
             RecordValidator.Validate(record, time.GetUtcNow());
+            return true;
         }
         catch (ArgumentException e)
         {
-            // One bad record must not sink its batch; it cannot be stored anyway.
             logger.LogError("A gateway record for {Model} cannot be stored: {Reason}", record.Model, e.Message);
-            return;
+            return false;
         }
-        _queue.Writer.TryWrite(record);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -21,7 +21,8 @@ public sealed class StreamFallbackHandler(HttpMessageHandler inner) : Delegating
             || !await AskedToStreamAsync(request, cancellationToken))
             return response;
         var completion = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) as JsonObject;
-        if (completion?["object"]?.GetValue<string>() != "chat.completion" || completion["choices"] is not JsonArray choices) return Reset(response, completion);
+        // Not a completion: it goes on as it came (reading it buffered it), for the client to judge.
+        if (completion?["object"]?.GetValue<string>() != "chat.completion" || completion["choices"] is not JsonArray choices) return response;
         var stream = new StringBuilder();
         JsonObject Chunk(JsonArray chunkChoices, JsonNode? usage = null)
         {
@@ -57,13 +58,5 @@ public sealed class StreamFallbackHandler(HttpMessageHandler inner) : Delegating
         await request.Content.LoadIntoBufferAsync(cancellationToken);
         using var body = JsonDocument.Parse(await request.Content.ReadAsStreamAsync(cancellationToken));
         return body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
-    }
-
-    /// <summary>A JSON answer that is not a completion goes on as it came, for the client to judge.</summary>
-    private static HttpResponseMessage Reset(HttpResponseMessage response, JsonNode? body)
-    {
-        var again = new StringContent(body?.ToJsonString() ?? "", Encoding.UTF8, "application/json");
-        response.Content = again;
-        return response;
     }
 }

@@ -48,9 +48,8 @@ public sealed class RateLeaseBook
         book.Holders[silo] = held;
         var (clusterRequests, clusterTokens) = book.Total();
         var (wantedRequests, wantedTokens) = (0L, 0L);
-        foreach (var want in book.Wants.Values)
-            if (now - want.At <= WantsLast)
-                (wantedRequests, wantedTokens) = (wantedRequests + want.Requests, wantedTokens + want.Tokens);
+        // Expire has dropped the wants older than WantsLast.
+        foreach (var want in book.Wants.Values) (wantedRequests, wantedTokens) = (wantedRequests + want.Requests, wantedTokens + want.Tokens);
         var requests = requestsPerMinute is { } rpm ? Share(rpm - clusterRequests, ask.WantedRequests, wantedRequests) : 0;
         var tokens = tokensPerMinute is { } tpm ? Share(tpm - clusterTokens, ask.WantedTokens, wantedTokens) : 0;
         book.Holders[silo] = held with { Requests = held.Requests + requests, Tokens = held.Tokens + tokens };

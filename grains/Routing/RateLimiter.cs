@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Kyros.Perf.Catalog;
 
 namespace Kyros.Perf.Routing;
@@ -196,7 +197,7 @@ public sealed class RateLimiter
         private readonly long[] _requests = new long[RateLeaseBook.WindowSeconds];
         private readonly long[] _tokens = new long[RateLeaseBook.WindowSeconds];
         private long _expiredThrough = long.MinValue;
-        private readonly Dictionary<long, RateUse> _unreported = [];
+        private readonly Dictionary<long, (long Requests, long Tokens)> _unreported = [];
         public readonly List<RateUse> InFlight = [];
 
         public void Admit(long second, long requests, long tokens)
@@ -206,8 +207,13 @@ public sealed class RateLimiter
             _requests[slot] += requests;
             _tokens[slot] += tokens;
             (WindowRequests, WindowTokens) = (WindowRequests + requests, WindowTokens + tokens);
-            var (r, t) = _unreported.TryGetValue(second, out var u) ? (u.Requests, u.Tokens) : (0, 0);
-            _unreported[second] = new RateUse(second, r + requests, t + tokens);
+            Unreported(second, requests, tokens);
+        }
+
+        private void Unreported(long second, long requests, long tokens)
+        {
+            ref var unreported = ref CollectionsMarshal.GetValueRefOrAddDefault(_unreported, second, out _);
+            unreported = (unreported.Requests + requests, unreported.Tokens + tokens);
         }
 
         /// <summary>Drops the seconds that left the window; a credit dated back leaves with its second.</summary>
@@ -229,7 +235,7 @@ public sealed class RateLimiter
         public RateUse[] TakeUnreported()
         {
             ReportAgain();
-            InFlight.AddRange(_unreported.Values);
+            foreach (var (second, (requests, tokens)) in _unreported) InFlight.Add(new RateUse(second, requests, tokens));
             _unreported.Clear();
             return [.. InFlight];
         }
@@ -237,11 +243,7 @@ public sealed class RateLimiter
         /// <summary>A report that got no answer goes with the next one (counted twice at worst, which only holds back more).</summary>
         public void ReportAgain()
         {
-            foreach (var use in InFlight)
-            {
-                var (r, t) = _unreported.TryGetValue(use.Second, out var u) ? (u.Requests, u.Tokens) : (0, 0);
-                _unreported[use.Second] = new RateUse(use.Second, r + use.Requests, t + use.Tokens);
-            }
+            foreach (var use in InFlight) Unreported(use.Second, use.Requests, use.Tokens);
             InFlight.Clear();
         }
 

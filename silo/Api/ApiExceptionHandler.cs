@@ -15,6 +15,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     {
         // The client went away: nobody to answer, nothing to log as an error.
         if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested) return true;
+        var unavailable = Unavailable(exception);
         var result = exception switch
         {
             ArgumentException argument => Problems.From(argument),
@@ -33,7 +34,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             Gateway.GenerationFailedException failed => Results.Problem(title: failed.Status < 500 ? "The model refused the request" : "The model call failed",
                 detail: failed.Message, statusCode: failed.Status, extensions: new Dictionary<string, object?> { ["attempts"] = failed.Attempts }),
             // A silo gone, a message rejected or timed out, a store down or hung: it passes, so the caller may try again.
-            _ when Unavailable(exception) is { } fault => Results.Problem(title: "Service unavailable", detail: fault.Message,
+            _ when unavailable is not null => Results.Problem(title: "Service unavailable", detail: unavailable.Message,
                 statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["retryable"] = true }),
             _ => null,
         };
@@ -43,18 +44,16 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             result = Results.Problem(title: "Internal error", detail: $"The request failed on the server; see the silo log for trace {context.TraceIdentifier}.",
                 statusCode: 500, extensions: new Dictionary<string, object?> { ["trace_id"] = context.TraceIdentifier });
         }
-        if (exception is Routing.NoCandidateException { Temporary: true } || Unavailable(exception) is not null)
+        if (exception is Routing.NoCandidateException { Temporary: true } || unavailable is not null)
             context.Response.Headers.RetryAfter = $"{KyrosUnavailableException.RetryAfterSeconds}";
-        if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path)) AddOpenAiError(result, unavailable: Unavailable(exception) is not null);
+        if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path)) AddOpenAiError(result, unavailable: unavailable is not null);
         await result.ExecuteAsync(context);
         return true;
     }
 
     /// <summary>The fault as one that passes, when it is one: an Orleans or store fault (a store read outside any grain included).</summary>
     private static KyrosUnavailableException? Unavailable(Exception exception) =>
-        TransientFaults.IsTransient(exception) ? TransientFaults.Describe(exception)
-        : StoreFaultFilter.StoreFault(exception) is { } store ? new KyrosUnavailableException($"{store} did not answer: {exception.GetBaseException().Message}")
-        : null;
+        TransientFaults.IsTransient(exception) ? TransientFaults.Describe(exception) : StoreFaultFilter.Unavailable(exception);
 
     /// <summary>OpenAI's clients read <c>error.message</c>: the problem carries that object too, so they show our message.</summary>
     private static void AddOpenAiError(IResult result, bool unavailable)

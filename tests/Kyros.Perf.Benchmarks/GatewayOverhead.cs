@@ -105,44 +105,4 @@ public static class GatewayOverhead
             })));
         }
     }
-
-    /// <summary>An OpenAI-compatible backend that answers at once: "ok", with usage, streamed or not.</summary>
-    private sealed class InstantBackend(WebApplication app, string url) : IAsyncDisposable
-    {
-        private static readonly byte[] Completion = Encoding.UTF8.GetBytes(
-            """{"id":"c","object":"chat.completion","created":1,"model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":1,"total_tokens":11}}""");
-        private static readonly byte[] Stream = Encoding.UTF8.GetBytes(
-            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":null}]}\n\n" +
-            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
-            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1,\"total_tokens\":11}}\n\n" +
-            "data: [DONE]\n\n");
-
-        public string BaseUrl => url + "/v1";
-
-        public static async Task<InstantBackend> StartAsync()
-        {
-            var url = $"http://127.0.0.1:{ChildProcess.FreePort()}";
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls(url);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            var app = builder.Build();
-            app.MapPost("/v1/chat/completions", async context =>
-            {
-                // The body says whether to stream; a byte search is enough for a benchmark's own requests.
-                using var body = new MemoryStream();
-                await context.Request.Body.CopyToAsync(body);
-                var streamed = body.ToArray().AsSpan().IndexOf("\"stream\":true"u8) >= 0;
-                context.Response.ContentType = streamed ? "text/event-stream" : "application/json";
-                await context.Response.Body.WriteAsync(streamed ? Stream : Completion);
-            });
-            await app.StartAsync();
-            return new InstantBackend(app, url);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
 }

@@ -33,7 +33,7 @@ public static class LoadGeneratorCeiling
         if (autocannon is null)
             Console.Error.WriteLine("[loadgen] no reference generator: pass --autocannon PATH or set KYROS_AUTOCANNON " +
                                     "(npm install --prefix /tmp/kyros-autocannon autocannon@8; PATH /tmp/kyros-autocannon/node_modules/.bin/autocannon)");
-        await using var backend = await RecordingBackend.StartAsync();
+        await using var backend = await InstantBackend.StartAsync();
         var work = Directory.CreateTempSubdirectory("kyros-loadgen-").FullName;
         var gateway = ChildProcess.FreePort();
         await using var silo = ChildProcess.Start("silo", "dotnet",
@@ -126,7 +126,7 @@ public static class LoadGeneratorCeiling
     /// the latency in ms), so it adds a made-up sample for every millisecond of each answer: off unless
     /// <paramref name="correctLatency"/>.
     /// </summary>
-    private static async Task<string> RunAutocannonAsync(string autocannon, RecordingBackend backend, CapturedRequest request, double? rate, double seconds,
+    private static async Task<string> RunAutocannonAsync(string autocannon, InstantBackend backend, CapturedRequest request, double? rate, double seconds,
         bool correctLatency)
     {
         var args = new List<string> { "--json", "--connections", $"{AutocannonConnections}", "--duration", seconds.ToString(CultureInfo.InvariantCulture),
@@ -184,58 +184,5 @@ public static class LoadGeneratorCeiling
     private sealed class OnProgress(Action<BenchmarkRun> report) : IProgress<BenchmarkRun>
     {
         public void Report(BenchmarkRun value) => report(value);
-    }
-
-    /// <summary>A request as it reached the backend: what a replay needs to send the same bytes.</summary>
-    private sealed record CapturedRequest(string Body, IReadOnlyList<(string Name, string Value)> Headers);
-
-    /// <summary>
-    /// An OpenAI-compatible backend that answers at once with the gateway benchmark's streamed "ok" (the silo's client
-    /// always streams), and keeps the first request it was sent, so that autocannon replays exactly what the silo sends.
-    /// </summary>
-    private sealed class RecordingBackend(WebApplication app, string url) : IAsyncDisposable
-    {
-        private static readonly byte[] Stream = Encoding.UTF8.GetBytes(
-            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"instant\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":null}]}\n\n" +
-            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"instant\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
-            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"instant\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1,\"total_tokens\":11}}\n\n" +
-            "data: [DONE]\n\n");
-        /// <summary>The headers a replay repeats; the rest (host, length, connection) are the connection's own.</summary>
-        private static readonly string[] Replayed = ["Content-Type", "Accept", "Authorization", "User-Agent"];
-        private CapturedRequest? _first;
-
-        public string BaseUrl => url + "/v1";
-
-        public CapturedRequest? FirstRequest => Volatile.Read(ref _first);
-
-        public static async Task<RecordingBackend> StartAsync()
-        {
-            var url = $"http://127.0.0.1:{ChildProcess.FreePort()}";
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls(url);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            var app = builder.Build();
-            var backend = new RecordingBackend(app, url);
-            app.MapPost("/v1/chat/completions", async context =>
-            {
-                using var body = new MemoryStream();
-                await context.Request.Body.CopyToAsync(body);
-                if (backend.FirstRequest is null)
-                {
-                    var headers = Replayed.Where(h => context.Request.Headers.ContainsKey(h)).Select(h => (h, context.Request.Headers[h].ToString())).ToArray();
-                    Interlocked.CompareExchange(ref backend._first, new CapturedRequest(Encoding.UTF8.GetString(body.ToArray()), headers), null);
-                }
-                context.Response.ContentType = "text/event-stream";
-                await context.Response.Body.WriteAsync(Stream);
-            });
-            await app.StartAsync();
-            return backend;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
     }
 }

@@ -8,6 +8,14 @@ namespace Kyros.Perf.Tests.Infrastructure;
 /// <summary>A started host with the SDK, as a .NET service would have it, for tests against silo processes.</summary>
 public static class ClientHost
 {
+    /// <summary>The SDK of a cluster of <see cref="SiloProcess"/>es: found through <paramref name="redis"/>, under <paramref name="serviceId"/>.</summary>
+    public static Task<IHost> StartAsync(string redis, string serviceId) => StartAsync(o =>
+    {
+        o.Redis = redis;
+        o.ServiceId = serviceId;
+        o.ClusterId = serviceId;
+    });
+
     public static async Task<IHost> StartAsync(Action<KyrosPerfClientOptions> configure)
     {
         var builder = Host.CreateApplicationBuilder();

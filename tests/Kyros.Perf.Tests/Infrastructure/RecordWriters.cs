@@ -24,9 +24,12 @@ public sealed class RecordWriters(IReadOnlyList<string> silos, IReadOnlyList<str
     public IReadOnlyList<(HttpStatusCode Status, TimeSpan Took, string? RetryAfter, string Body)> Answers => [.. _answers];
 
     /// <summary>The longest time without an acknowledged write of <paramref name="model"/> (of any model when null), from the first to the last.</summary>
-    public TimeSpan LongestGap(string? model = null)
+    public TimeSpan LongestGap(string? model = null) => LongestGapOf(_acknowledgedAt.Where(a => model is null || a.Model == model).Select(a => a.At));
+
+    /// <summary>The longest time between two of <paramref name="acknowledged"/>, in any order.</summary>
+    public static TimeSpan LongestGapOf(IEnumerable<TimeSpan> acknowledged)
     {
-        var times = _acknowledgedAt.Where(a => model is null || a.Model == model).Select(a => a.At).Order().ToArray();
+        var times = acknowledged.Order().ToArray();
         return times.Length < 2 ? TimeSpan.Zero : times.Zip(times.Skip(1), (a, b) => b - a).Max();
     }
 

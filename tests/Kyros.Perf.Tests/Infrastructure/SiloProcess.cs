@@ -35,24 +35,15 @@ public sealed class SiloProcess : IAsyncDisposable
     {
         var httpUrl = $"http://{address}:{FreePort.Next()}";
         var gatewayPort = FreePort.Next();
-        var start = new ProcessStartInfo(prefix.Length > 0 ? prefix[0] : "dotnet")
+        // "ip netns exec <namespace> dotnet <silo> ...": a prefix's first word is the program.
+        string[] command = [.. prefix, "dotnet", BuiltAssembly.Path("silo", "Kyros.Perf.Silo.dll")];
+        var start = new ProcessStartInfo(command[0])
         {
             WorkingDirectory = dataDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            ArgumentList =
-            {
-                BuiltAssembly.Path("silo", "Kyros.Perf.Silo.dll"),
-            },
         };
-        // "ip netns exec <namespace> dotnet <silo>": the prefix's first word is the program, the rest go first.
-        if (prefix.Length > 0)
-        {
-            start.ArgumentList.Clear();
-            foreach (var word in prefix.Skip(1)) start.ArgumentList.Add(word);
-            start.ArgumentList.Add("dotnet");
-            start.ArgumentList.Add(BuiltAssembly.Path("silo", "Kyros.Perf.Silo.dll"));
-        }
+        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         foreach (var argument in new[]
             {
                 $"--Kyros:Redis={redis}",

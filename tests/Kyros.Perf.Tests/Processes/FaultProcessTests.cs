@@ -77,12 +77,7 @@ public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shar
         var silos = await Task.WhenAll(new[] { "silo-a", "silo-b", "silo-c" }.Select(name => SiloProcess.StartAsync(connection, serviceId, name, data)));
         try
         {
-            using var host = await ClientHost.StartAsync(o =>
-            {
-                o.Redis = connection;
-                o.ServiceId = serviceId;
-                o.ClusterId = serviceId;
-            });
+            using var host = await ClientHost.StartAsync(connection, serviceId);
             var client = host.Services.GetRequiredService<Kyros.Perf.Client.KyrosPerfClient>();
             var writers = new RecordWriters([.. silos.Select(s => s.HttpUrl)], Models);
             using var stop = new CancellationTokenSource();
@@ -178,12 +173,7 @@ public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shar
         var silos = (await Task.WhenAll(names.Select(name => SiloProcess.StartAsync(shared.ConnectionString, serviceId, name, data)))).ToList();
         try
         {
-            using var host = await ClientHost.StartAsync(o =>
-            {
-                o.Redis = shared.ConnectionString;
-                o.ServiceId = serviceId;
-                o.ClusterId = serviceId;
-            });
+            using var host = await ClientHost.StartAsync(shared.ConnectionString, serviceId);
             var client = host.Services.GetRequiredService<Kyros.Perf.Client.KyrosPerfClient>();
             using var stop = new CancellationTokenSource();
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
@@ -225,9 +215,8 @@ public sealed class FaultProcessTests(ITestOutputHelper output, RedisServer shar
             await stop.CancelAsync();
             await Task.WhenAll(callers);
 
-            var times = acknowledgedAt.Order().ToArray();
             output.WriteLine($"acknowledged {acknowledged.Sum()}, errors {errors.Count}: {string.Join(" | ", errors.Take(3).Select(e => e.Message))}; " +
-                             $"longest gap between acknowledged writes {times.Zip(times.Skip(1), (a, b) => b - a).Max().TotalSeconds:0.00} s");
+                             $"longest gap between acknowledged writes {RecordWriters.LongestGapOf(acknowledgedAt).TotalSeconds:0.00} s");
             Assert.Empty(errors);
             for (var m = 0; m < Models.Length; m++)
             {

@@ -18,12 +18,7 @@ public sealed class HistoryProcessTests(RedisServer redis)
             SiloProcess.StartAsync(redis.ConnectionString, serviceId, name, Directory.CreateTempSubdirectory($"kyros-{name}-").FullName, settings)));
         try
         {
-            using var host = await ClientHost.StartAsync(o =>
-            {
-                o.Redis = redis.ConnectionString;
-                o.ServiceId = serviceId;
-                o.ClusterId = serviceId;
-            });
+            using var host = await ClientHost.StartAsync(redis.ConnectionString, serviceId);
             var client = host.Services.GetRequiredService<Kyros.Perf.Client.KyrosPerfClient>();
             string[] models = ["gpt-4", "gpt-3.5-turbo", "claude", "gemini-pro", "local-llama"];
             var now = DateTimeOffset.UtcNow;

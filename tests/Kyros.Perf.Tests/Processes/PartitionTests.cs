@@ -30,12 +30,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
         var silos = (await Task.WhenAll(Enumerable.Range(0, 3).Select(i => SiloProcess.StartOnAsync(i, connection, serviceId, $"host-{i}", data)))).ToList();
         try
         {
-            using var host = await ClientHost.StartAsync(o =>
-            {
-                o.Redis = connection;
-                o.ServiceId = serviceId;
-                o.ClusterId = serviceId;
-            });
+            using var host = await ClientHost.StartAsync(connection, serviceId);
             var grains = host.Services.GetRequiredService<IClusterClient>();
             var client = host.Services.GetRequiredService<Kyros.Perf.Client.KyrosPerfClient>();
             // The host cut off is the one holding gpt-4's grain; the writers post through the two others.

@@ -30,12 +30,7 @@ public sealed class RateLimitProcessTests(RedisServer redis)
         await using var a = started[0];
         await using var b = started[1];
         await using var c = started[2];
-        using var host = await ClientHost.StartAsync(o =>
-        {
-            o.Redis = redis.ConnectionString;
-            o.ServiceId = serviceId;
-            o.ClusterId = serviceId;
-        });
+        using var host = await ClientHost.StartAsync(redis.ConnectionString, serviceId);
         var client = host.Services.GetRequiredService<KyrosPerfClient>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 

@@ -16,12 +16,7 @@ public sealed class SiloProcessTests(RedisServer redis)
         await using var first = await SiloProcess.StartAsync(redis.ConnectionString, serviceId, "silo-a", data);
         await using var second = await SiloProcess.StartAsync(redis.ConnectionString, serviceId, "silo-b", data);
 
-        using var host = await ClientHost.StartAsync(o =>
-        {
-            o.Redis = redis.ConnectionString;
-            o.ServiceId = serviceId;
-            o.ClusterId = serviceId;
-        });
+        using var host = await ClientHost.StartAsync(redis.ConnectionString, serviceId);
         var client = host.Services.GetRequiredService<KyrosPerfClient>();
         var grains = host.Services.GetRequiredService<IClusterClient>();
 
