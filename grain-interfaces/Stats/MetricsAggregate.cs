@@ -11,6 +11,9 @@ public sealed class MetricsAggregate
     /// <summary>The error kind counted when a failed record names none.</summary>
     public const string UnknownErrorKind = "unknown";
 
+    // Stored in place of the count by an aggregate of feedback alone; no real count is negative.
+    private const long QualityOnly = -1;
+
     [Id(0)] private long _count;
     [Id(1)] private long _successes;
     [Id(2)] private Dictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
@@ -68,7 +71,13 @@ public sealed class MetricsAggregate
 
     public void Merge(MetricsAggregate other)
     {
-        if (other._count == 0) return;
+        if (other._count == 0)
+        {
+            // Feedback alone (a late score in a bucket that holds no request) carries quality only.
+            _qualitySum += other._qualitySum;
+            _qualityCount += other._qualityCount;
+            return;
+        }
         _count += other._count;
         _successes += other._successes;
         foreach (var (kind, n) in other._errorsByKind)
@@ -84,13 +93,6 @@ public sealed class MetricsAggregate
         if (_last is null || other._last > _last) _last = other._last;
     }
 
-    /// <summary>Shrinks the sketches of an aggregate that will rarely change again (see <see cref="QuantileSketch.Compact"/>).</summary>
-    public void Compact()
-    {
-        _latency.Compact();
-        _ttft.Compact();
-    }
-
     public MetricsAggregate Clone()
     {
         var copy = new MetricsAggregate();
@@ -100,6 +102,13 @@ public sealed class MetricsAggregate
 
     public void WriteTo(BinaryWriter writer)
     {
+        if (_count == 0 && _qualityCount > 0)
+        {
+            writer.Write7BitEncodedInt64(QualityOnly);
+            writer.Write(_qualitySum);
+            writer.Write7BitEncodedInt64(_qualityCount);
+            return;
+        }
         writer.Write7BitEncodedInt64(_count);
         if (_count == 0) return;
         writer.Write7BitEncodedInt64(_successes);
@@ -122,21 +131,48 @@ public sealed class MetricsAggregate
 
     public static MetricsAggregate ReadFrom(BinaryReader reader)
     {
-        var aggregate = new MetricsAggregate { _count = reader.Read7BitEncodedInt64() };
-        if (aggregate._count == 0) return aggregate;
-        aggregate._successes = reader.Read7BitEncodedInt64();
-        var kinds = reader.Read7BitEncodedInt();
-        for (var i = 0; i < kinds; i++) aggregate._errorsByKind[reader.ReadString()] = reader.Read7BitEncodedInt64();
-        aggregate._latency = QuantileSketch.ReadFrom(reader);
-        aggregate._ttft = QuantileSketch.ReadFrom(reader);
-        aggregate._inputTokens = reader.Read7BitEncodedInt64();
-        aggregate._outputTokens = reader.Read7BitEncodedInt64();
-        aggregate._costTotal = reader.ReadDouble();
-        aggregate._qualitySum = reader.ReadDouble();
-        aggregate._qualityCount = reader.Read7BitEncodedInt64();
-        aggregate._first = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
-        aggregate._last = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
+        var aggregate = new MetricsAggregate();
+        aggregate.MergeFrom(reader);
         return aggregate;
+    }
+
+    /// <summary>Merges a stored aggregate (see <see cref="WriteTo"/>) without building it first.</summary>
+    public void MergeFrom(BinaryReader reader)
+    {
+        var count = reader.Read7BitEncodedInt64();
+        if (count == QualityOnly)
+        {
+            _qualitySum += reader.ReadDouble();
+            _qualityCount += reader.Read7BitEncodedInt64();
+            return;
+        }
+        if (count == 0) return;
+        _count += count;
+        _successes += reader.Read7BitEncodedInt64();
+        var kinds = reader.Read7BitEncodedInt();
+        for (var i = 0; i < kinds; i++)
+        {
+            var kind = reader.ReadString();
+            _errorsByKind[kind] = _errorsByKind.GetValueOrDefault(kind) + reader.Read7BitEncodedInt64();
+        }
+        _latency.MergeFrom(reader);
+        _ttft.MergeFrom(reader);
+        _inputTokens += reader.Read7BitEncodedInt64();
+        _outputTokens += reader.Read7BitEncodedInt64();
+        _costTotal += reader.ReadDouble();
+        _qualitySum += reader.ReadDouble();
+        _qualityCount += reader.Read7BitEncodedInt64();
+        var first = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
+        var last = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
+        if (_first is null || first < _first) _first = first;
+        if (_last is null || last > _last) _last = last;
+    }
+
+    /// <summary>Merges an aggregate stored by <see cref="ToBytes"/>.</summary>
+    public void MergeFrom(byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
+        MergeFrom(reader);
     }
 
     public byte[] ToBytes()
@@ -148,7 +184,8 @@ public sealed class MetricsAggregate
 
     public static MetricsAggregate FromBytes(byte[] bytes)
     {
-        using var reader = new BinaryReader(new MemoryStream(bytes));
-        return ReadFrom(reader);
+        var aggregate = new MetricsAggregate();
+        aggregate.MergeFrom(bytes);
+        return aggregate;
     }
 }

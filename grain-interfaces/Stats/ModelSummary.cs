@@ -97,4 +97,5 @@ public sealed record ModelStatsInfo(
     [property: Id(4)] int MinuteBuckets,
     [property: Id(5)] long RecordsInMemory,
     [property: Id(6)] DateTimeOffset? LastCheckpoint,
-    [property: Id(7)] int ReplayedOnActivation);
+    [property: Id(7)] int ReplayedOnActivation,
+    [property: Id(8)] int HourBuckets);

@@ -26,49 +26,20 @@ public sealed class QuantileSketch
     [Id(5)] private double _min = double.PositiveInfinity;
     [Id(6)] private double _max = double.NegativeInfinity;
 
-    // A compacted sketch keeps only its occupied buckets (index, count), sorted by index, and no dense array.
-    // Those arrays are never changed in place, so clones may share them.
-    [Id(7)] private int[]? _sparseIndex;
-    [Id(8)] private long[]? _sparseCount;
-
     public long Count => _count;
     public double Sum => _sum;
     public double? Min => _count == 0 ? null : _min;
     public double? Max => _count == 0 ? null : _max;
     public double? Mean => _count == 0 ? null : _sum / _count;
 
-    /// <summary>Number of buckets held: dense ones (8 bytes each), or occupied ones once compacted (12 bytes each).</summary>
-    public int AllocatedBins => _sparseIndex?.Length ?? _bins.Length;
-
-    public bool IsCompact => _sparseIndex is not null;
-
-    /// <summary>
-    /// Shrinks a sketch that will rarely change again (a closed minute) to its occupied buckets. Its answers do not change;
-    /// a later <see cref="Add"/> or <see cref="Merge"/> into it expands it again.
-    /// </summary>
-    public void Compact()
-    {
-        if (_sparseIndex is not null || _bins.Length == 0) return;
-        var occupied = 0;
-        foreach (var bin in _bins)
-            if (bin != 0) occupied++;
-        var index = new int[occupied];
-        var count = new long[occupied];
-        for (int i = 0, j = 0; i < _bins.Length; i++)
-        {
-            if (_bins[i] == 0) continue;
-            index[j] = i + _offset;
-            count[j++] = _bins[i];
-        }
-        (_sparseIndex, _sparseCount, _bins, _offset) = (index, count, [], 0);
-    }
+    /// <summary>Number of buckets held (8 bytes each).</summary>
+    public int AllocatedBins => _bins.Length;
 
     public void Add(double value)
     {
         if (!double.IsFinite(value) || value < 0)
             throw new ArgumentOutOfRangeException(nameof(value), value, "Sketch values must be finite and non-negative.");
 
-        Expand();
         _count++;
         _sum += value;
         if (value < _min) _min = value;
@@ -87,18 +58,11 @@ public sealed class QuantileSketch
     public void Merge(QuantileSketch other)
     {
         if (other._count == 0) return;
-        Expand();
         _count += other._count;
         _sum += other._sum;
         _zeroCount += other._zeroCount;
         if (other._min < _min) _min = other._min;
         if (other._max > _max) _max = other._max;
-        if (other._sparseIndex is { Length: > 0 } index)
-        {
-            EnsureCovers(index[0], index[^1]);
-            for (var i = 0; i < index.Length; i++) _bins[index[i] - _offset] += other._sparseCount![i];
-            return;
-        }
         if (other._bins.Length == 0) return;
 
         EnsureCovers(other._offset, other._offset + other._bins.Length - 1);
@@ -121,15 +85,6 @@ public sealed class QuantileSketch
         var rank = q * (_count - 1);
         double cumulative = _zeroCount;
         if (cumulative > rank) return _min;
-        if (_sparseIndex is { } sparse)
-        {
-            for (var i = 0; i < sparse.Length; i++)
-            {
-                cumulative += _sparseCount![i];
-                if (cumulative > rank) return Math.Clamp(ValueOf(sparse[i]), _min, _max);
-            }
-            return _max;
-        }
         for (var i = 0; i < _bins.Length; i++)
         {
             cumulative += _bins[i];
@@ -146,58 +101,113 @@ public sealed class QuantileSketch
         return copy;
     }
 
+    /// <summary>
+    /// Writes the occupied buckets as a dense run of counts or, where fewer bytes, as (gap, count) pairs, which a
+    /// sparse sketch (a minute of a few dozen records) needs. A sparse run is marked by a length of 0 while some value is
+    /// not zero, which a dense run never writes, so sketches stored before the sparse form existed still read.
+    /// </summary>
     public void WriteTo(BinaryWriter writer)
     {
-        if (_sparseIndex is not null)
-        {
-            // Stored as the dense run it stands for: one format, whichever form the sketch is in.
-            var copy = Clone();
-            copy.Expand();
-            copy.WriteTo(writer);
-            return;
-        }
         writer.Write7BitEncodedInt64(_count);
         if (_count == 0) return;
         writer.Write(_sum);
         writer.Write(_min);
         writer.Write(_max);
         writer.Write7BitEncodedInt64(_zeroCount);
-        // Trim empty edges so a stored sketch holds only occupied buckets.
         int first = 0, last = _bins.Length - 1;
         while (first <= last && _bins[first] == 0) first++;
         while (last >= first && _bins[last] == 0) last--;
         var length = last - first + 1;
+        if (length <= 0)
+        {
+            writer.Write7BitEncodedInt(0);
+            return;
+        }
+        int denseBytes = 4, sparseBytes = VarintSize(ZigZag(_offset + first)), occupied = 0;
+        for (int i = first, previous = first; i <= last; i++)
+        {
+            denseBytes += VarintSize((ulong)_bins[i]);
+            if (_bins[i] == 0) continue;
+            occupied++;
+            sparseBytes += VarintSize(SparseHead(i - previous, _bins[i])) + (_bins[i] == 1 ? 0 : VarintSize((ulong)_bins[i]));
+            previous = i;
+        }
+        if (sparseBytes + VarintSize((ulong)occupied) < denseBytes + VarintSize((ulong)length))
+        {
+            writer.Write7BitEncodedInt(0);
+            writer.Write7BitEncodedInt64((long)ZigZag(_offset + first));
+            writer.Write7BitEncodedInt(occupied);
+            for (int i = first, previous = first; i <= last; i++)
+            {
+                if (_bins[i] == 0) continue;
+                writer.Write7BitEncodedInt64((long)SparseHead(i - previous, _bins[i]));
+                if (_bins[i] != 1) writer.Write7BitEncodedInt64(_bins[i]);
+                previous = i;
+            }
+            return;
+        }
         writer.Write7BitEncodedInt(length);
-        if (length == 0) return;
         writer.Write(_offset + first);
         for (var i = first; i <= last; i++) writer.Write7BitEncodedInt64(_bins[i]);
     }
 
     public static QuantileSketch ReadFrom(BinaryReader reader)
     {
-        var sketch = new QuantileSketch { _count = reader.Read7BitEncodedInt64() };
-        if (sketch._count == 0) return sketch;
-        sketch._sum = reader.ReadDouble();
-        sketch._min = reader.ReadDouble();
-        sketch._max = reader.ReadDouble();
-        sketch._zeroCount = reader.Read7BitEncodedInt64();
-        var length = reader.Read7BitEncodedInt();
-        if (length == 0) return sketch;
-        sketch._offset = reader.ReadInt32();
-        sketch._bins = new long[length];
-        for (var i = 0; i < length; i++) sketch._bins[i] = reader.Read7BitEncodedInt64();
+        var sketch = new QuantileSketch();
+        sketch.MergeFrom(reader);
         return sketch;
     }
 
-    /// <summary>Turns a compacted sketch back into a dense one before it changes.</summary>
-    private void Expand()
+    /// <summary>Merges a stored sketch (see <see cref="WriteTo"/>) without building it first.</summary>
+    public void MergeFrom(BinaryReader reader)
     {
-        if (_sparseIndex is not { } index) return;
-        var count = _sparseCount!;
-        (_sparseIndex, _sparseCount) = (null, null);
-        if (index.Length == 0) return;
-        EnsureCovers(index[0], index[^1]);
-        for (var i = 0; i < index.Length; i++) _bins[index[i] - _offset] = count[i];
+        var count = reader.Read7BitEncodedInt64();
+        if (count == 0) return;
+        _count += count;
+        _sum += reader.ReadDouble();
+        var min = reader.ReadDouble();
+        var max = reader.ReadDouble();
+        if (min < _min) _min = min;
+        if (max > _max) _max = max;
+        var zeros = reader.Read7BitEncodedInt64();
+        _zeroCount += zeros;
+        var length = reader.Read7BitEncodedInt();
+        if (length > 0)
+        {
+            var offset = reader.ReadInt32();
+            EnsureCovers(offset, offset + length - 1);
+            var shift = offset - _offset;
+            for (var i = 0; i < length; i++) _bins[shift + i] += reader.Read7BitEncodedInt64();
+            return;
+        }
+        if (zeros == count) return;
+        var zigZag = (ulong)reader.Read7BitEncodedInt64();
+        var index = (int)(zigZag >> 1) ^ -(int)(zigZag & 1);
+        var occupied = reader.Read7BitEncodedInt();
+        for (var i = 0; i < occupied; i++)
+        {
+            var head = (ulong)reader.Read7BitEncodedInt64();
+            index += (int)(head >> 1);
+            var n = (head & 1) == 0 ? 1 : reader.Read7BitEncodedInt64();
+            EnsureCovers(index, index);
+            _bins[index - _offset] += n;
+        }
+    }
+
+    // A bucket's gap from the previous one, with the low bit saying whether a count other than 1 follows.
+    private static ulong SparseHead(int gap, long count) => ((ulong)gap << 1) | (count == 1 ? 0UL : 1UL);
+
+    private static ulong ZigZag(int value) => (ulong)(uint)((value << 1) ^ (value >> 31));
+
+    private static int VarintSize(ulong value)
+    {
+        var size = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            size++;
+        }
+        return size;
     }
 
     private static int IndexOf(double value) => (int)Math.Ceiling(Math.Log(value) * InverseLogGamma);

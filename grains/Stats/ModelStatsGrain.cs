@@ -13,6 +13,7 @@ public sealed class ModelStatsGrain(
     [PersistentState("model-stats", KyrosStorage.Name)] IPersistentState<ModelStatsCheckpoint> checkpoint,
     IRecentRecordLog log,
     SqliteHistoryStore history,
+    ClusterHistory clusterHistory,
     ModelCatalog catalog,
     TimeProvider time,
     IOptions<ModelStatsOptions> options,
@@ -28,6 +29,9 @@ public sealed class ModelStatsGrain(
     private int _replayedOnActivation;
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
     private IGrainTimer? _deferredPublish;
+    // The history part of windows that reach past the minutes kept, while the ledger's edge version holds.
+    private readonly Dictionary<(DateTimeOffset From, DateTimeOffset To), MetricsAggregate> _edges = [];
+    private int _edgesVersion;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -58,6 +62,7 @@ public sealed class ModelStatsGrain(
         EnsureOwnModel(record.Model, "model");
         IReadOnlyList<ModelPerformanceRecord> records = [record];
         _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: true);
+        await SeedLateMinutesAsync(records);
         var result = await _commit.SubmitAsync(records);
         PublishRoutingStats(force: false);
         return result;
@@ -70,20 +75,21 @@ public sealed class ModelStatsGrain(
             if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
         catalog.EnsureKnown(_model, "[0].model");
         _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: false);
+        await SeedLateMinutesAsync(records);
         var result = await _commit.SubmitAsync(records);
         PublishRoutingStats(force: false);
         return result;
     }
 
-    public Task<ModelSummary> GetSummaryAsync(TimeSpan window, string? instance = null)
+    public async Task<ModelSummary> GetSummaryAsync(TimeSpan window, string? instance = null)
     {
         TimeWindow.Validate(window);
         catalog.EnsureKnown(_model);
         if (instance is not null && !_ledger.KnowsInstance(instance))
-            throw new ArgumentException($"instance '{instance}' has no records for model '{_model}' in the last {TimeWindow.Format(TimeWindow.Max)}.", "instance");
+            throw new ArgumentException($"instance '{instance}' has no records for model '{_model}' in the last {TimeWindow.Format(ModelStatsLedger.MinuteSpan)}.", "instance");
         var now = time.GetUtcNow();
-        return Task.FromResult(ModelSummary.Create(_model, TimeWindow.Format(window), TimeWindow.StartAt(now, window), now,
-            _ledger.Window(now, window, instance), instance));
+        var aggregate = instance is null ? await WindowAsync(now, window) : _ledger.Window(now, window, instance);
+        return ModelSummary.Create(_model, TimeWindow.Format(window), _ledger.WindowStart(now, window, instance), now, aggregate, instance);
     }
 
     public Task<IReadOnlyList<ModelSummary>> GetInstanceSummariesAsync(TimeSpan window)
@@ -91,27 +97,30 @@ public sealed class ModelStatsGrain(
         TimeWindow.Validate(window);
         catalog.EnsureKnown(_model);
         var now = time.GetUtcNow();
-        var start = TimeWindow.StartAt(now, window);
         var label = TimeWindow.Format(window);
         IReadOnlyList<ModelSummary> summaries = _ledger.Instances.Order(StringComparer.Ordinal)
-            .Select(instance => ModelSummary.Create(_model, label, start, now, _ledger.Window(now, window, instance), instance))
+            .Select(instance => ModelSummary.Create(_model, label, _ledger.WindowStart(now, window, instance), now, _ledger.Window(now, window, instance), instance))
             .Where(s => s.Count > 0)
             .ToArray();
         return Task.FromResult(summaries);
     }
 
-    public Task<IReadOnlyList<ModelMinute>> GetMinutesAsync(TimeSpan window)
+    public async Task<IReadOnlyList<ModelMinute>> GetMinutesAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
         catalog.EnsureKnown(_model);
-        return Task.FromResult(_ledger.Minutes(time.GetUtcNow(), window));
+        var now = time.GetUtcNow();
+        var folded = _ledger.FoldedRange(now, window) is { } range
+            ? await clusterHistory.QueryAsync(_model, HistoryResolution.Minute, range.From, range.To)
+            : null;
+        return _ledger.Minutes(now, window, folded);
     }
 
-    public Task<MetricsAggregate> GetAggregateAsync(TimeSpan window)
+    public async Task<MetricsAggregate> GetAggregateAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
         catalog.EnsureKnown(_model);
-        return Task.FromResult(_ledger.Window(time.GetUtcNow(), window));
+        return await WindowAsync(time.GetUtcNow(), window);
     }
 
     public async Task<FeedbackResult> RecordFeedbackAsync(string requestId, DateTimeOffset requestedAt, double score)
@@ -122,6 +131,7 @@ public sealed class ModelStatsGrain(
         var feedback = new ModelPerformanceRecord(_model, null, requestedAt, 0, null, 0, 0, true, null, 0, score,
             requestId + ModelPerformanceRecord.FeedbackSuffix, IsFeedback: true);
         RecordValidator.Validate(feedback, time.GetUtcNow());
+        await SeedLateMinutesAsync([feedback]);
         var result = await _commit.SubmitAsync([feedback]);
         PublishRoutingStats(force: false);
         return result.Recorded == 1 ? FeedbackResult.Recorded : FeedbackResult.Duplicate;
@@ -136,7 +146,41 @@ public sealed class ModelStatsGrain(
 
     public Task<ModelStatsInfo> GetInfoAsync() => Task.FromResult(new ModelStatsInfo(
         _model, this.GrainContext.Address.SiloAddress?.ToString() ?? "", Environment.ProcessId, _ledger.AppliedPosition,
-        _ledger.MinuteCount, _ledger.RecordCount, checkpoint.RecordExists ? checkpoint.State.SavedAt : null, _replayedOnActivation));
+        _ledger.MinuteCount, _ledger.RecordCount, checkpoint.RecordExists ? checkpoint.State.SavedAt : null, _replayedOnActivation,
+        _ledger.HourCount));
+
+    /// <summary>
+    /// A model's window; one that reaches past the minutes kept takes its part hour from history, asked once a minute
+    /// (the edge moves with the window's start) and again only when a late record changes what history answers.
+    /// </summary>
+    private async ValueTask<MetricsAggregate> WindowAsync(DateTimeOffset now, TimeSpan window)
+    {
+        if (_ledger.EdgeRange(now, window) is not { } range) return _ledger.Window(now, window);
+        if (_edgesVersion != _ledger.EdgeVersion || _edges.Count > 8)
+        {
+            _edges.Clear();
+            _edgesVersion = _ledger.EdgeVersion;
+        }
+        if (!_edges.TryGetValue(range, out var edge))
+        {
+            var version = _ledger.EdgeVersion;
+            edge = _ledger.MergeEdge(await clusterHistory.QueryAsync(_model, HistoryResolution.Minute, range.From, range.To));
+            // A late record may have changed the ledger while history answered: use the edge, keep it only if nothing did.
+            if (version == _ledger.EdgeVersion) _edges[range] = edge;
+        }
+        return _ledger.Window(now, window, edge: edge);
+    }
+
+    /// <summary>Before records for minutes already folded into hours are applied, those minutes take their rows from history.</summary>
+    private async Task SeedLateMinutesAsync(IEnumerable<ModelPerformanceRecord> records)
+    {
+        var late = _ledger.LateMinutes(records);
+        if (late.Count == 0) return;
+        var rows = await clusterHistory.QueryAsync(_model, HistoryResolution.Minute,
+            ModelStatsLedger.StartOf(late.Min()), ModelStatsLedger.StartOf(late.Max() + 1));
+        var byMinute = rows.ToDictionary(r => ModelStatsLedger.MinuteOf(r.Start), r => r.Aggregate);
+        foreach (var minute in late) _ledger.SeedLate(minute, byMinute.GetValueOrDefault(minute));
+    }
 
     private void EnsureOwnModel(string model, string field)
     {
@@ -183,14 +227,17 @@ public sealed class ModelStatsGrain(
     private async Task SeedFromHistoryAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var split = ModelStatsLedger.SeedSplit(now);
         try
         {
-            var rows = await history.QueryAsync(_model, HistoryResolution.Minute, now - ModelStatsLedger.LiveRetention,
-                now + RecordValidator.MaxClockSkew + TimeSpan.FromMinutes(1), cancellationToken);
-            foreach (var (start, aggregate) in rows) _ledger.Seed(start, aggregate);
-            if (rows.Count > 0) logger.LogInformation("Model {Model}: live state rebuilt from {Minutes} minutes of history", _model, rows.Count);
+            var hours = await clusterHistory.QueryAsync(_model, HistoryResolution.Hour, now - ModelStatsLedger.LiveRetention, split);
+            var minutes = await clusterHistory.QueryAsync(_model, HistoryResolution.Minute, split,
+                now + RecordValidator.MaxClockSkew + TimeSpan.FromMinutes(1));
+            _ledger.SeedHistory(minutes, hours, split);
+            if (hours.Count + minutes.Count > 0)
+                logger.LogInformation("Model {Model}: live state rebuilt from {Hours} hours and {Minutes} minutes of history", _model, hours.Count, minutes.Count);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException exception)
+        catch (Exception exception) when (exception is Microsoft.Data.Sqlite.SqliteException or KyrosUnavailableException or TimeoutException)
         {
             // Serving new records matters more than the old figures; the model starts empty.
             logger.LogWarning(exception, "Model {Model}: history unreadable; live state starts empty", _model);
@@ -223,6 +270,7 @@ public sealed class ModelStatsGrain(
         while (true)
         {
             var page = await log.ReadAfterAsync(_model, _ledger.AppliedPosition, ReplayPage);
+            await SeedLateMinutesAsync(page.Select(entry => entry.Record));
             foreach (var entry in page) _ledger.Apply(entry.Record, entry.Position);
             replayed += page.Count;
             if (page.Count < ReplayPage) break;
@@ -242,6 +290,7 @@ public sealed class ModelStatsGrain(
             try
             {
                 await history.WriteAsync(rows);
+                _ledger.Flushed(minutes);
             }
             catch (Exception exception)
             {

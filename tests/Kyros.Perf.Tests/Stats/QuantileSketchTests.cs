@@ -82,31 +82,30 @@ public sealed class QuantileSketchTests
     }
 
     [Fact]
-    public void A_compacted_sketch_answers_merges_stores_and_grows_as_before()
+    public void A_sparse_sketch_is_stored_as_gaps_and_merges_from_storage_exactly()
     {
-        var values = Records.LogNormalSeconds(300, seed: 17);
+        // A minute of 40 records spreads over a wide range: most buckets between them are empty.
+        var sparse = new QuantileSketch();
+        foreach (var v in Records.LogNormalSeconds(40, seed: 17)) sparse.Add(v);
         var dense = new QuantileSketch();
-        foreach (var v in values) dense.Add(v);
-        dense.Add(0);
-        var compact = dense.Clone();
-        compact.Compact();
-        Assert.True(compact.IsCompact);
-        Assert.True(compact.AllocatedBins < dense.AllocatedBins);
-        foreach (var q in Quantiles) Assert.Equal(dense.Quantile(q), compact.Quantile(q));
+        foreach (var v in Records.LogNormalSeconds(50_000, seed: 18)) dense.Add(v);
 
-        var mergedFromDense = new QuantileSketch();
-        mergedFromDense.Merge(dense);
-        var mergedFromCompact = new QuantileSketch();
-        mergedFromCompact.Merge(compact);
-        foreach (var q in Quantiles) Assert.Equal(mergedFromDense.Quantile(q), mergedFromCompact.Quantile(q));
+        var sparseBytes = Bytes(sparse);
+        // Under two bytes per record once the fixed part (count, sum, min, max) is paid: a dense run would take one per bucket between.
+        Assert.True(sparseBytes.Length < 40 + 80, $"{sparseBytes.Length} bytes");
+        var spanned = (int)Math.Ceiling(Math.Log(sparse.Max!.Value / sparse.Min!.Value) / Math.Log(1.01 / 0.99));
+        Assert.True(sparseBytes.Length < spanned, $"{sparseBytes.Length} bytes for {spanned} buckets spanned");
 
-        Assert.Equal(Bytes(dense), Bytes(compact));
-
-        // A late value expands it again; the clone it was made from is untouched.
-        compact.Add(1000);
-        dense.Add(1000);
-        Assert.False(compact.IsCompact);
-        foreach (var q in Quantiles) Assert.Equal(dense.Quantile(q), compact.Quantile(q));
+        // Merged from storage, whichever form each was stored in, it answers as merging the sketches themselves.
+        var expected = dense.Clone();
+        expected.Merge(sparse);
+        var merged = new QuantileSketch();
+        foreach (var bytes in new[] { Bytes(dense), sparseBytes })
+            merged.MergeFrom(new BinaryReader(new MemoryStream(bytes)));
+        foreach (var q in Quantiles) Assert.Equal(expected.Quantile(q), merged.Quantile(q));
+        Assert.Equal(expected.Count, merged.Count);
+        Assert.Equal(expected.Sum, merged.Sum, 9);
+        Assert.Equal(Bytes(expected), Bytes(merged));
     }
 
     private static byte[] Bytes(QuantileSketch sketch)
