@@ -60,8 +60,15 @@ public static class GatewayValidator
 /// </summary>
 public static class RequestIds
 {
-    public static string Create(string model, DateTimeOffset at) =>
-        $"gen.{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(model)).TrimEnd('=').Replace('+', '-').Replace('/', '_')}.{at.ToUnixTimeMilliseconds():x}.{Guid.NewGuid():N}";
+    public static string Create(string model, DateTimeOffset at) => Format(ModelToken(model), at.ToUnixTimeMilliseconds(), Guid.NewGuid().ToString("N"));
+
+    /// <summary>The gateway's request id from its parts: the model's token, the start in Unix milliseconds, 32 lowercase hex digits.</summary>
+    public static string Format(string modelToken, long atMs, string hex32) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"gen.{modelToken}.{atMs:x}.{hex32}");
+
+    /// <summary>The model as a request id carries it (URL-safe base64 of its UTF-8).</summary>
+    public static string ModelToken(string model) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(model)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public static bool TryParse(string requestId, out string model, out DateTimeOffset at)
     {

@@ -93,6 +93,8 @@ public sealed class RecentRecordLogOptionsValidator : IValidateOptions<RecentRec
             errors.Add($"{RecentRecordLogOptions.Section}:Retention must be within 00:01:00..7.00:00:00.");
         if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix.Contains('{') || options.KeyPrefix.Contains('}'))
             errors.Add($"{RecentRecordLogOptions.Section}:KeyPrefix must be non-empty and hold no braces.");
+        if (options.MaxRecordsPerModel is < 1_000 or > 100_000_000)
+            errors.Add($"{RecentRecordLogOptions.Section}:MaxRecordsPerModel must be within 1000..100000000.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

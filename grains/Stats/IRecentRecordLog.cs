@@ -35,6 +35,12 @@ public sealed class RecentRecordLogOptions
     /// <summary>How long raw records (and their request ids, for dedupe) are kept.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Most records a model's log holds; beyond it the oldest records that a checkpoint holds go first (a record in no
+    /// checkpoint yet is never dropped, so the log may pass the cap while checkpoints lag). Past it, an old request id may be recorded again.
+    /// </summary>
+    public long MaxRecordsPerModel { get; set; } = 1_000_000;
+
     /// <summary>Redis key prefix; keeps several deployments apart on one Redis.</summary>
     public string KeyPrefix { get; set; } = "kyros";
 }

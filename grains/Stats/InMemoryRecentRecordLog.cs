@@ -1,32 +1,48 @@
+using System.Buffers;
 using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Stats;
 
 /// <summary>
-/// The recent-record log for the embedded single-silo mode (no Redis): same contract, kept in this process,
-/// so it survives grain deactivation but not the process.
+/// The recent-record log for the embedded single-silo mode (no Redis): same contract, kept in this process, so it survives
+/// grain deactivation but not the process. Records are packed (<see cref="CompactRecordCodec"/>) into segments of about
+/// 16 KiB, and the dedupe index holds a 64-bit hash per request id (seeded per process): about 100 bytes a record in all.
+/// A segment is dropped whole once every record in it is past the retention, or while the model holds more than
+/// <see cref="RecentRecordLogOptions.MaxRecordsPerModel"/>, oldest first; never while a record in it is in no checkpoint.
 /// </summary>
 public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> options, TimeProvider time) : IRecentRecordLog
 {
+    private const int SegmentBytes = 16 * 1024;
+    private static readonly long HashSeed = Random.Shared.NextInt64();
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_scratch;
     private readonly TimeSpan _retention = options.Value.Retention;
+    private readonly long _cap = options.Value.MaxRecordsPerModel;
     private readonly Dictionary<string, ModelLog> _logs = new(StringComparer.Ordinal);
 
     public ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records)
     {
         var log = Get(model);
-        var now = time.GetUtcNow();
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(512);
         lock (log)
         {
             var positions = new long[records.Count];
             for (var i = 0; i < records.Count; i++)
             {
-                if (log.Ids.ContainsKey(records[i].RequestId)) continue;
-                var position = ++log.LastPosition;
-                log.Ids[records[i].RequestId] = position;
-                log.Entries.Add(new Entry(position, now, records[i]));
-                positions[i] = position;
+                var hash = CompactRecordCodec.Hash(records[i].RequestId, HashSeed);
+                if (log.Ids.Contains(hash)) continue;
+                var segment = log.Tail(nowMs, (long)_retention.TotalMilliseconds / 60);
+                scratch.ResetWrittenCount();
+                CompactRecordCodec.WriteVarint(scratch, (ulong)Math.Max(0, nowMs - segment.BaseMs));
+                log.Codec.WriteRequestId(scratch, records[i].RequestId, nowMs);
+                log.Codec.WriteBody(scratch, records[i], nowMs);
+                segment.Append(scratch.WrittenSpan, nowMs);
+                log.Ids.Add(hash);
+                log.Count++;
+                positions[i] = ++log.LastPosition;
+                if (segment.Count == 1) segment.FirstPosition = positions[i];
             }
-            Trim(log, now);
+            Trim(log, nowMs);
             return ValueTask.FromResult(positions);
         }
     }
@@ -34,31 +50,48 @@ public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> opt
     public Task<bool> ContainsAsync(string model, string requestId)
     {
         var log = Get(model);
-        lock (log) return Task.FromResult(log.Ids.ContainsKey(requestId));
+        var hash = CompactRecordCodec.Hash(requestId, HashSeed);
+        lock (log) return Task.FromResult(log.Ids.Contains(hash));
     }
 
     public Task<IReadOnlyList<LoggedRecord>> ReadAfterAsync(string model, long afterPosition, int max)
     {
         var log = Get(model);
+        var result = new List<LoggedRecord>();
         lock (log)
         {
-            var start = log.Entries.FindIndex(e => e.Position > afterPosition);
-            IReadOnlyList<LoggedRecord> result = start < 0 ? []
-                : log.Entries.Skip(start).Take(max).Select(e => new LoggedRecord(e.Position, e.Record)).ToArray();
-            return Task.FromResult(result);
+            foreach (var segment in log.Segments)
+            {
+                if (segment.Count == 0 || segment.LastPosition <= afterPosition) continue;
+                var position = segment.FirstPosition;
+                foreach (var (record, _) in segment.Read(log.Codec, model))
+                {
+                    if (position > afterPosition) result.Add(new LoggedRecord(position, record));
+                    position++;
+                    if (result.Count == max) return Task.FromResult<IReadOnlyList<LoggedRecord>>(result);
+                }
+            }
         }
+        return Task.FromResult<IReadOnlyList<LoggedRecord>>(result);
     }
 
     public Task<IReadOnlyList<ModelPerformanceRecord>> ReadLatestAsync(string model, int limit)
     {
         var log = Get(model);
+        var oldestMs = (time.GetUtcNow() - _retention).ToUnixTimeMilliseconds();
+        var result = new List<ModelPerformanceRecord>(Math.Min(limit, 1024));
         lock (log)
         {
-            var oldest = time.GetUtcNow() - _retention;
-            IReadOnlyList<ModelPerformanceRecord> result = log.Entries.AsEnumerable().Reverse()
-                .TakeWhile(e => e.AppendedAt >= oldest).Take(limit).Select(e => e.Record).ToArray();
-            return Task.FromResult(result);
+            for (var s = log.Segments.Count - 1; s >= 0 && result.Count < limit; s--)
+            {
+                var segment = log.Segments[s];
+                if (segment.LastAppendedMs < oldestMs) break;
+                var records = segment.Read(log.Codec, model).ToList();
+                for (var i = records.Count - 1; i >= 0 && result.Count < limit; i--)
+                    if (records[i].AppendedAtMs >= oldestMs) result.Add(records[i].Record);
+            }
         }
+        return Task.FromResult<IReadOnlyList<ModelPerformanceRecord>>(result);
     }
 
     public Task MarkCheckpointAsync(string model, long position)
@@ -67,42 +100,115 @@ public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> opt
         lock (log)
         {
             log.Checkpoint = Math.Max(log.Checkpoint, position);
-            Trim(log, time.GetUtcNow());
+            Trim(log, time.GetUtcNow().ToUnixTimeMilliseconds());
         }
         return Task.CompletedTask;
     }
 
     public Task<bool> IsHealthyAsync() => Task.FromResult(true);
 
+    /// <summary>Records held for the model (what the cap counts).</summary>
+    public long CountOf(string model)
+    {
+        var log = Get(model);
+        lock (log) return log.Count;
+    }
+
     private ModelLog Get(string model)
     {
         lock (_logs)
         {
-            if (!_logs.TryGetValue(model, out var log)) _logs[model] = log = new ModelLog();
+            if (!_logs.TryGetValue(model, out var log)) _logs[model] = log = new ModelLog(model);
             return log;
         }
     }
 
-    /// <summary>Drops records past the retention, but never one that no checkpoint holds yet.</summary>
-    private void Trim(ModelLog log, DateTimeOffset now)
+    /// <summary>Drops whole segments, oldest first, that are past the retention or over the cap, and that a checkpoint holds entirely.</summary>
+    private void Trim(ModelLog log, long nowMs)
     {
-        var cutoff = now - _retention;
-        var remove = 0;
-        while (remove < log.Entries.Count && log.Entries[remove].AppendedAt < cutoff && log.Entries[remove].Position <= log.Checkpoint)
+        var cutoffMs = nowMs - (long)_retention.TotalMilliseconds;
+        while (log.Segments.Count > 0)
         {
-            log.Ids.Remove(log.Entries[remove].Record.RequestId);
-            remove++;
+            var segment = log.Segments[0];
+            if (segment.Count > 0 && segment.LastPosition > log.Checkpoint) break;
+            if (segment.LastAppendedMs >= cutoffMs && log.Count <= _cap) break;
+            foreach (var (record, _) in segment.Read(log.Codec, ""))
+                log.Ids.Remove(CompactRecordCodec.Hash(record.RequestId, HashSeed));
+            log.Count -= segment.Count;
+            log.Segments.RemoveAt(0);
         }
-        if (remove > 0) log.Entries.RemoveRange(0, remove);
     }
 
-    private sealed record Entry(long Position, DateTimeOffset AppendedAt, ModelPerformanceRecord Record);
-
-    private sealed class ModelLog
+    private sealed class ModelLog(string model)
     {
-        public readonly List<Entry> Entries = [];
-        public readonly Dictionary<string, long> Ids = new(StringComparer.Ordinal);
+        public readonly List<Segment> Segments = [];
+        public readonly LongSet Ids = new();
+        public readonly CompactRecordCodec Codec = new(model);
         public long LastPosition;
         public long Checkpoint;
+        public long Count;
+
+        /// <summary>The segment to append to: a new one when the last is full or spans a sixtieth of the retention, so segments age out about when their records do.</summary>
+        public Segment Tail(long nowMs, long spanMs)
+        {
+            if (Segments.Count == 0 || Segments[^1].Length >= SegmentBytes || nowMs - Segments[^1].BaseMs > spanMs) Segments.Add(new Segment(nowMs));
+            return Segments[^1];
+        }
+    }
+
+    /// <summary>
+    /// Records appended one after another, each as its length, the milliseconds since the segment began, its request id
+    /// and the rest; positions run on from <see cref="FirstPosition"/>.
+    /// </summary>
+    private sealed class Segment(long baseMs)
+    {
+        private byte[] _data = new byte[256];
+
+        public long BaseMs { get; } = baseMs;
+        public int Length { get; private set; }
+        public int Count { get; private set; }
+        public long FirstPosition { get; set; }
+        public long LastAppendedMs { get; private set; } = baseMs;
+        public long LastPosition => FirstPosition + Count - 1;
+
+        public void Append(ReadOnlySpan<byte> entry, long nowMs)
+        {
+            var needed = Length + 5 + entry.Length;
+            if (needed > _data.Length) Array.Resize(ref _data, Math.Max(needed, Math.Min(_data.Length * 2, SegmentBytes + 1024)));
+            var lengthBytes = WriteLength(_data.AsSpan(Length), entry.Length);
+            entry.CopyTo(_data.AsSpan(Length + lengthBytes));
+            Length += lengthBytes + entry.Length;
+            Count++;
+            LastAppendedMs = nowMs;
+        }
+
+        public IEnumerable<(ModelPerformanceRecord Record, long AppendedAtMs)> Read(CompactRecordCodec codec, string model)
+        {
+            var results = new List<(ModelPerformanceRecord, long)>(Count);
+            var reader = new SpanReader(_data.AsSpan(0, Length));
+            while (reader.Position < Length)
+            {
+                var length = (int)reader.ReadVarint();
+                var end = reader.Position + length;
+                var appendedAtMs = BaseMs + (long)reader.ReadVarint();
+                var requestId = codec.ReadRequestId(ref reader, appendedAtMs);
+                results.Add((codec.ReadBody(ref reader, model, requestId, appendedAtMs), appendedAtMs));
+                reader.Position = end;
+            }
+            return results;
+        }
+
+        private static int WriteLength(Span<byte> span, int value)
+        {
+            var i = 0;
+            var v = (uint)value;
+            while (v >= 0x80)
+            {
+                span[i++] = (byte)(v | 0x80);
+                v >>= 7;
+            }
+            span[i++] = (byte)v;
+            return i;
+        }
     }
 }

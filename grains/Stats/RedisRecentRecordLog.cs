@@ -13,22 +13,32 @@ namespace Kyros.Perf.Stats;
 /// </summary>
 public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<RecentRecordLogOptions> options) : IRecentRecordLog
 {
-    // Deletes entries older than the retention that a checkpoint already holds, with their request ids.
-    // Nothing here expires by TTL: an entry that no checkpoint holds stays until one does, so it can be replayed.
-    // KEYS: stream, ids hash, checkpoint. ARGV[1]: retention ms.
+    // Deletes entries older than the retention that a checkpoint already holds, with their request ids; then, while the
+    // model holds more than the cap, the oldest that a checkpoint holds. Nothing here expires by TTL: an entry that no
+    // checkpoint holds stays until one does, so it can be replayed.
+    // KEYS: stream, ids hash, checkpoint. ARGV[1]: "retention ms,cap".
     private const string TrimLua = """
         local t = redis.call('TIME')
         local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local retention, cap = string.match(ARGV[1], '^(%d+),(%d+)$')
         local ck = redis.call('GET', KEYS[3])
         if ck then
           local ckMs = tonumber(string.match(ck, '^(%d+)'))
-          local cutoff = nowMs - tonumber(ARGV[1])
+          local cutoff = nowMs - tonumber(retention)
           local last = '(' .. cutoff .. '-0'
           if cutoff > ckMs then last = ck end
           local old = redis.call('XRANGE', KEYS[1], '-', last, 'COUNT', 5000 + #ARGV)
           for _, e in ipairs(old) do
             redis.call('HDEL', KEYS[2], e[2][2])
             redis.call('XDEL', KEYS[1], e[1])
+          end
+          local over = redis.call('XLEN', KEYS[1]) - tonumber(cap)
+          if over > 0 then
+            local oldest = redis.call('XRANGE', KEYS[1], '-', ck, 'COUNT', math.min(over, 5000 + #ARGV))
+            for _, e in ipairs(oldest) do
+              redis.call('HDEL', KEYS[2], e[2][2])
+              redis.call('XDEL', KEYS[1], e[1])
+            end
           end
         end
         """;
@@ -145,7 +155,7 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
     private static ModelPerformanceRecord Parse(StreamEntry entry) =>
         JsonSerializer.Deserialize<ModelPerformanceRecord>((byte[])entry["r"]!, KyrosJson.Options)!;
 
-    private long RetentionMs => (long)_options.Retention.TotalMilliseconds;
+    private string RetentionMs => string.Create(CultureInfo.InvariantCulture, $"{(long)_options.Retention.TotalMilliseconds},{_options.MaxRecordsPerModel}");
 
     public Task<bool> ContainsAsync(string model, string requestId) => Guard(Db.HashExistsAsync(Key(model, "ids"), requestId));
 

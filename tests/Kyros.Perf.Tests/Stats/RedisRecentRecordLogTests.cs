@@ -77,6 +77,21 @@ public sealed class RedisRecentRecordLogTests(RedisServer redis) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Over_the_cap_the_oldest_checkpointed_records_go_first_and_none_that_no_checkpoint_holds()
+    {
+        var log = new RedisRecentRecordLog(_connection, Options.Create(new RecentRecordLogOptions { KeyPrefix = $"t{Guid.NewGuid():N}", MaxRecordsPerModel = 10 }));
+        var records = Enumerable.Range(0, 30).Select(i => Records.Valid(seconds: i + 1)).ToArray();
+        var positions = await log.AppendAsync("gpt-4", records);
+        Assert.Equal(30, (await log.ReadAfterAsync("gpt-4", 0, 100)).Count);
+
+        // A checkpoint holds the first 20: they go, oldest first, down to the cap or to the checkpoint, whichever comes first.
+        await log.MarkCheckpointAsync("gpt-4", positions[19]);
+        Assert.Equal(records[20..], (await log.ReadAfterAsync("gpt-4", 0, 100)).Select(e => e.Record));
+        Assert.True((await log.AppendAsync("gpt-4", [records[0]]))[0] > positions[29]);
+        Assert.Equal(0, (await log.AppendAsync("gpt-4", [records[25]]))[0]);
+    }
+
+    [Fact]
     public void Positions_and_stream_ids_convert_both_ways()
     {
         Assert.Equal("1764331200000-7", RedisRecentRecordLog.ToEntryId(RedisRecentRecordLog.ToPosition("1764331200000-7")));
