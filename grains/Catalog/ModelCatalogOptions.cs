@@ -8,14 +8,41 @@ public sealed class ModelCatalogOptions
     public const string Section = "Kyros:Catalog";
 
     public List<ModelDescriptor> Models { get; set; } = [];
+
+    /// <summary>
+    /// A JSON file of more models, shaped as this section (<c>{"Models": [...]}</c>), read directly: binding configuration
+    /// takes time that grows with the square of the keys, minutes for ten thousand models.
+    /// </summary>
+    public string? File { get; set; }
+
+    /// <summary>Why <see cref="File"/> could not be read, for the validator to report.</summary>
+    internal string? FileError { get; set; }
 }
 
-/// <summary>Fills an empty catalog with the defaults (binding appends to lists, so defaults are not set in the initialiser).</summary>
+/// <summary>
+/// Adds the models of <see cref="ModelCatalogOptions.File"/>, then fills a catalog still empty with the defaults (binding
+/// appends to lists, so defaults are not set in the initialiser).
+/// </summary>
 public sealed class DefaultCatalogSetup : IPostConfigureOptions<ModelCatalogOptions>
 {
+    private static readonly System.Text.Json.JsonSerializerOptions FileJson = new() { PropertyNameCaseInsensitive = true };
+
     public void PostConfigure(string? name, ModelCatalogOptions options)
     {
-        if (options.Models.Count == 0) options.Models.AddRange(DefaultCatalog.Create());
+        if (options.File is { Length: > 0 } path)
+        {
+            try
+            {
+                using var stream = System.IO.File.OpenRead(path);
+                var fromFile = System.Text.Json.JsonSerializer.Deserialize<ModelCatalogOptions>(stream, FileJson);
+                options.Models.AddRange(fromFile?.Models ?? []);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or NotSupportedException)
+            {
+                options.FileError = exception.Message;
+            }
+        }
+        if (options.Models.Count == 0 && options.FileError is null) options.Models.AddRange(DefaultCatalog.Create());
     }
 }
 
@@ -24,6 +51,7 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
     public ValidateOptionsResult Validate(string? name, ModelCatalogOptions options)
     {
         var errors = new List<string>();
+        if (options.FileError is not null) errors.Add($"{ModelCatalogOptions.Section}:File '{options.File}' could not be read: {options.FileError}");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Models.Count; i++)
         {

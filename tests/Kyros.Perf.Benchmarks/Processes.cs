@@ -30,6 +30,16 @@ public sealed class ChildProcess(Process process, string name) : IAsyncDisposabl
         }
     }
 
+    /// <summary>The process's resident memory (its working set), in bytes.</summary>
+    public long WorkingSetBytes
+    {
+        get
+        {
+            process.Refresh();
+            return process.HasExited ? 0 : process.WorkingSet64;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)

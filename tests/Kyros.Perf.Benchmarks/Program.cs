@@ -11,20 +11,24 @@ using Microsoft.Extensions.Logging;
 
 // Ingestion against a real silo process through the external Orleans client, with and without Redis.
 // Every figure is also given as a ratio to a no-op grain call measured in the same run.
+// soak (--soak-minutes 10): an embedded silo under steady records, routing and generations; working set and activations flat.
+// scale: 1,000 then 10,000 models (and 1,000 hosts) in one silo with Redis: working set per model and host, summaries.
 // tuning (tuning-redis: with its own redis-server) measures one tuning cycle over 1,000 models and 100 hosts, and recording beside it.
 // loadgen measures the benchmark's open-loop load generator against a backend that answers at once, beside autocannon
 // (--autocannon PATH or KYROS_AUTOCANNON; without either it runs ours alone).
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis,loadgen] [--sampling-seconds 60] [--autocannon PATH]
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis,loadgen,scale,soak] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
 var samplingSeconds = 60.0;
+var soakMinutes = 10.0;
 var autocannon = Environment.GetEnvironmentVariable("KYROS_AUTOCANNON") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--seconds") seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else if (args[i] == "--modes") modes = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries);
     else if (args[i] == "--no-footprint") footprint = false;
+    else if (args[i] == "--soak-minutes") soakMinutes = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else if (args[i] == "--sampling-seconds") samplingSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else if (args[i] == "--autocannon") autocannon = args[++i];
     else throw new ArgumentException($"unknown argument {args[i]}");
@@ -38,6 +42,8 @@ var results = new List<Result>();
 IReadOnlyList<string> samplingRows = [];
 IReadOnlyList<string> gatewayRows = [];
 IReadOnlyList<string> loadGeneratorRows = [];
+var scaleRows = new List<string>();
+IReadOnlyList<string> soakRows = [];
 var tuningRows = new List<string>();
 foreach (var mode in modes)
 {
@@ -49,6 +55,17 @@ foreach (var mode in modes)
     if (mode == "loadgen")
     {
         loadGeneratorRows = await LoadGeneratorCeiling.RunAsync(siloDll, seconds, autocannon);
+        continue;
+    }
+    if (mode == "soak")
+    {
+        soakRows = await SoakLoad.RunAsync(siloDll, soakMinutes);
+        continue;
+    }
+    if (mode == "scale")
+    {
+        scaleRows.AddRange(await ScaleLoad.RunAsync(siloDll, models: 1_000, hosts: 0, summaries: true));
+        scaleRows.AddRange(await ScaleLoad.RunAsync(siloDll, models: 10_000, hosts: 1_000, summaries: true));
         continue;
     }
     if (mode == "sampling")
@@ -165,6 +182,10 @@ Table.Print($"Load generator ceiling: open-loop requests against a backend that 
      "generator CPU µs/request", "backend CPU µs/request"], textColumns: 1, loadGeneratorRows);
 Table.Print($"Tuning cycle over {TuningCycleLoad.Models:N0} models and {TuningCycleLoad.Hosts} hosts with an hour of data, {seconds:0.#} s per recording condition, client and silo on this machine ({configuration})",
     ["store", "measure", "value", "target"], textColumns: 4, tuningRows);
+Table.Print($"Scale: models and hosts in one silo with Redis, a day of traffic per model ({configuration})",
+    ["models", "measure", "value", "target"], textColumns: 4, scaleRows);
+Table.Print($"Soak: an embedded silo under steady load, recent-record retention {SoakLoad.Retention.TotalMinutes:0} min, samples after a full GC ({configuration})",
+    ["when", "value", "target"], textColumns: 3, soakRows);
 if (footprint)
 {
     LiveStateFootprint.Print();
