@@ -301,8 +301,8 @@ public sealed class SqliteHistoryStore : BackgroundService
                     model.Value = row.Model;
                     resolution.Value = (int)row.Resolution;
                     start.Value = row.BucketStart.ToUnixTimeSeconds();
-                    count.Value = row.Aggregate.Count;
-                    data.Value = row.Aggregate.ToBytes();
+                    count.Value = row.Count;
+                    data.Value = row.Data;
                     await command.ExecuteNonQueryAsync();
                 }
                 await transaction.CommitAsync();

@@ -303,6 +303,8 @@ public sealed class ModelStatsGrain(
         if (!writeState || position == _checkpointedPosition) return;
         checkpoint.State = new ModelStatsCheckpoint { Ledger = _ledger.ToSnapshot(), SavedAt = now };
         await checkpoint.WriteStateAsync(cancellationToken);
+        // Stored: the ledger is read from it only at activation, so the copy need not stay in memory.
+        checkpoint.State.Ledger = null;
         _checkpointedPosition = position;
         await log.MarkCheckpointAsync(_model, position);
     }

@@ -313,6 +313,15 @@ public sealed class ModelStatsLedger
             _unflushed.Remove(minute);
         }
         foreach (var instance in _instances.Where(i => i.Value < boundary).Select(i => i.Key).ToArray()) _instances.Remove(instance);
+        // A burst (a day of records at once, a replay) leaves tables sized for it: ten thousand models would keep megabytes of empty slots.
+        TrimExcess(_open);
+        TrimExcess(_packed);
+        TrimExcess(_hours);
+    }
+
+    private static void TrimExcess<TValue>(Dictionary<long, TValue> table)
+    {
+        if (table.Capacity > 2 * table.Count + 8) table.TrimExcess();
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace Kyros.Perf.Benchmarks;
 /// </summary>
 public static class LiveStateFootprint
 {
-    public static void Print(int recordsPerMinute = 100)
+    public static void Print(int recordsPerMinute = 100, int instances = 2)
     {
         var random = new Random(1);
         var now = DateTimeOffset.UtcNow;
@@ -22,7 +22,7 @@ public static class LiveStateFootprint
             {
                 var gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
                 var latency = Math.Exp(0.8 * gaussian);
-                records.Add(new ModelPerformanceRecord("gpt-4", i % 2 == 0 ? "east" : "west", now.AddMinutes(-minute).AddSeconds(-i * 0.5),
+                records.Add(new ModelPerformanceRecord("gpt-4", instances == 1 ? "east" : i % 2 == 0 ? "east" : "west", now.AddMinutes(-minute).AddSeconds(-i * 0.5),
                     latency, latency / 4, 100, 200, i % 50 != 0, i % 50 == 0 ? "timeout" : null, 0.01, i % 3 == 0 ? 0.8 : null, $"r{minute}-{i}"));
             }
         records.Reverse();
@@ -57,7 +57,7 @@ public static class LiveStateFootprint
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Live state of one model: a day of minutes x {recordsPerMinute} records (2 instances), pruned and flushed as the grain does, in this process"));
+            $"Live state of one model: a day of minutes x {recordsPerMinute} records ({instances} instance{(instances == 1 ? "" : "s")}), pruned and flushed as the grain does, in this process"));
         Console.WriteLine();
         Console.WriteLine("| figure | value |");
         Console.WriteLine("|---|---:|");

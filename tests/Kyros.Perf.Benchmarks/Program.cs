@@ -189,6 +189,7 @@ Table.Print($"Soak: an embedded silo under steady load, recent-record retention 
 if (footprint)
 {
     LiveStateFootprint.Print();
+    LiveStateFootprint.Print(instances: 1);
     Table.Print("One retained record of the recent-record log (50,000 records in each of 10 models; Redis: 20,000 in one)",
         ["where", "cost per record", "target"], textColumns: 1, await RecordLogFootprint.RunAsync());
 }
