@@ -21,5 +21,12 @@ public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
 
     /// <summary>The model, or the error every surface shows for a model outside the catalog.</summary>
     public ModelDescriptor EnsureKnown(string model, string field = "model") => Find(model) ??
-        throw new ArgumentException($"{field} '{model}' is not in the model catalog ({string.Join(", ", Models.Select(m => m.Id))}).", field);
+        throw new ArgumentException($"{field} '{model}' is not in the model catalog ({Listed()}).", field);
+
+    /// <summary>The catalog's ids for an error: all of a small catalog, the first few of a large one (ten thousand would make a 100 KB error).</summary>
+    private string Listed() => Models.Count <= ListedInErrors
+        ? string.Join(", ", Models.Select(m => m.Id))
+        : $"{string.Join(", ", Models.Take(ListedInErrors).Select(m => m.Id))} and {Models.Count - ListedInErrors} more; GET /v1/models lists them";
+
+    private const int ListedInErrors = 20;
 }
