@@ -12,15 +12,19 @@ namespace Kyros.Perf.Stats;
 /// log's own tables; timestamps are offsets from when it was appended; a request id's 32 hex digits (the gateway's, a
 /// GUID's) are 16 bytes. Every field comes back exactly as it went in.
 /// </summary>
-public sealed class CompactRecordCodec(string model)
+/// <param name="numberNames">
+/// Whether instances and error kinds are numbered in this codec's tables (a log kept in one process), or written in full
+/// (entries read by other processes, as in Redis).
+/// </param>
+public sealed class CompactRecordCodec(string model, bool numberNames = true)
 {
     /// <summary>Names a log numbers at most; one beyond is written in full.</summary>
     private const int MaxNames = 1024;
     private const byte Success = 1, Feedback = 2, HasInstance = 4, HasTtft = 8, HasErrorKind = 16, HasQuality = 32;
     private const byte RawId = 0, HexTailId = 1, GuidId = 2, GatewayId = 3;
     private readonly string _modelToken = RequestIds.ModelToken(model);
-    private readonly NameTable _instances = new();
-    private readonly NameTable _errorKinds = new();
+    private readonly NameTable _instances = new(numberNames ? MaxNames : 0);
+    private readonly NameTable _errorKinds = new(numberNames ? MaxNames : 0);
 
     /// <summary>
     /// Appends a request id: the gateway's own (its model token, start and 32 hex digits) as its start relative to
@@ -162,14 +166,14 @@ public sealed class CompactRecordCodec(string model)
     private static long UnZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
 
     /// <summary>Names numbered in the order first seen; number 0 means the name follows in full (the table is full).</summary>
-    private sealed class NameTable
+    private sealed class NameTable(int capacity)
     {
         private readonly List<string> _names = [];
         private readonly Dictionary<string, int> _numbers = new(StringComparer.Ordinal);
 
         public void Write(ArrayBufferWriter<byte> buffer, string name)
         {
-            if (!_numbers.TryGetValue(name, out var number) && _names.Count < MaxNames)
+            if (!_numbers.TryGetValue(name, out var number) && _names.Count < capacity)
             {
                 _names.Add(name);
                 _numbers[name] = number = _names.Count;

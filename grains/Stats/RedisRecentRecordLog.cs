@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Kyros.Perf.Common;
@@ -8,7 +9,8 @@ namespace Kyros.Perf.Stats;
 
 /// <summary>
 /// The recent-record log in Redis: per model a stream of records (the entry id is the position), a hash of
-/// the request ids it holds (the dedupe index) and the last checkpointed entry id. One script call appends a
+/// the request ids it holds (the dedupe index) and the last checkpointed entry id. An entry holds the request id and the
+/// rest of the record packed (<see cref="CompactRecordCodec"/>), about a quarter of its JSON. One script call appends a
 /// whole group atomically, so concurrent callers share one round trip.
 /// </summary>
 public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<RecentRecordLogOptions> options) : IRecentRecordLog
@@ -78,10 +80,14 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
     {
         var args = new RedisValue[1 + records.Count * 2];
         args[0] = RetentionMs;
+        var codec = new CompactRecordCodec(model, numberNames: false);
+        var body = new ArrayBufferWriter<byte>(128);
         for (var i = 0; i < records.Count; i++)
         {
             args[1 + i * 2] = records[i].RequestId;
-            args[2 + i * 2] = JsonSerializer.SerializeToUtf8Bytes(records[i], KyrosJson.Options);
+            body.ResetWrittenCount();
+            codec.WriteBody(body, records[i], appendedAtMs: 0);
+            args[2 + i * 2] = body.WrittenSpan.ToArray();
         }
         var result = (RedisResult[])(await Guard(Db.ScriptEvaluateAsync(AppendScript, Keys(model), args)))!;
         var positions = new long[records.Count];
@@ -97,7 +103,8 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
     {
         // Exclusive start: the entry id just after the position.
         var entries = await Guard(Db.StreamRangeAsync(Key(model, "log"), ToEntryId(afterPosition + 1), "+", max));
-        return entries.Select(e => new LoggedRecord(ToPosition(e.Id!), Parse(e))).ToArray();
+        var codec = new CompactRecordCodec(model, numberNames: false);
+        return entries.Select(e => new LoggedRecord(ToPosition(e.Id!), Parse(codec, model, e))).ToArray();
     }
 
     public async Task<IReadOnlyList<ModelPerformanceRecord>> ReadLatestAsync(string model, int limit)
@@ -105,7 +112,8 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
         // Entries past the retention that no checkpoint holds yet are kept for replay, not shown.
         var oldest = DateTimeOffset.UtcNow - _options.Retention;
         var entries = await Guard(Db.StreamRangeAsync(Key(model, "log"), $"{oldest.ToUnixTimeMilliseconds()}-0", "+", limit, Order.Descending));
-        return entries.Select(Parse).ToArray();
+        var codec = new CompactRecordCodec(model, numberNames: false);
+        return entries.Select(e => Parse(codec, model, e)).ToArray();
     }
 
     public Task MarkCheckpointAsync(string model, long position) =>
@@ -152,8 +160,17 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
 
     internal static string ToEntryId(long position) => $"{position >> 20}-{position & 0xFFFFF}";
 
-    private static ModelPerformanceRecord Parse(StreamEntry entry) =>
-        JsonSerializer.Deserialize<ModelPerformanceRecord>((byte[])entry["r"]!, KyrosJson.Options)!;
+    /// <summary>
+    /// An entry's record: its request id from field <c>i</c>, the rest packed in <c>r</c> (names in full, the timestamp
+    /// absolute), or JSON in entries written before records were packed (a packed record never starts with '{').
+    /// </summary>
+    private static ModelPerformanceRecord Parse(CompactRecordCodec codec, string model, StreamEntry entry)
+    {
+        var bytes = (byte[])entry["r"]!;
+        if (bytes.Length > 0 && bytes[0] == (byte)'{') return JsonSerializer.Deserialize<ModelPerformanceRecord>(bytes, KyrosJson.Options)!;
+        var reader = new SpanReader(bytes);
+        return codec.ReadBody(ref reader, model, (string)entry["i"]!, appendedAtMs: 0);
+    }
 
     private string RetentionMs => string.Create(CultureInfo.InvariantCulture, $"{(long)_options.Retention.TotalMilliseconds},{_options.MaxRecordsPerModel}");
 

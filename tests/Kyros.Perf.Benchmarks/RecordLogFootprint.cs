@@ -39,7 +39,7 @@ public static class RecordLogFootprint
         var db = connection.GetDatabase();
         var stream = (long)await db.ExecuteAsync("MEMORY", "USAGE", "bench:records:{gpt-4}:log", "SAMPLES", "0");
         var ids = (long)await db.ExecuteAsync("MEMORY", "USAGE", "bench:records:{gpt-4}:ids", "SAMPLES", "0");
-        rows.Add(string.Create(CultureInfo.InvariantCulture, $"| Redis, stream entry (JSON) | {(double)stream / redisBatch.Length:0} bytes | |"));
+        rows.Add(string.Create(CultureInfo.InvariantCulture, $"| Redis, stream entry (request id and packed record) | {(double)stream / redisBatch.Length:0} bytes | |"));
         rows.Add(string.Create(CultureInfo.InvariantCulture, $"| Redis, request id in the dedupe hash | {(double)ids / redisBatch.Length:0} bytes | |"));
         await connection.DisposeAsync();
         return rows;

@@ -92,6 +92,26 @@ public sealed class RedisRecentRecordLogTests(RedisServer redis) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Records_come_back_exactly_and_entries_written_as_json_before_still_read()
+    {
+        var prefix = $"t{Guid.NewGuid():N}";
+        var log = new RedisRecentRecordLog(_connection, Options.Create(new RecentRecordLogOptions { KeyPrefix = prefix }));
+        var old = Records.Valid(seconds: 0.25) with { ErrorKind = "timeout", Success = false, QualityScore = null };
+        // An entry as versions before packed records wrote it: the request id and the record as JSON.
+        await _connection.GetDatabase().StreamAddAsync($"{prefix}:records:{{gpt-4}}:log",
+            [new NameValueEntry("i", old.RequestId), new NameValueEntry("r", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(old, Kyros.Perf.Common.KyrosJson.Options))]);
+        ModelPerformanceRecord[] records =
+        [
+            Records.Valid(seconds: 0.123456789, at: DateTimeOffset.UtcNow.AddTicks(-7)) with { Instance = "east", ErrorKind = "rate_limit", Success = false },
+            Records.Valid() with { Instance = null, TimeToFirstToken = null, QualityScore = null, IsFeedback = true, RequestId = "x#feedback" },
+        ];
+        await log.AppendAsync("gpt-4", records);
+
+        Assert.Equal([old, .. records], (await log.ReadAfterAsync("gpt-4", 0, 10)).Select(e => e.Record));
+        Assert.Equal(records.Reverse(), (await log.ReadLatestAsync("gpt-4", 2)));
+    }
+
+    [Fact]
     public void Positions_and_stream_ids_convert_both_ways()
     {
         Assert.Equal("1764331200000-7", RedisRecentRecordLog.ToEntryId(RedisRecentRecordLog.ToPosition("1764331200000-7")));
