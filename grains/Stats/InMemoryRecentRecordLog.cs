@@ -10,14 +10,28 @@ namespace Kyros.Perf.Stats;
 /// A segment is dropped whole once every record in it is past the retention, or while the model holds more than
 /// <see cref="RecentRecordLogOptions.MaxRecordsPerModel"/>, oldest first; never while a record in it is in no checkpoint.
 /// </summary>
-public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> options, TimeProvider time) : IRecentRecordLog
+public sealed class InMemoryRecentRecordLog : IRecentRecordLog, IDisposable
 {
     private const int SegmentBytes = 16 * 1024;
     private static readonly long HashSeed = Random.Shared.NextInt64();
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_scratch;
-    private readonly TimeSpan _retention = options.Value.Retention;
-    private readonly long _cap = options.Value.MaxRecordsPerModel;
+    private readonly TimeProvider time;
+    private readonly TimeSpan _retention;
+    private readonly long _cap;
     private readonly Dictionary<string, ModelLog> _logs = new(StringComparer.Ordinal);
+    private readonly ITimer _sweep;
+
+    public InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> options, TimeProvider time)
+    {
+        this.time = time;
+        _retention = options.Value.Retention;
+        _cap = options.Value.MaxRecordsPerModel;
+        // A model that goes idle appends nothing more, so nothing would trim its log: a sweep does, as often as segments begin.
+        var period = _retention / 60;
+        _sweep = time.CreateTimer(_ => Sweep(), null, period, period);
+    }
+
+    public void Dispose() => _sweep.Dispose();
 
     public ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records)
     {
@@ -112,6 +126,16 @@ public sealed class InMemoryRecentRecordLog(IOptions<RecentRecordLogOptions> opt
     {
         var log = Get(model);
         lock (log) return log.Count;
+    }
+
+    /// <summary>Trims every model's log; what a model keeps between sweeps is its position, so positions still rise when it is busy again.</summary>
+    private void Sweep()
+    {
+        ModelLog[] logs;
+        lock (_logs) logs = [.. _logs.Values];
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var log in logs)
+            lock (log) Trim(log, nowMs);
     }
 
     private ModelLog Get(string model)

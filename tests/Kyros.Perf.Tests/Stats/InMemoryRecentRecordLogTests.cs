@@ -61,6 +61,21 @@ public sealed class InMemoryRecentRecordLogTests
     }
 
     [Fact]
+    public async Task An_idle_models_records_go_once_past_the_retention_without_another_append()
+    {
+        using var log = Log();
+        await log.AppendAsync("gpt-4", Enumerable.Range(0, 300).Select(_ => Records.Valid()).ToArray());
+        await log.MarkCheckpointAsync("gpt-4", 300);
+        Assert.Equal(300, log.CountOf("gpt-4"));
+
+        // The sweep runs every sixtieth of the retention (1 min here).
+        _time.Advance(TimeSpan.FromMinutes(62));
+        Assert.Equal(0, log.CountOf("gpt-4"));
+        // Positions carry on from where they were.
+        Assert.Equal(301, (await log.AppendAsync("gpt-4", [Records.Valid()]))[0]);
+    }
+
+    [Fact]
     public async Task Over_the_cap_the_oldest_checkpointed_records_go_first_and_none_that_no_checkpoint_holds()
     {
         var log = Log(cap: 1_000);
