@@ -13,6 +13,9 @@ public static class KyrosPerfClientServices
     public static IServiceCollection AddKyrosPerfClient(this IServiceCollection services, IConfiguration configuration) =>
         services.AddKyrosPerfClient(o => configuration.GetSection(KyrosPerfClientOptions.Section).Bind(o));
 
+    /// <summary>How often the client reads which gateways are active (the silos' membership table refreshes as often).</summary>
+    public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(5);
+
     public static IServiceCollection AddKyrosPerfClient(this IServiceCollection services, Action<KyrosPerfClientOptions> configure)
     {
         var options = new KyrosPerfClientOptions();
@@ -25,6 +28,9 @@ public static class KyrosPerfClientServices
                 o.ServiceId = options.ServiceId;
                 o.ClusterId = options.ClusterId;
             });
+            // Orleans reads the gateway list once a minute by default: a silo cut off the network (not refused, its calls
+            // time out) would take the client's calls for up to that long after the cluster declared it dead (about 9 s).
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
             if (!string.IsNullOrWhiteSpace(options.Redis))
                 client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis));
             else
