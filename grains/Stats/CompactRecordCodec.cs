@@ -22,7 +22,7 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
     private const int MaxNames = 1024;
     private const byte Success = 1, Feedback = 2, HasInstance = 4, HasTtft = 8, HasErrorKind = 16, HasQuality = 32;
     private const byte RawId = 0, HexTailId = 1, GuidId = 2, GatewayId = 3;
-    private readonly string _modelToken = RequestIds.ModelToken(model);
+    private string? _gatewayPrefix;
     private readonly NameTable _instances = new(numberNames ? MaxNames : 0);
     private readonly NameTable _errorKinds = new(numberNames ? MaxNames : 0);
 
@@ -33,14 +33,11 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
     /// </summary>
     public void WriteRequestId(ArrayBufferWriter<byte> buffer, string requestId, long appendedAtMs)
     {
-        var parts = requestId.Split('.');
-        if (parts.Length == 4 && parts[0] == "gen" && parts[1] == _modelToken && parts[3].Length == 32 && IsLowerHex(parts[3])
-            && long.TryParse(parts[2], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var atMs)
-            && RequestIds.Format(_modelToken, atMs, parts[3]) == requestId)
+        if (TryParseGatewayId(requestId, out var atMs))
         {
             Write(buffer, GatewayId);
             WriteVarint(buffer, ZigZag(atMs - appendedAtMs));
-            WriteHex32(buffer, parts[3]);
+            WriteHex32(buffer, requestId.AsSpan(requestId.Length - 32));
         }
         else if (requestId.Length == 36 && Guid.TryParseExact(requestId, "D", out var guid) && guid.ToString("D") == requestId)
         {
@@ -52,7 +49,7 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
         {
             Write(buffer, HexTailId);
             WriteString(buffer, requestId[..^32]);
-            WriteHex32(buffer, requestId[^32..]);
+            WriteHex32(buffer, requestId.AsSpan(requestId.Length - 32));
         }
         else
         {
@@ -67,7 +64,7 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
         {
             case GatewayId:
                 var atMs = appendedAtMs + UnZigZag(reader.ReadVarint());
-                return RequestIds.Format(_modelToken, atMs, Convert.ToHexStringLower(reader.ReadBytes(16)));
+                return GatewayPrefix + atMs.ToString("x", CultureInfo.InvariantCulture) + "." + Convert.ToHexStringLower(reader.ReadBytes(16));
             case GuidId:
                 return new Guid(reader.ReadBytes(16), bigEndian: true).ToString("D");
             case HexTailId:
@@ -115,9 +112,11 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
             (flags & Success) != 0, errorKind, cost, quality, requestId, IsFeedback: (flags & Feedback) != 0);
     }
 
-    public static void WriteVarint(ArrayBufferWriter<byte> buffer, ulong value)
+    public static void WriteVarint(ArrayBufferWriter<byte> buffer, ulong value) => buffer.Advance(WriteVarint(buffer.GetSpan(10), value));
+
+    /// <summary>Writes a 7-bit varint (as <see cref="BinaryWriter.Write7BitEncodedInt64"/> does) and returns its length.</summary>
+    public static int WriteVarint(Span<byte> span, ulong value)
     {
-        var span = buffer.GetSpan(10);
         var i = 0;
         while (value >= 0x80)
         {
@@ -125,7 +124,26 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
             value >>= 7;
         }
         span[i++] = (byte)value;
-        buffer.Advance(i);
+        return i;
+    }
+
+    // "gen.{model token}.": what the gateway's ids for this log's model begin with (RequestIds.Format).
+    private string GatewayPrefix => _gatewayPrefix ??= $"gen.{RequestIds.ModelToken(model)}.";
+
+    /// <summary>
+    /// Whether the id is one the gateway made for this model, read in place (this runs for every record appended): its
+    /// start must be written as the gateway writes it (lowercase hex, no leading zero), so the id comes back exactly.
+    /// </summary>
+    private bool TryParseGatewayId(string requestId, out long atMs)
+    {
+        atMs = 0;
+        if (!requestId.StartsWith("gen.", StringComparison.Ordinal)) return false;
+        var prefix = GatewayPrefix;
+        var msLength = requestId.Length - prefix.Length - 33;
+        if (msLength is < 1 or > 15 || !requestId.StartsWith(prefix, StringComparison.Ordinal) || requestId[^33] != '.') return false;
+        var ms = requestId.AsSpan(prefix.Length, msLength);
+        return IsLowerHex(ms) && (ms[0] != '0' || ms.Length == 1) && IsLowerHex(requestId.AsSpan(requestId.Length - 32))
+            && long.TryParse(ms, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out atMs);
     }
 
     private static bool IsLowerHex(ReadOnlySpan<char> text)
@@ -135,7 +153,7 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
         return true;
     }
 
-    private static void WriteHex32(ArrayBufferWriter<byte> buffer, string hex)
+    private static void WriteHex32(ArrayBufferWriter<byte> buffer, ReadOnlySpan<char> hex)
     {
         Convert.FromHexString(hex, buffer.GetSpan(16), out _, out _);
         buffer.Advance(16);

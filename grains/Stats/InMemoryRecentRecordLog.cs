@@ -156,8 +156,8 @@ public sealed class InMemoryRecentRecordLog : IRecentRecordLog, IDisposable
             var segment = log.Segments[0];
             if (segment.Count > 0 && segment.LastPosition > log.Checkpoint) break;
             if (segment.LastAppendedMs >= cutoffMs && log.Count <= _cap) break;
-            foreach (var (record, _) in segment.Read(log.Codec, ""))
-                log.Ids.Remove(CompactRecordCodec.Hash(record.RequestId, HashSeed));
+            foreach (var requestId in segment.RequestIds(log.Codec))
+                log.Ids.Remove(CompactRecordCodec.Hash(requestId, HashSeed));
             log.Count -= segment.Count;
             log.Segments.RemoveAt(0);
         }
@@ -199,11 +199,26 @@ public sealed class InMemoryRecentRecordLog : IRecentRecordLog, IDisposable
         {
             var needed = Length + 5 + entry.Length;
             if (needed > _data.Length) Array.Resize(ref _data, Math.Max(needed, Math.Min(_data.Length * 2, SegmentBytes + 1024)));
-            var lengthBytes = WriteLength(_data.AsSpan(Length), entry.Length);
+            var lengthBytes = CompactRecordCodec.WriteVarint(_data.AsSpan(Length), (ulong)entry.Length);
             entry.CopyTo(_data.AsSpan(Length + lengthBytes));
             Length += lengthBytes + entry.Length;
             Count++;
             LastAppendedMs = nowMs;
+        }
+
+        /// <summary>The request ids alone, each entry's rest skipped: what dropping the segment takes out of the dedupe index.</summary>
+        public List<string> RequestIds(CompactRecordCodec codec)
+        {
+            var ids = new List<string>(Count);
+            var reader = new SpanReader(_data.AsSpan(0, Length));
+            while (reader.Position < Length)
+            {
+                var length = (int)reader.ReadVarint();
+                var end = reader.Position + length;
+                ids.Add(codec.ReadRequestId(ref reader, BaseMs + (long)reader.ReadVarint()));
+                reader.Position = end;
+            }
+            return ids;
         }
 
         public IEnumerable<(ModelPerformanceRecord Record, long AppendedAtMs)> Read(CompactRecordCodec codec, string model)
@@ -220,19 +235,6 @@ public sealed class InMemoryRecentRecordLog : IRecentRecordLog, IDisposable
                 reader.Position = end;
             }
             return results;
-        }
-
-        private static int WriteLength(Span<byte> span, int value)
-        {
-            var i = 0;
-            var v = (uint)value;
-            while (v >= 0x80)
-            {
-                span[i++] = (byte)(v | 0x80);
-                v >>= 7;
-            }
-            span[i++] = (byte)v;
-            return i;
         }
     }
 }

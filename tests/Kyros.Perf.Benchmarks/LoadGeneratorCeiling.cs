@@ -35,22 +35,14 @@ public static class LoadGeneratorCeiling
                                     "(npm install --prefix /tmp/kyros-autocannon autocannon@8; PATH /tmp/kyros-autocannon/node_modules/.bin/autocannon)");
         await using var backend = await InstantBackend.StartAsync();
         var work = Directory.CreateTempSubdirectory("kyros-loadgen-").FullName;
-        var gateway = ChildProcess.FreePort();
-        await using var silo = ChildProcess.Start("silo", "dotnet",
+        await using var bench = await BenchSilo.StartAsync(siloDll, work,
         [
-            siloDll, $"--Kyros:SiloPort={ChildProcess.FreePort()}", $"--Kyros:GatewayPort={gateway}", $"--Kyros:HttpUrl=http://127.0.0.1:{ChildProcess.FreePort()}",
-            $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}", "--Kyros:Dashboard=false", "--Kyros:Resources:SampleLocalHost=false",
+            "--Kyros:Resources:SampleLocalHost=false",
             "--Kyros:Catalog:Models:0:Id=instant", "--Kyros:Catalog:Models:0:Provider=openai-compatible", $"--Kyros:Catalog:Models:0:Endpoint={backend.BaseUrl}",
             "--Kyros:Catalog:Models:0:TimeoutSeconds=120",
-            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
-        ], work);
-        await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
-
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.Services.AddKyrosPerfClient(o => o.Gateways = [$"127.0.0.1:{gateway}"]);
-        using var host = builder.Build();
-        await host.StartAsync();
+        ]);
+        var silo = bench.Process;
+        using var host = await bench.ConnectAsync();
         var client = host.Services.GetRequiredService<KyrosPerfClient>();
 
         // A fresh silo spends its first 20-odd seconds under load compiling (the JIT's later tiers took half a core here)

@@ -29,20 +29,10 @@ public static class ScaleLoad
         await ChildProcess.WaitForPortAsync(redisPort, TimeSpan.FromSeconds(10));
         var catalog = System.Text.Json.Nodes.JsonNode.Parse(RoutingLoad.CatalogJson(models))!["Kyros"]!["Catalog"]!.ToJsonString();
         File.WriteAllText(Path.Combine(work, "catalog.json"), catalog);
-        var gateway = ChildProcess.FreePort();
-        await using var silo = ChildProcess.Start("silo", "dotnet",
-        [
-            siloDll, $"--Kyros:SiloPort={ChildProcess.FreePort()}", $"--Kyros:GatewayPort={gateway}", $"--Kyros:HttpUrl=http://127.0.0.1:{ChildProcess.FreePort()}",
-            $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}", $"--Kyros:Redis=127.0.0.1:{redisPort}", $"--Kyros:Catalog:File={Path.Combine(work, "catalog.json")}",
-            "--Kyros:Dashboard=false", "--Kyros:Resources:SampleLocalHost=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
-        ], work);
-        await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
-
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.Services.AddKyrosPerfClient(o => o.Redis = $"127.0.0.1:{redisPort}");
-        using var host = builder.Build();
-        await host.StartAsync();
+        await using var bench = await BenchSilo.StartAsync(siloDll, work,
+            [$"--Kyros:Redis=127.0.0.1:{redisPort}", $"--Kyros:Catalog:File={Path.Combine(work, "catalog.json")}", "--Kyros:Resources:SampleLocalHost=false"]);
+        var silo = bench.Process;
+        using var host = await bench.ConnectAsync(redis: $"127.0.0.1:{redisPort}");
         var client = host.Services.GetRequiredService<KyrosPerfClient>();
         var grains = host.Services.GetRequiredService<IClusterClient>();
         var management = grains.GetGrain<IManagementGrain>(0);

@@ -26,25 +26,13 @@ public static class SoakLoad
     public static async Task<IReadOnlyList<string>> RunAsync(string siloDll, double minutes)
     {
         var work = Directory.CreateTempSubdirectory("kyros-soak-").FullName;
-        var gateway = ChildProcess.FreePort();
-        var http = ChildProcess.FreePort();
-        await using var silo = ChildProcess.Start("silo", "dotnet",
-        [
-            siloDll, $"--Kyros:SiloPort={ChildProcess.FreePort()}", $"--Kyros:GatewayPort={gateway}", $"--Kyros:HttpUrl=http://127.0.0.1:{http}",
-            $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}", $"--Kyros:RecentRecords:Retention={Retention}",
-            "--Kyros:Gateway:SimulationTimeScale=0.01", "--Kyros:Dashboard=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
-        ], work);
-        await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
-        await ChildProcess.WaitForPortAsync(http, TimeSpan.FromSeconds(60));
-
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.Services.AddKyrosPerfClient(o => o.Gateways = [$"127.0.0.1:{gateway}"]);
-        using var host = builder.Build();
-        await host.StartAsync();
+        await using var bench = await BenchSilo.StartAsync(siloDll, work,
+            [$"--Kyros:RecentRecords:Retention={Retention}", "--Kyros:Gateway:SimulationTimeScale=0.01"]);
+        var silo = bench.Process;
+        using var host = await bench.ConnectAsync();
         var client = host.Services.GetRequiredService<KyrosPerfClient>();
         var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
-        using var web = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
+        using var web = new HttpClient { BaseAddress = new Uri(bench.HttpUrl) };
 
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(minutes));
         var errors = 0L;
