@@ -47,6 +47,7 @@ public static class KyrosSiloHost
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
         app.MapPerformanceEndpoints();
+        app.MapCatalogEndpoints();
         app.MapMetricsEndpoint();
         app.MapRoutingEndpoints();
         app.MapResourceEndpoints();

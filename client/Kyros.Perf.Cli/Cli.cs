@@ -159,7 +159,8 @@ public static class Cli
             return BadInput;
         }
         catch (Exception exception) when (exception is Tuning.RecommendationNotFoundException or Tuning.RecommendationStateException
-                                              or Benchmarking.BenchmarkNotFoundException)
+                                              or Benchmarking.BenchmarkNotFoundException or Catalog.CatalogModelNotFoundException
+                                              or Catalog.CatalogModelExistsException or Catalog.CatalogRevisionException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
             return BadInput;

@@ -8,6 +8,7 @@ var root = Cli.Root("kyros-perf: talk to a Kyros.Perf cluster through the Orlean
     Commands.Status(),
     Commands.Record(),
     Commands.Summary(),
+    ModelCommands.Models(),
     Commands.Route(),
     ResourceCommands.Resources(),
     ResourceCommands.Alerts(),

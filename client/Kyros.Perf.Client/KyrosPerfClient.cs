@@ -114,7 +114,6 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         });
     }
 
-    public Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync() => Retried(() => cluster.GetGrain<IModelCatalogGrain>(0).GetModelsAsync());
 
     /// <summary>The active silos and their status.</summary>
     public async Task<IReadOnlyList<string>> GetSilosAsync()
@@ -145,9 +144,9 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
         }
     }
 
-    private static void RequireModel(string model)
+    private static void RequireModel(string model, string field = "model")
     {
-        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model is required.", "model");
+        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException($"{field} is required.", field);
     }
 
     // A grain's ArgumentException reaches the caller without ParamName; give it back.

@@ -2,10 +2,44 @@ using Orleans.Concurrency;
 
 namespace Kyros.Perf.Catalog;
 
-/// <summary>The model catalog as this silo's configuration gives it.</summary>
+/// <summary>
+/// The cluster's model catalog (one activation, key 0; grain state in Redis in a cluster). Configuration seeds it on the
+/// cluster's first start; after that the stored catalog wins. Every silo asks for newer versions (<see cref="GetIfNewerAsync"/>).
+/// Edits name who made them (<c>actor</c>) and may carry the revision they were made against (<c>expectedRevision</c>,
+/// HTTP's <c>If-Match</c>): a stale one throws <see cref="CatalogRevisionException"/> and changes nothing.
+/// </summary>
 [Alias("kyros.IModelCatalogGrain")]
 public interface IModelCatalogGrain : IGrainWithIntegerKey
 {
-    [Alias("models")]
-    Task<IReadOnlyList<Catalog.ModelDescriptor>> GetModelsAsync();
+    /// <summary>The catalog when its version is newer than <paramref name="version"/>; null when it is not (the silos' cheap poll).</summary>
+    [AlwaysInterleave, Alias("newer")]
+    Task<CatalogSnapshot?> GetIfNewerAsync(long version);
+
+    [AlwaysInterleave, Alias("models")]
+    Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync();
+
+    /// <summary>One model at its revision; null when the catalog does not hold it.</summary>
+    [AlwaysInterleave, Alias("model")]
+    Task<CatalogEntry?> GetModelAsync(string id);
+
+    [Alias("add")]
+    Task<CatalogEdit> AddAsync(ModelDescriptor model, string actor);
+
+    [Alias("replace")]
+    Task<CatalogEdit> ReplaceAsync(ModelDescriptor model, long? expectedRevision, string actor);
+
+    [Alias("remove")]
+    Task<CatalogEdit> RemoveAsync(string id, long? expectedRevision, string actor);
+
+    /// <summary>Replaces the whole catalog with <paramref name="models"/> (a silo's configuration): the way to force configuration back.</summary>
+    [Alias("seed")]
+    Task<CatalogEdit> SeedAsync(IReadOnlyList<ModelDescriptor> models, string actor);
+
+    /// <summary>The newest changes first, at most <paramref name="limit"/>.</summary>
+    [AlwaysInterleave, Alias("changes")]
+    Task<IReadOnlyList<CatalogChange>> GetChangesAsync(int limit);
+
+    /// <summary>Deletes the live state of removed models that no window reaches any more (its timer does this hourly); the ids purged.</summary>
+    [Alias("purge")]
+    Task<IReadOnlyList<string>> PurgeRemovedAsync();
 }

@@ -45,4 +45,11 @@ public interface IModelStatsGrain : IGrainWithStringKey
 
     [AlwaysInterleave, Alias("info")]
     Task<ModelStatsInfo> GetInfoAsync();
+
+    /// <summary>
+    /// Deletes the live state of a model removed from the catalog (its checkpoint and recent-record log) and deactivates;
+    /// history keeps its minutes and hours. Refused for a model in the catalog. Only the catalog grain calls this.
+    /// </summary>
+    [Alias("purge")]
+    Task PurgeAsync();
 }

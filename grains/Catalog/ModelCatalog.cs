@@ -2,31 +2,72 @@ using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Catalog;
 
-/// <summary>The configured catalog, looked up by model id.</summary>
-public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
+/// <summary>
+/// This silo's copy of the cluster's catalog: the configured models until <see cref="CatalogSync"/> has the catalog
+/// grain's, then each newer version as it comes, swapped whole. Lookups read <see cref="Current"/> once; code that
+/// looks up more than once for one request (the router) takes the view itself.
+/// </summary>
+public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options, TimeProvider? time = null)
 {
-    private readonly Dictionary<string, int> _indexById = options.Value.Models.Select((m, i) => (m.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private volatile CatalogView _view = CatalogView.Seed(options.Value.Models);
 
-    public IReadOnlyList<ModelDescriptor> Models { get; } = options.Value.Models.ToArray();
+    public CatalogView Current => _view;
 
-    /// <summary>The largest output any model allows: the bound on max_tokens when the router picks the model.</summary>
-    public int MaxOutputTokens { get; } = options.Value.Models.Select(m => m.MaxOutputTokens).DefaultIfEmpty(0).Max();
+    /// <summary>The configured models: what seeds a fresh cluster's catalog.</summary>
+    public IReadOnlyList<ModelDescriptor> Configured => options.Value.Models;
 
-    public bool Contains(string model) => IndexOf(model) >= 0;
+    public IReadOnlyList<ModelDescriptor> Models => _view.Models;
 
-    public ModelDescriptor? Find(string model) => IndexOf(model) is >= 0 and var i ? Models[i] : null;
+    public int MaxOutputTokens => _view.MaxOutputTokens;
 
-    /// <summary>The model's place in <see cref="Models"/>, or -1: the router keeps per-model figures in arrays by this index.</summary>
-    public int IndexOf(string? model) => model is null ? -1 : _indexById.GetValueOrDefault(model, -1);
+    public bool Contains(string model) => _view.Contains(model);
+
+    public ModelDescriptor? Find(string model) => _view.Find(model);
+
+    /// <summary>Takes a newer version of the catalog; an older or equal one (a slow answer) changes nothing. True when taken.</summary>
+    public bool Apply(CatalogSnapshot snapshot)
+    {
+        while (true)
+        {
+            var current = _view;
+            if (snapshot.Version <= current.Version) return false;
+            if (Interlocked.CompareExchange(ref _view, new CatalogView(snapshot, current), current) == current) return true;
+        }
+    }
 
     /// <summary>The model, or the error every surface shows for a model outside the catalog.</summary>
-    public ModelDescriptor EnsureKnown(string model, string field = "model") => Find(model) ??
-        throw new ArgumentException($"{field} '{model}' is not in the model catalog ({Listed()}).", field);
+    public ModelDescriptor EnsureKnown(string model, string field = "model") => _view.Find(model) ??
+        throw new ArgumentException($"{field} '{model}' is not in the model catalog ({Listed(_view)}).", field);
+
+    /// <summary>A model whose statistics and history can be read: in the catalog, or removed from it.</summary>
+    public bool IsReadable(string model) => _view is var view && (view.Contains(model) || view.RemovedOf(model) is not null);
+
+    public void EnsureReadable(string model, string field = "model")
+    {
+        if (!IsReadable(model)) EnsureKnown(model, field);
+    }
+
+    /// <summary>A model whose records are taken: in the catalog, or removed within <see cref="ModelCatalogOptions.RemovalGrace"/>.</summary>
+    public bool IsRecordable(string model)
+    {
+        var view = _view;
+        return view.Contains(model) || view.RemovedOf(model) is { } removed && _time.GetUtcNow() < removed.RemovedAt + options.Value.RemovalGrace;
+    }
+
+    /// <summary>Refuses a record for a model outside the catalog (<see cref="ArgumentException"/>) or removed past its grace (<see cref="ModelRemovedException"/>).</summary>
+    public void EnsureRecordable(string model, string field = "model")
+    {
+        if (IsRecordable(model)) return;
+        if (_view.RemovedOf(model) is { } removed)
+            throw new ModelRemovedException($"{field} '{model}' was removed from the catalog at {removed.RemovedAt:u}; records for it are no longer taken.");
+        EnsureKnown(model, field);
+    }
 
     /// <summary>The catalog's ids for an error: all of a small catalog, the first few of a large one (ten thousand would make a 100 KB error).</summary>
-    private string Listed() => Models.Count <= ListedInErrors
-        ? string.Join(", ", Models.Select(m => m.Id))
-        : $"{string.Join(", ", Models.Take(ListedInErrors).Select(m => m.Id))} and {Models.Count - ListedInErrors} more; GET /v1/models lists them";
+    private static string Listed(CatalogView view) => view.Models.Count <= ListedInErrors
+        ? string.Join(", ", view.Models.Select(m => m.Id))
+        : $"{string.Join(", ", view.Models.Take(ListedInErrors).Select(m => m.Id))} and {view.Models.Count - ListedInErrors} more; GET /v1/models lists them";
 
     private const int ListedInErrors = 20;
 }

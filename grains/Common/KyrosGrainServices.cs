@@ -33,6 +33,8 @@ public static class KyrosGrainServices
 
         services.AddValidatedOptions<RoutingOptions, RoutingOptionsValidator>(configuration, RoutingOptions.Section);
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<CatalogSync>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<CatalogSync>());
         services.AddSingleton(sp => new ModelHealthBook(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<RateLeaseRenewal>();

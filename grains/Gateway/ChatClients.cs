@@ -12,7 +12,8 @@ namespace Kyros.Perf.Gateway;
 /// <summary>One <see cref="IChatClient"/> per catalog model, made on first use: simulated, or any OpenAI-compatible endpoint.</summary>
 public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider time) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, IChatClient> _clients = new(StringComparer.Ordinal);
+    // Each client with the descriptor it was made from: a model changed at run time is a new descriptor, and gets a new client.
+    private readonly ConcurrentDictionary<string, (ModelDescriptor Source, IChatClient Client)> _clients = new(StringComparer.Ordinal);
     private readonly int _seed = options.Value.SimulationSeed ?? Random.Shared.Next();
 
     // One connection pool for every OpenAI-compatible model; the client's own timeout (NetworkTimeout) applies per call.
@@ -21,7 +22,14 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    public IChatClient For(ModelDescriptor model) => _clients.GetOrAdd(model.Id, _ => Create(model));
+    public IChatClient For(ModelDescriptor model)
+    {
+        if (_clients.TryGetValue(model.Id, out var made) && ReferenceEquals(made.Source, model)) return made.Client;
+        var client = Create(model);
+        // The client it replaces may still serve a call in flight: it is left to the collector, not disposed under it.
+        _clients[model.Id] = (model, client);
+        return client;
+    }
 
     private IChatClient Create(ModelDescriptor model)
     {
@@ -44,7 +52,7 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
 
     public void Dispose()
     {
-        foreach (var client in _clients.Values) client.Dispose();
+        foreach (var (_, client) in _clients.Values) client.Dispose();
         _http.Dispose();
     }
 }

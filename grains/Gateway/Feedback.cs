@@ -12,7 +12,7 @@ public static class Feedback
     public static async Task<FeedbackResult> RecordAsync(IGrainFactory grains, ModelCatalog catalog, TimeProvider time, string requestId, double score)
     {
         GatewayValidator.ValidateFeedback(requestId, score);
-        if (!RequestIds.TryParse(requestId, out var model, out var at) || !catalog.Contains(model)) return FeedbackResult.UnknownRequest;
+        if (!RequestIds.TryParse(requestId, out var model, out var at) || !catalog.IsRecordable(model)) return FeedbackResult.UnknownRequest;
         var grain = grains.GetGrain<IModelStatsGrain>(model);
         while (true)
         {

@@ -31,7 +31,12 @@ public sealed class ModelGateway(
         var started = time.GetTimestamp();
         foreach (var modelId in decision.FallbackOrder.Prepend(decision.SelectedModel))
         {
-            var model = catalog.Find(modelId)!;
+            // The catalog may have changed since the decision: a model removed meanwhile is not called.
+            if (catalog.Find(modelId) is not { } model)
+            {
+                attempts.Add(new Attempt(modelId, false, "not_found", "skipped: removed from the catalog", 0, null));
+                continue;
+            }
             var reserveTokens = inputTokens.For(model) + request.MaxTokens;
             // The decision reserved its chosen model; a fallback reserves its own, or is skipped at its limit.
             if (modelId != decision.SelectedModel && router.Reserve(model, reserveTokens) is { } limited)
@@ -74,7 +79,10 @@ public sealed class ModelGateway(
         var conversation = request.Conversation;
         if (conversation.Sum(m => (long)m.Content.Length) > _options.MaxPromptCharacters)
             throw new ArgumentException($"The conversation is longer than {_options.MaxPromptCharacters} characters.", request.Prompt is null ? "messages" : "prompt");
-        var limit = request.Model is { } named ? catalog.EnsureKnown(named).MaxOutputTokens : catalog.MaxOutputTokens;
+        var view = catalog.Current;
+        var limit = request.Model is { } named
+            ? view.Find(named)?.MaxOutputTokens ?? catalog.EnsureKnown(named).MaxOutputTokens
+            : view.MaxOutputTokens;
         if (request.MaxTokens > limit)
             throw new ArgumentException($"max_tokens {request.MaxTokens} is above {(request.Model is null ? "every model's" : request.Model + "'s")} limit of {limit}.", "max_tokens");
 
@@ -82,7 +90,7 @@ public sealed class ModelGateway(
             ? new RoutingRequest(request.Features ?? new RequestFeatures(), [only], RoutingStrategy.Balanced)
             : new RoutingRequest(request.Features ?? new RequestFeatures(), request.Candidates, request.Strategy);
         // The conversation is counted once with each encoding its candidates use; each model is routed, reserved and recorded on its own count.
-        var candidates = routing.Candidates?.Select(n => n is null ? null : catalog.Find(n)).OfType<ModelDescriptor>() ?? catalog.Models;
+        var candidates = routing.Candidates?.Select(n => n is null ? null : view.Find(n)).OfType<ModelDescriptor>() ?? view.Models;
         var inputTokens = InputTokens.Count([.. conversation.Select(t => t.Content)], candidates);
         routing = routing with { Features = routing.Features with { EstimatedTokens = null, Prompt = null, OutputTokens = request.MaxTokens } };
         var decision = router.Decide(routing, RoutingEngine.SharedDraw, inputTokens);

@@ -8,7 +8,7 @@ public static class PromptTokens
 {
     public const string O200k = "o200k";
     public const string Cl100k = "cl100k";
-    public static readonly IReadOnlyList<string> Encodings = [O200k, Cl100k];
+    public static IReadOnlyList<string> Encodings => ModelDescriptorValidator.Tokenizers;
 
     private static readonly Lazy<Tokenizer> O200kBase = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
     private static readonly Lazy<Tokenizer> Cl100kBase = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));

@@ -29,11 +29,10 @@ public sealed class RateLeaseGrain(
         for (var i = 0; i < asks.Length; i++)
         {
             var ask = asks[i] ?? throw new ArgumentNullException($"asks[{i}]");
-            var index = catalog.IndexOf(ask.Model);
             // A model this silo's catalog does not limit gets nothing to spend: its silo keeps to its fallback share.
-            grants[i] = index < 0
+            grants[i] = catalog.Find(ask.Model) is not { } model
                 ? new RateLeaseGrant(ask.Model, 0, 0, 0, 0, 0)
-                : _book.Lease(silo, ask, catalog.Models[index].RequestsPerMinute, catalog.Models[index].TokensPerMinute, now);
+                : _book.Lease(silo, ask, model.RequestsPerMinute, model.TokensPerMinute, now);
         }
         if (_book.Changed)
         {

@@ -14,8 +14,16 @@ public sealed class RateLeaseRenewal(
     IGrainFactory grains, ModelCatalog catalog, RateLimiter limits, IOptions<RoutingOptions> options, TimeProvider time,
     ILocalSiloDetails silo, IClusterMembershipService membership, ILogger<RateLeaseRenewal> logger) : BackgroundService
 {
-    private readonly ModelDescriptor[] _limited = [.. catalog.Models.Where(m => m.RequestsPerMinute is not null || m.TokensPerMinute is not null)];
     private readonly SemaphoreSlim _one = new(1, 1);
+    // The limited models of the catalog version last seen: the catalog changes at run time.
+    private (CatalogView View, ModelDescriptor[] Limited) _limited = (null!, []);
+
+    private ModelDescriptor[] Limited()
+    {
+        var view = catalog.Current;
+        if (!ReferenceEquals(_limited.View, view)) _limited = (view, [.. view.Models.Where(m => m.RequestsPerMinute is not null || m.TokensPerMinute is not null)]);
+        return _limited.Limited;
+    }
 
     /// <summary>A lease keeps this much of the recent demand in hand: four asks, so one that is late or lost costs nothing.</summary>
     private TimeSpan Horizon => options.Value.SnapshotInterval * 4;
@@ -26,7 +34,10 @@ public sealed class RateLeaseRenewal(
         await _one.WaitAsync();
         try
         {
-            var asks = limits.Asks(_limited, time.GetUtcNow(), Horizon);
+            var limited = Limited();
+            // A catalog without limits asks for nothing; one that gains a limit at run time starts asking.
+            if (limited.Length == 0) return;
+            var asks = limits.Asks(limited, time.GetUtcNow(), Horizon);
             var grants = await grains.GetGrain<IRateLeaseGrain>(0).LeaseAsync(silo.SiloAddress.ToString(), asks);
             limits.Apply(grants, time.GetUtcNow(), ActiveSilos());
         }
@@ -45,7 +56,6 @@ public sealed class RateLeaseRenewal(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_limited.Length == 0) return;
         limits.AwaitLeases(time.GetUtcNow(), ActiveSilos());
         // Until it answers again this silo spends what it holds, then keeps to its share (RateLimiter.LeaseStaleAfter).
         await PeriodicWork.RunAsync(options.Value.SnapshotInterval, time, RenewAsync,

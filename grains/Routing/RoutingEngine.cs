@@ -65,13 +65,15 @@ public sealed class RoutingEngine(
     public RouterState State(string silo)
     {
         var now = time.GetUtcNow();
-        var models = new ModelRoutingState[catalog.Models.Count];
+        var view = catalog.Current;
+        var table = snapshot.StatsFor(view);
+        var models = new ModelRoutingState[view.Models.Count];
         for (var i = 0; i < models.Length; i++)
         {
-            var model = catalog.Models[i];
+            var model = view.Models[i];
             var (state, reason, until) = health.Describe(model.Id, now);
             var limit = limits.StateOf(model.Id, model.RequestsPerMinute, model.TokensPerMinute, now);
-            var stats = snapshot.StatsAt(i);
+            var stats = table[i];
             models[i] = new ModelRoutingState(model.Id, state, reason, until, limit?.SiloRequests, model.RequestsPerMinute, limit?.SiloTokens, model.TokensPerMinute,
                 stats?.Samples ?? 0, stats is null ? null : Math.Max(0, (now - stats.ComputedAt).TotalSeconds),
                 model.Hosts.Count > 0 ? snapshot.LeastAlertedHost(model.Hosts) : Resources.AlertLevel.None, limit);
@@ -109,20 +111,24 @@ public sealed class RoutingEngine(
     {
         RoutingValidator.Validate(request, checkCandidateNames: false);
         var features = request.Features;
-        var candidates = Resolve(request.Candidates, work);
-        var tokens = counted ?? InputTokens.Of(features, catalog.Models, candidates);
+        // One version of the catalog for the whole decision: a change made meanwhile is the next decision's.
+        var view = catalog.Current;
+        var stats = snapshot.StatsFor(view);
+        var penalties = snapshot.PenaltiesFor(view);
+        var candidates = Resolve(request.Candidates, view, work);
+        var tokens = counted ?? InputTokens.Of(features, view.Models, candidates);
         var now = time.GetUtcNow();
         var allHealthy = health.AllHealthy;
         var permanent = 0;
         foreach (var index in candidates)
         {
-            var model = catalog.Models[index];
+            var model = view.Models[index];
             var modelTokens = tokens.For(model);
             var reason = Lacks(model, features, modelTokens);
             CandidateFigures figures = default;
             if (reason is null)
             {
-                figures = ModelScorer.Figures(model, snapshot.StatsAt(index), features, modelTokens, _options.PriorStrength, now);
+                figures = ModelScorer.Figures(model, stats[index], features, modelTokens, _options.PriorStrength, now);
                 reason = ModelScorer.Exceeds(figures, features);
             }
             if (reason is not null)
@@ -132,7 +138,7 @@ public sealed class RoutingEngine(
                 continue;
             }
             if (model.Hosts.Count > 0) figures = figures with { HostAlert = snapshot.LeastAlertedHost(model.Hosts) };
-            if (snapshot.PenaltyAt(index) is > 0 and var penalty) figures = figures with { Penalty = penalty };
+            if (penalties[index] is > 0 and var penalty) figures = figures with { Penalty = penalty };
             // Health last: a model refused for it alone may pass the same request later.
             if (allHealthy)
             {
@@ -152,9 +158,9 @@ public sealed class RoutingEngine(
     }
 
     /// <summary>The candidates' catalog indices (the whole catalog when none are named); an unknown or repeated name is refused.</summary>
-    private ReadOnlySpan<int> Resolve(IReadOnlyList<string>? names, RoutingScratch work)
+    private static ReadOnlySpan<int> Resolve(IReadOnlyList<string>? names, CatalogView view, RoutingScratch work)
     {
-        var models = catalog.Models.Count;
+        var models = view.Models.Count;
         // A list longer than the catalog must repeat or misname a model, which is found within the first `models` names.
         work.Reset(Math.Min(names?.Count ?? models, models), models);
         var indices = work.Candidates;
@@ -167,7 +173,7 @@ public sealed class RoutingEngine(
         var stamp = work.NextStamp();
         for (var i = 0; i < names.Count; i++)
         {
-            var index = catalog.IndexOf(names[i]);
+            var index = view.IndexOf(names[i]);
             if (index < 0 || work.Seen[index] == stamp)
             {
                 // The same error, for the same name, as a client that checks the list first would give.

@@ -17,15 +17,23 @@ public sealed class RoutingSnapshot(
     IGrainFactory grains, ModelCatalog catalog, ModelHealthBook health, IOptions<RoutingOptions> options, TimeProvider time, ILogger<RoutingSnapshot> logger)
     : BackgroundService
 {
-    private volatile Table _table = new(new ModelRoutingStats?[catalog.Models.Count], DateTimeOffset.MinValue);
+    private volatile Table _table = Table.Build(catalog.Current, [], DateTimeOffset.MinValue);
     private volatile IReadOnlyDictionary<string, AlertLevel> _hostAlerts = new Dictionary<string, AlertLevel>();
-    private volatile TunedView _tuning = new(TuningOverrides.None, new double[catalog.Models.Count]);
+    private volatile TunedView _tuning = TunedView.Build(catalog.Current, TuningOverrides.None);
 
     /// <summary>What applied tuning sets: the adaptive base weights, penalties and timeouts.</summary>
     public TuningOverrides Tuning => _tuning.Overrides;
 
-    /// <summary>The tuning penalty of the model at this catalog index (0: none).</summary>
-    public double PenaltyAt(int modelIndex) => _tuning.Penalties[modelIndex];
+    /// <summary>The tuning penalty of each model of <paramref name="view"/>, by its index (0: none).</summary>
+    public double[] PenaltiesFor(CatalogView view)
+    {
+        var tuning = _tuning;
+        if (ReferenceEquals(tuning.View, view)) return tuning.Penalties;
+        // The catalog changed since: the same overrides, indexed for this version.
+        tuning = TunedView.Build(view, tuning.Overrides);
+        if (ReferenceEquals(view, catalog.Current)) _tuning = tuning;
+        return tuning.Penalties;
+    }
 
     /// <summary>The timeout in force for a model: tuned, or the catalog's.</summary>
     public double TimeoutSecondsOf(ModelDescriptor model) => _tuning.Overrides.TimeoutSeconds.GetValueOrDefault(model.Id, model.TimeoutSeconds);
@@ -34,14 +42,18 @@ public sealed class RoutingSnapshot(
     public void ApplyTuning(TuningOverrides overrides)
     {
         if (overrides.Version == _tuning.Overrides.Version && overrides.Version != 0) return;
-        var penalties = new double[catalog.Models.Count];
-        foreach (var (model, penalty) in overrides.Penalties)
-            if (catalog.IndexOf(model) is var index and >= 0) penalties[index] = Math.Clamp(penalty, 0, 1);
-        _tuning = new TunedView(overrides, penalties);
+        _tuning = TunedView.Build(catalog.Current, overrides);
     }
 
-    /// <summary>The statistics of the model at this catalog index (<see cref="ModelCatalog.IndexOf"/>); null before any were published.</summary>
-    public ModelRoutingStats? StatsAt(int modelIndex) => _table.Stats[modelIndex];
+    /// <summary>The statistics of each model of <paramref name="view"/>, by its index; null for one with none published.</summary>
+    public ModelRoutingStats?[] StatsFor(CatalogView view)
+    {
+        var table = _table;
+        if (ReferenceEquals(table.View, view)) return table.Stats;
+        table = Table.Build(view, table.Pulled, table.RefreshedAt);
+        if (ReferenceEquals(view, catalog.Current)) _table = table;
+        return table.Stats;
+    }
 
     /// <summary>When the table was last pulled; <see cref="DateTimeOffset.MinValue"/> before the first pull.</summary>
     public DateTimeOffset RefreshedAt => _table.RefreshedAt;
@@ -50,16 +62,11 @@ public sealed class RoutingSnapshot(
     public void Apply(IEnumerable<ModelRoutingStats> stats)
     {
         var now = time.GetUtcNow();
-        var table = new ModelRoutingStats?[catalog.Models.Count];
-        foreach (var s in stats)
-        {
-            // A model no longer in this silo's catalog (a rolling change of configuration) is not routed to.
-            var index = catalog.IndexOf(s.Model);
-            if (index < 0) continue;
-            table[index] = s;
-            health.Observe(s, now);
-        }
-        _table = new Table(table, now);
+        var pulled = stats.ToArray();
+        var view = catalog.Current;
+        foreach (var s in pulled)
+            if (view.Contains(s.Model)) health.Observe(s, now);
+        _table = Table.Build(view, pulled, now);
     }
 
     /// <summary>Replaces the hosts' alert levels: each host's highest active alert.</summary>
@@ -102,7 +109,26 @@ public sealed class RoutingSnapshot(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => PeriodicWork.RunAsync(options.Value.SnapshotInterval, time, RefreshAsync,
         exception => logger.LogDebug(exception, "Routing snapshot refresh failed"), stoppingToken);
 
-    private sealed record Table(ModelRoutingStats?[] Stats, DateTimeOffset RefreshedAt);
+    /// <summary>The statistics as pulled, and indexed for one version of the catalog (a model outside it is not routed to).</summary>
+    private sealed record Table(CatalogView View, IReadOnlyList<ModelRoutingStats> Pulled, ModelRoutingStats?[] Stats, DateTimeOffset RefreshedAt)
+    {
+        public static Table Build(CatalogView view, IReadOnlyList<ModelRoutingStats> pulled, DateTimeOffset refreshedAt)
+        {
+            var stats = new ModelRoutingStats?[view.Models.Count];
+            foreach (var s in pulled)
+                if (view.IndexOf(s.Model) is var index and >= 0) stats[index] = s;
+            return new Table(view, pulled, stats, refreshedAt);
+        }
+    }
 
-    private sealed record TunedView(TuningOverrides Overrides, double[] Penalties);
+    private sealed record TunedView(CatalogView View, TuningOverrides Overrides, double[] Penalties)
+    {
+        public static TunedView Build(CatalogView view, TuningOverrides overrides)
+        {
+            var penalties = new double[view.Models.Count];
+            foreach (var (model, penalty) in overrides.Penalties)
+                if (view.IndexOf(model) is var index and >= 0) penalties[index] = Math.Clamp(penalty, 0, 1);
+            return new TunedView(view, overrides, penalties);
+        }
+    }
 }

@@ -22,6 +22,9 @@ public interface IRecentRecordLog
     /// <summary>Everything up to <paramref name="position"/> is in a checkpoint, so it may be trimmed once old.</summary>
     Task MarkCheckpointAsync(string model, long position);
 
+    /// <summary>Forgets the model: its records, request ids and checkpoint mark (a model removed from the catalog, once no window reaches it).</summary>
+    Task DeleteAsync(string model);
+
     /// <summary>Whether the log's store answers.</summary>
     Task<bool> IsHealthyAsync();
 }

@@ -119,6 +119,12 @@ public sealed class InMemoryRecentRecordLog : IRecentRecordLog, IDisposable
         return Task.CompletedTask;
     }
 
+    public Task DeleteAsync(string model)
+    {
+        lock (_logs) _logs.Remove(model);
+        return Task.CompletedTask;
+    }
+
     public Task<bool> IsHealthyAsync() => Task.FromResult(true);
 
     /// <summary>Records held for the model (what the cap counts).</summary>

@@ -39,7 +39,7 @@ public sealed class ModelStatsGrain(
         _ledger = RestoreLedger();
         _checkpointedPosition = _ledger.AppliedPosition;
         _commit = new GroupCommit(AppendAsync, _ledger.Apply, options.Value.MaxGroupRecords);
-        if (catalog.Contains(_model))
+        if (catalog.IsReadable(_model))
         {
             _replayedOnActivation = await ReplayAsync();
             // No checkpoint and nothing to replay: the live state is gone (an embedded silo restarted). History has it.
@@ -73,7 +73,7 @@ public sealed class ModelStatsGrain(
         RecordValidator.ValidateBatch(records, time.GetUtcNow());
         for (var i = 0; i < records.Count; i++)
             if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
-        catalog.EnsureKnown(_model, "[0].model");
+        catalog.EnsureRecordable(_model, "[0].model");
         _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: false);
         await SeedLateMinutesAsync(records);
         var result = await _commit.SubmitAsync(records);
@@ -84,7 +84,7 @@ public sealed class ModelStatsGrain(
     public async Task<ModelSummary> GetSummaryAsync(TimeSpan window, string? instance = null)
     {
         TimeWindow.Validate(window);
-        catalog.EnsureKnown(_model);
+        catalog.EnsureReadable(_model);
         if (instance is not null && !_ledger.KnowsInstance(instance))
             throw new ArgumentException($"instance '{instance}' has no records for model '{_model}' in the last {TimeWindow.Format(ModelStatsLedger.MinuteSpan)}.", "instance");
         var now = time.GetUtcNow();
@@ -95,7 +95,7 @@ public sealed class ModelStatsGrain(
     public Task<IReadOnlyList<ModelSummary>> GetInstanceSummariesAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
-        catalog.EnsureKnown(_model);
+        catalog.EnsureReadable(_model);
         var now = time.GetUtcNow();
         var label = TimeWindow.Format(window);
         IReadOnlyList<ModelSummary> summaries = _ledger.Instances.Order(StringComparer.Ordinal)
@@ -108,7 +108,7 @@ public sealed class ModelStatsGrain(
     public async Task<IReadOnlyList<ModelMinute>> GetMinutesAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
-        catalog.EnsureKnown(_model);
+        catalog.EnsureReadable(_model);
         var now = time.GetUtcNow();
         var folded = _ledger.FoldedRange(now, window) is { } range
             ? await clusterHistory.QueryAsync(_model, HistoryResolution.Minute, range.From, range.To)
@@ -119,14 +119,14 @@ public sealed class ModelStatsGrain(
     public async Task<MetricsAggregate> GetAggregateAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
-        catalog.EnsureKnown(_model);
+        catalog.EnsureReadable(_model);
         return await WindowAsync(time.GetUtcNow(), window);
     }
 
     public async Task<FeedbackResult> RecordFeedbackAsync(string requestId, DateTimeOffset requestedAt, double score)
     {
         Gateway.GatewayValidator.ValidateFeedback(requestId, score);
-        catalog.EnsureKnown(_model);
+        catalog.EnsureRecordable(_model);
         if (!await log.ContainsAsync(_model, requestId)) return FeedbackResult.UnknownRequest;
         var feedback = new ModelPerformanceRecord(_model, null, requestedAt, 0, null, 0, 0, true, null, 0, score,
             requestId + ModelPerformanceRecord.FeedbackSuffix, IsFeedback: true);
@@ -140,7 +140,7 @@ public sealed class ModelStatsGrain(
     public Task<IReadOnlyList<ModelPerformanceRecord>> GetRecentRecordsAsync(int limit)
     {
         if (limit is < 1 or > 10_000) throw new ArgumentException($"limit must be within 1..10000; got {limit}.", "limit");
-        catalog.EnsureKnown(_model);
+        catalog.EnsureReadable(_model);
         return log.ReadLatestAsync(_model, limit);
     }
 
@@ -148,6 +148,18 @@ public sealed class ModelStatsGrain(
         _model, this.GrainContext.Address.SiloAddress?.ToString() ?? "", Environment.ProcessId, _ledger.AppliedPosition,
         _ledger.MinuteCount, _ledger.RecordCount, checkpoint.RecordExists ? checkpoint.State.SavedAt : null, _replayedOnActivation,
         _ledger.HourCount));
+
+    public async Task PurgeAsync()
+    {
+        if (catalog.Contains(_model)) throw new InvalidOperationException($"Model '{_model}' is in the catalog: its live state stays.");
+        _deferredPublish?.Dispose();
+        _ledger = new ModelStatsLedger();
+        _checkpointedPosition = 0;
+        await log.DeleteAsync(_model);
+        await checkpoint.ClearStateAsync();
+        logger.LogInformation("Model {Model}: live state deleted (removed from the catalog)", _model);
+        DeactivateOnIdle();
+    }
 
     /// <summary>
     /// A model's window; one that reaches past the minutes kept takes its part hour from history, asked once a minute
@@ -184,7 +196,7 @@ public sealed class ModelStatsGrain(
 
     private void EnsureOwnModel(string model, string field)
     {
-        catalog.EnsureKnown(model, field);
+        catalog.EnsureRecordable(model, field);
         if (!string.Equals(model, _model, StringComparison.Ordinal))
             throw new ArgumentException($"{field} '{model}' belongs to another model's grain than '{_model}'.", field);
     }

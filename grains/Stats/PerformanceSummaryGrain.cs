@@ -13,7 +13,8 @@ public sealed class PerformanceSummaryGrain(ModelCatalog catalog, TimeProvider t
     public async Task<ClusterSummary> GetClusterSummaryAsync(TimeSpan window)
     {
         TimeWindow.Validate(window);
-        var aggregates = await Task.WhenAll(catalog.Models.Select(m => GrainFactory.GetGrain<IModelStatsGrain>(m.Id).GetAggregateAsync(window)));
+        var catalogModels = catalog.Models;
+        var aggregates = await Task.WhenAll(catalogModels.Select(m => GrainFactory.GetGrain<IModelStatsGrain>(m.Id).GetAggregateAsync(window)));
         var now = time.GetUtcNow();
         var start = TimeWindow.StartAt(now, window);
         var label = TimeWindow.Format(window);
@@ -22,7 +23,7 @@ public sealed class PerformanceSummaryGrain(ModelCatalog catalog, TimeProvider t
         for (var i = 0; i < aggregates.Length; i++)
         {
             cluster.Merge(aggregates[i]);
-            models.Add(ModelSummary.Create(catalog.Models[i].Id, label, start, now, aggregates[i]));
+            models.Add(ModelSummary.Create(catalogModels[i].Id, label, start, now, aggregates[i]));
         }
         return new ClusterSummary(label, models, ModelSummary.Create(ClusterName, label, start, now, cluster));
     }

@@ -176,6 +176,8 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
 
     public Task<bool> ContainsAsync(string model, string requestId) => Guard(Db.HashExistsAsync(Key(model, "ids"), requestId));
 
+    public Task DeleteAsync(string model) => Guard(Db.KeyDeleteAsync(Keys(model)));
+
     private RedisKey[] Keys(string model) => [Key(model, "log"), Key(model, "ids"), Key(model, "ckpt")];
 
     // The hash tag keeps one model's keys on one shard of a Redis cluster.

@@ -21,7 +21,6 @@ public static class PerformanceEndpoints
         api.MapGet("/models/{model}/records", GetRecentRecords);
         api.MapGet("/models/{model}/history", GetHistory);
         api.MapGet("/summary", GetClusterSummary);
-        app.MapGet("/v1/models", (ModelCatalog catalog) => Results.Ok(new { Models = catalog.Models }));
     }
 
     private static async Task<IResult> PostRecords(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time, Microsoft.Extensions.Options.IOptions<KyrosSiloOptions> silo)
@@ -35,7 +34,7 @@ public static class PerformanceEndpoints
         // Everything is checked before anything is recorded: one bad record and the batch changes nothing.
         if (isBatch) RecordValidator.ValidateBatch(records, now);
         else RecordValidator.Validate(records[0], now);
-        for (var i = 0; i < records.Count; i++) catalog.EnsureKnown(records[i].Model, isBatch ? $"[{i}].model" : "model");
+        for (var i = 0; i < records.Count; i++) catalog.EnsureRecordable(records[i].Model, isBatch ? $"[{i}].model" : "model");
 
         var recording = isBatch ? ModelBatches.RecordAsync(grains, records) : grains.GetGrain<IModelStatsGrain>(records[0].Model).RecordAsync(records[0]);
         // A hung store holds a grain's queue: the caller gets its 503 within the bound however long the queue, and its
@@ -55,14 +54,14 @@ public static class PerformanceEndpoints
 
     private static async Task<IResult> GetModelSummary(string model, string? window, string? instance, IGrainFactory grains, ModelCatalog catalog)
     {
-        if (!catalog.Contains(model)) return UnknownModel(model);
+        if (!catalog.IsReadable(model)) return UnknownModel(model);
         var span = TimeWindow.ParseOr(window, DefaultWindow);
         return Results.Ok(await grains.GetGrain<IModelStatsGrain>(model).GetSummaryAsync(span, instance));
     }
 
     private static async Task<IResult> GetInstanceSummaries(string model, string? window, IGrainFactory grains, ModelCatalog catalog)
     {
-        if (!catalog.Contains(model)) return UnknownModel(model);
+        if (!catalog.IsReadable(model)) return UnknownModel(model);
         var span = TimeWindow.ParseOr(window, DefaultWindow);
         var instances = await grains.GetGrain<IModelStatsGrain>(model).GetInstanceSummariesAsync(span);
         return Results.Ok(new { Model = model, Window = TimeWindow.Format(span), Instances = instances });
@@ -70,7 +69,7 @@ public static class PerformanceEndpoints
 
     private static async Task<IResult> GetRecentRecords(string model, int? limit, IGrainFactory grains, ModelCatalog catalog)
     {
-        if (!catalog.Contains(model)) return UnknownModel(model);
+        if (!catalog.IsReadable(model)) return UnknownModel(model);
         var records = await grains.GetGrain<IModelStatsGrain>(model).GetRecentRecordsAsync(limit ?? 100);
         return Results.Ok(new { Model = model, records.Count, Records = records });
     }
@@ -84,7 +83,7 @@ public static class PerformanceEndpoints
     private static async Task<IResult> GetHistory(string model, string? from, string? to, string? resolution,
         ModelCatalog catalog, ClusterHistory history, TimeProvider time)
     {
-        if (!catalog.Contains(model)) return UnknownModel(model);
+        if (!catalog.IsReadable(model)) return UnknownModel(model);
         var step = resolution switch
         {
             null or "1m" => HistoryResolution.Minute,

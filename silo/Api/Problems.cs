@@ -12,6 +12,7 @@ public static class Problems
             {
                 StatusCodes.Status404NotFound => "Not found",
                 StatusCodes.Status409Conflict => "Conflict",
+                StatusCodes.Status412PreconditionFailed => "Precondition failed",
                 StatusCodes.Status413PayloadTooLarge => "Request body too large",
                 _ => "Invalid request",
             },

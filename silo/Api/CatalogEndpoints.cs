@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kyros.Perf.Catalog;
+using Kyros.Perf.Common;
+using Microsoft.Extensions.Primitives;
+
+namespace Kyros.Perf.Silo.Api;
+
+/// <summary>
+/// The cluster's catalog (<see cref="IModelCatalogGrain"/>): list, read, add, replace, patch, remove, the change history
+/// and seeding from configuration. A model's revision is its <c>ETag</c>; an edit with <c>If-Match</c> of an older one is 412.
+/// </summary>
+public static class CatalogEndpoints
+{
+    public const int MaxChanges = 10_000;
+
+    public static void MapCatalogEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/models", (HttpContext context, ModelCatalog catalog) =>
+        {
+            var view = catalog.Current;
+            context.Response.Headers.ETag = Tag(view.Version);
+            return Results.Ok(new { view.Version, view.Models });
+        });
+        app.MapGet("/v1/models/changes", GetChanges);
+        app.MapPost("/v1/models", AddAsync);
+        app.MapPost("/v1/models/reseed", ReseedAsync);
+        app.MapGet("/v1/models/{**id}", GetAsync);
+        app.MapPut("/v1/models/{**id}", ReplaceAsync);
+        app.MapPatch("/v1/models/{**id}", PatchAsync);
+        app.MapDelete("/v1/models/{**id}", RemoveAsync);
+    }
+
+    private static IModelCatalogGrain Catalog(IGrainFactory grains) => grains.GetGrain<IModelCatalogGrain>(0);
+
+    private static async Task<IResult> GetAsync(string id, HttpContext context, IGrainFactory grains, ModelCatalog catalog)
+    {
+        if (await Catalog(grains).GetModelAsync(id) is not { } entry) return NotInCatalog(id, catalog);
+        context.Response.Headers.ETag = Tag(entry.Revision);
+        return Results.Ok(entry.Model);
+    }
+
+    private static async Task<IResult> GetChanges(int? limit, IGrainFactory grains)
+    {
+        var changes = await Catalog(grains).GetChangesAsync(limit ?? 100);
+        return Results.Ok(new { changes.Count, Changes = changes });
+    }
+
+    private static async Task<IResult> AddAsync(HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    {
+        using var document = await JsonBody.ReadAsync(request);
+        var model = Read(document.RootElement);
+        ModelDescriptorValidator.Validate(model);
+        var edit = await Catalog(grains).AddAsync(model, Actor(request));
+        return Answer(request.HttpContext, edit, catalog, StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ReplaceAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    {
+        var expected = IfMatch(request);
+        using var document = await JsonBody.ReadAsync(request);
+        var model = Read(document.RootElement, id);
+        ModelDescriptorValidator.Validate(model);
+        var edit = await Catalog(grains).ReplaceAsync(model, expected, Actor(request));
+        return Answer(request.HttpContext, edit, catalog, StatusCodes.Status200OK);
+    }
+
+    /// <summary>
+    /// A JSON merge patch (RFC 7396) of the model: the fields given replace the model's, an object merges into its
+    /// object, null sets a field to its default. Made against the revision read, so a change in between is 412, never lost.
+    /// </summary>
+    private static async Task<IResult> PatchAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    {
+        var expected = IfMatch(request);
+        using var document = await JsonBody.ReadAsync(request);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object of the fields to change.", "body");
+        if (await Catalog(grains).GetModelAsync(id) is not { } current) return NotInCatalog(id, catalog);
+        if (expected is { } e && e != current.Revision)
+            throw new CatalogRevisionException($"Model '{id}' is at revision {current.Revision}, not {e}: it changed since it was read. Read it again and repeat the change.");
+        var model = ModelJson.Patch(current.Model, JsonNode.Parse(document.RootElement.GetRawText())!.AsObject());
+        ModelDescriptorValidator.Validate(model);
+        var edit = await Catalog(grains).ReplaceAsync(model, current.Revision, Actor(request));
+        return Answer(request.HttpContext, edit, catalog, StatusCodes.Status200OK);
+    }
+
+    private static async Task<IResult> RemoveAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog,
+        Microsoft.Extensions.Options.IOptions<ModelCatalogOptions> options)
+    {
+        var expected = IfMatch(request);
+        var edit = await Catalog(grains).RemoveAsync(id, expected, Actor(request));
+        catalog.Apply(edit.Catalog);
+        var removedAt = edit.Change.Timestamp;
+        return Results.Ok(new
+        {
+            Id = id,
+            edit.Change.Version,
+            RemovedAt = removedAt,
+            RecordsTakenUntil = removedAt + options.Value.RemovalGrace,
+            edit.Change.Detail,
+        });
+    }
+
+    /// <summary>Replaces the catalog with this silo's configured one: the way back from run-time changes to configuration.</summary>
+    private static async Task<IResult> ReseedAsync(HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    {
+        var edit = await Catalog(grains).SeedAsync(catalog.Configured, Actor(request));
+        catalog.Apply(edit.Catalog);
+        return Results.Ok(new { edit.Change.Version, Models = edit.Catalog.Models.Count, edit.Change.Detail });
+    }
+
+    /// <summary>This silo takes the new catalog at once (its router and validators); the others within their sync interval.</summary>
+    private static IResult Answer(HttpContext context, CatalogEdit edit, ModelCatalog catalog, int status)
+    {
+        catalog.Apply(edit.Catalog);
+        var entry = edit.Entry!;
+        context.Response.Headers.ETag = Tag(entry.Revision);
+        if (status == StatusCodes.Status201Created) context.Response.Headers.Location = $"/v1/models/{Uri.EscapeDataString(entry.Model.Id)}";
+        return Results.Json(entry.Model, KyrosJson.Options, statusCode: status);
+    }
+
+    /// <summary>The model in a body; the path's id, when given, must be the body's (or the body may leave it out).</summary>
+    private static ModelDescriptor Read(JsonElement body, string? pathId = null)
+    {
+        var model = ModelJson.Read(body);
+        if (pathId is null) return model;
+        if (body.TryGetProperty("id", out _) && model.Id != pathId)
+            throw new ArgumentException($"id '{model.Id}' differs from the path's '{pathId}': a model's id cannot change (remove it and add the new one).", "id");
+        model.Id = pathId;
+        return model;
+    }
+
+    /// <summary>The revision an edit is made against: <c>If-Match: "12"</c> (or weak, <c>W/"12"</c>); none, or <c>*</c>, for any.</summary>
+    private static long? IfMatch(HttpRequest request)
+    {
+        if (StringValues.IsNullOrEmpty(request.Headers.IfMatch)) return null;
+        var text = request.Headers.IfMatch.ToString().Trim();
+        if (text == "*") return null;
+        if (text.StartsWith("W/", StringComparison.Ordinal)) text = text[2..];
+        return text.Length > 2 && text[0] == '"' && text[^1] == '"' && long.TryParse(text[1..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var revision)
+            ? revision
+            : throw new ArgumentException($"If-Match must be one ETag this API gave (such as \"12\"); got {request.Headers.IfMatch}.", "If-Match");
+    }
+
+    private static string Tag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
+
+    /// <summary>Who made a change, for the log and the change history: the caller's address until API keys name callers.</summary>
+    private static string Actor(HttpRequest request) => $"http {request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"}";
+
+    private static IResult NotInCatalog(string id, ModelCatalog catalog) => Problems.Field("id", catalog.Current.RemovedOf(id) is { } removed
+        ? $"Model '{id}' was removed from the catalog at {removed.RemovedAt:u}; its statistics and history stay readable."
+        : $"Model '{id}' is not in the catalog.", StatusCodes.Status404NotFound);
+}
