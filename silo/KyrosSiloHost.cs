@@ -137,7 +137,12 @@ public static class KyrosSiloHost
         silo.AddIncomingGrainCallFilter<StoreFaultFilter>();
         if (options.UsesRedis)
         {
-            silo.AddRedisGrainStorage(KyrosStorage.Name, o => o.ConfigurationOptions = options.RedisConfiguration());
+            silo.AddRedisGrainStorage(KyrosStorage.Name, o =>
+            {
+                o.ConfigurationOptions = options.RedisConfiguration();
+                // A removed model's purged checkpoint leaves no key behind.
+                o.DeleteStateOnClear = true;
+            });
             silo.AddRedisGrainStorage("PubSubStore", o => o.ConfigurationOptions = options.RedisConfiguration());
         }
         else

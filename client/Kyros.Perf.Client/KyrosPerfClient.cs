@@ -125,12 +125,13 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
     /// <summary>A no-op grain call: liveness, and the baseline benchmarks compare to.</summary>
     public Task PingAsync() => cluster.GetGrain<IPingGrain>(0).PingAsync();
 
-    // The catalog is read once and again only when a model is missing from it (configuration may have grown).
+    // The catalog is read once and again only when a model is missing from it (it changes at run time). A model removed
+    // within its grace period still takes records; once past it, the grain refuses them.
     private async Task EnsureInCatalogAsync(IReadOnlyList<ModelPerformanceRecord> records, bool batch)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var catalog = _catalog ??= (await GetModelsAsync()).Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+            var catalog = _catalog ??= await RecordableModelsAsync();
             var missing = -1;
             for (var i = 0; i < records.Count && missing < 0; i++)
                 if (!catalog.Contains(records[i].Model)) missing = i;
@@ -142,6 +143,13 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
             }
             _catalog = null;
         }
+    }
+
+    private async Task<HashSet<string>> RecordableModelsAsync()
+    {
+        var snapshot = (await Retried(() => cluster.GetGrain<IModelCatalogGrain>(0).GetIfNewerAsync(-1)))!;
+        var now = time.GetUtcNow();
+        return [.. snapshot.Models.Select(e => e.Model.Id), .. snapshot.Removed.Where(r => now < r.RecordsUntil).Select(r => r.Id)];
     }
 
     private static void RequireModel(string model, string field = "model")

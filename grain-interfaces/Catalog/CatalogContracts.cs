@@ -13,6 +13,8 @@ public sealed record RemovedModel(
     [property: Id(0)] string Id,
     [property: Id(1)] DateTimeOffset RemovedAt,
     [property: Id(2)] long Revision,
+    /// <summary>The end of the grace period: records for it are taken until then.</summary>
+    [property: Id(4)] DateTimeOffset RecordsUntil,
     [property: Id(3)] bool Purged = false);
 
 /// <summary>The whole catalog at one version: what every silo's router, gateway and validators use.</summary>

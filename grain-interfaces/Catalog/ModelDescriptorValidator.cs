@@ -12,6 +12,9 @@ public static class ModelDescriptorValidator
     /// <summary>128 at most, so the gateway's request ids (which carry the model id) stay within a record's 256.</summary>
     public const int MaxIdLength = 128;
 
+    /// <summary>Paths under <c>/v1/models/</c> that are endpoints, not models.</summary>
+    public static readonly IReadOnlyList<string> ReservedIds = ["changes", "reseed", "route", "recommendations", "health", "generate"];
+
     public static readonly IReadOnlyList<string> Providers = ["simulated", "openai-compatible"];
     public static readonly IReadOnlyList<string> Tokenizers = ["o200k", "cl100k"];
 
@@ -26,6 +29,7 @@ public static class ModelDescriptorValidator
         }
         if (string.IsNullOrWhiteSpace(m.Id) || m.Id.Length > MaxIdLength || m.Id.Any(char.IsControl) || m.Id != m.Id.Trim())
             errors.Add((nameof(m.Id), $"must be 1-{MaxIdLength} characters, without control characters or spaces at either end."));
+        else if (ReservedIds.Contains(m.Id)) errors.Add((nameof(m.Id), $"'{m.Id}' names an endpoint under /v1/models/ ({string.Join(", ", ReservedIds)} do)."));
         if (!Providers.Contains(m.Provider)) errors.Add((nameof(m.Provider), $"must be one of {string.Join(", ", Providers)}."));
         if (!(m.InputPricePer1k >= 0) || double.IsInfinity(m.InputPricePer1k)) errors.Add((nameof(m.InputPricePer1k), "must be a non-negative price."));
         if (!(m.OutputPricePer1k >= 0) || double.IsInfinity(m.OutputPricePer1k)) errors.Add((nameof(m.OutputPricePer1k), "must be a non-negative price."));

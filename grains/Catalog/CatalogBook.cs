@@ -9,7 +9,7 @@ namespace Kyros.Perf.Catalog;
 /// Each change raises the version by one and stamps the models it touched with it. Plain code: the grain persists and
 /// publishes what this decides.
 /// </summary>
-public sealed class CatalogBook(ModelCatalogState state, int changeHistory)
+public sealed class CatalogBook(ModelCatalogState state, int changeHistory, TimeSpan removalGrace)
 {
     private CatalogSnapshot? _snapshot;
 
@@ -35,7 +35,7 @@ public sealed class CatalogBook(ModelCatalogState state, int changeHistory)
         }
         var version = state.Version + 1;
         foreach (var dropped in state.Models.Where(e => !ids.Contains(e.Model.Id)))
-            state.Removed.Add(new RemovedModel(dropped.Model.Id, now, version));
+            state.Removed.Add(new RemovedModel(dropped.Model.Id, now, version, now + removalGrace));
         state.Removed.RemoveAll(r => ids.Contains(r.Id));
         state.Models = [.. models.Select(m => new CatalogEntry(m, version))];
         return Commit(CatalogAction.Seeded, "*", actor, now, $"{models.Count} models from configuration");
@@ -66,13 +66,13 @@ public sealed class CatalogBook(ModelCatalogState state, int changeHistory)
     {
         var index = IndexOf(id, expectedRevision);
         state.Models.RemoveAt(index);
-        state.Removed.Add(new RemovedModel(id, now, state.Version + 1));
+        state.Removed.Add(new RemovedModel(id, now, state.Version + 1, now + removalGrace));
         return Commit(CatalogAction.Removed, id, actor, now, "routing stops choosing it; its statistics and history stay readable");
     }
 
-    /// <summary>Removed models whose live state no window reaches any more (removed longer ago than <paramref name="liveSpan"/>), not yet purged.</summary>
+    /// <summary>Removed models whose live state no window reaches any more (their last record was taken longer ago than <paramref name="liveSpan"/>), not yet purged.</summary>
     public IReadOnlyList<string> DueForPurge(DateTimeOffset now, TimeSpan liveSpan) =>
-        [.. state.Removed.Where(r => !r.Purged && r.RemovedAt + liveSpan <= now).Select(r => r.Id)];
+        [.. state.Removed.Where(r => !r.Purged && r.RecordsUntil + liveSpan <= now).Select(r => r.Id)];
 
     public CatalogChange? MarkPurged(string id, DateTimeOffset now)
     {

@@ -48,11 +48,11 @@ public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options, TimeProv
         if (!IsReadable(model)) EnsureKnown(model, field);
     }
 
-    /// <summary>A model whose records are taken: in the catalog, or removed within <see cref="ModelCatalogOptions.RemovalGrace"/>.</summary>
+    /// <summary>A model whose records are taken: in the catalog, or removed less than its grace period ago (<see cref="RemovedModel.RecordsUntil"/>).</summary>
     public bool IsRecordable(string model)
     {
         var view = _view;
-        return view.Contains(model) || view.RemovedOf(model) is { } removed && _time.GetUtcNow() < removed.RemovedAt + options.Value.RemovalGrace;
+        return view.Contains(model) || view.RemovedOf(model) is { } removed && _time.GetUtcNow() < removed.RecordsUntil;
     }
 
     /// <summary>Refuses a record for a model outside the catalog (<see cref="ArgumentException"/>) or removed past its grace (<see cref="ModelRemovedException"/>).</summary>

@@ -25,13 +25,11 @@ public sealed class ModelCatalogGrain(
     private CatalogSnapshot _stored = null!;
     private IAsyncStream<AlertEvent> _stream = null!;
 
-    /// <summary>How long a removed model's live state is kept: records are taken through the grace, and each stays in windows for a day.</summary>
-    private TimeSpan PurgeAfter => options.Value.RemovalGrace + ModelStatsLedger.LiveRetention;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stream = this.GetStreamProvider(AlertStreams.Provider).GetStream<AlertEvent>(StreamId.Create(AlertStreams.Namespace, AlertStreams.All));
-        _book = new CatalogBook(state.State, options.Value.ChangeHistory);
+        _book = new CatalogBook(state.State, options.Value.ChangeHistory, options.Value.RemovalGrace);
         if (!_book.IsSeeded)
         {
             // The cluster's first start: this silo's configuration seeds it. Later starts keep what is stored.
@@ -86,7 +84,7 @@ public sealed class ModelCatalogGrain(
     public async Task<IReadOnlyList<string>> PurgeRemovedAsync()
     {
         var purged = new List<string>();
-        foreach (var id in _book.DueForPurge(time.GetUtcNow(), PurgeAfter))
+        foreach (var id in _book.DueForPurge(time.GetUtcNow(), ModelStatsLedger.LiveRetention))
         {
             try
             {

@@ -84,8 +84,7 @@ public static class CatalogEndpoints
         return Answer(request.HttpContext, edit, catalog, StatusCodes.Status200OK);
     }
 
-    private static async Task<IResult> RemoveAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog,
-        Microsoft.Extensions.Options.IOptions<ModelCatalogOptions> options)
+    private static async Task<IResult> RemoveAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
     {
         var expected = IfMatch(request);
         var edit = await Catalog(grains).RemoveAsync(id, expected, Actor(request));
@@ -96,7 +95,7 @@ public static class CatalogEndpoints
             Id = id,
             edit.Change.Version,
             RemovedAt = removedAt,
-            RecordsTakenUntil = removedAt + options.Value.RemovalGrace,
+            RecordsTakenUntil = edit.Catalog.Removed.First(r => r.Id == id).RecordsUntil,
             edit.Change.Detail,
         });
     }

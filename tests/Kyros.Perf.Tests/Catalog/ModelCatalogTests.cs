@@ -22,4 +22,42 @@ public sealed class ModelCatalogTests
         Assert.DoesNotContain("model-0020", error.Message);
         Assert.True(error.Message.Length < 500);
     }
+
+    [Fact]
+    public void A_silo_takes_only_newer_versions_and_keeps_unchanged_models_descriptors()
+    {
+        var catalog = new ModelCatalog(Options.Create(new ModelCatalogOptions { Models = [.. DefaultCatalog.Create()] }));
+        Assert.Equal(0, catalog.Current.Version);
+        var v2 = Snapshot(2, ("gpt-4", 1), ("vllm", 2));
+        Assert.True(catalog.Apply(v2));
+        var gpt4 = catalog.Find("gpt-4");
+        Assert.False(catalog.Apply(Snapshot(1, ("old", 1))));
+        Assert.Equal(["gpt-4", "vllm"], catalog.Models.Select(m => m.Id));
+
+        // A newer version whose gpt-4 is at the same revision keeps its descriptor (and so its provider client).
+        Assert.True(catalog.Apply(Snapshot(3, ("gpt-4", 1), ("vllm", 3))));
+        Assert.Same(gpt4, catalog.Find("gpt-4"));
+        Assert.True(catalog.Apply(Snapshot(4, ("gpt-4", 4))));
+        Assert.NotSame(gpt4, catalog.Find("gpt-4"));
+    }
+
+    [Fact]
+    public void A_removed_model_is_readable_and_takes_records_only_within_the_grace_period()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero));
+        var catalog = new ModelCatalog(Options.Create(new ModelCatalogOptions()), time);
+        catalog.Apply(new CatalogSnapshot(2, [new CatalogEntry(new ModelDescriptor { Id = "kept" }, 1)], [new RemovedModel("gone", time.GetUtcNow(), 2, time.GetUtcNow().AddMinutes(5))]));
+
+        Assert.False(catalog.Contains("gone"));
+        Assert.True(catalog.IsReadable("gone"));
+        catalog.EnsureRecordable("gone");
+        time.Advance(TimeSpan.FromMinutes(5));
+        var error = Assert.Throws<ModelRemovedException>(() => catalog.EnsureRecordable("gone", "[2].model"));
+        Assert.Contains("[2].model 'gone' was removed", error.Message);
+        Assert.True(catalog.IsReadable("gone"));
+        Assert.Throws<ArgumentException>(() => catalog.EnsureReadable("never"));
+    }
+
+    private static CatalogSnapshot Snapshot(long version, params (string Id, long Revision)[] models) =>
+        new(version, [.. models.Select(m => new CatalogEntry(new ModelDescriptor { Id = m.Id }, m.Revision))], []);
 }

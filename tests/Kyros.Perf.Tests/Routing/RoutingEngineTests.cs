@@ -1,3 +1,4 @@
+using Kyros.Perf.Catalog;
 using Kyros.Perf.Routing;
 
 namespace Kyros.Perf.Tests.Routing;
@@ -39,6 +40,30 @@ public sealed class RoutingEngineTests
         var median = decision.Candidates.Single(c => c.Model == "cheap").Latency.Value;
         Assert.Equal(decision.Weights.Latency * median / (median + p95), fast.LatencyPart, 9);
         Assert.Equal((fast.LatencyPart + fast.QualityPart + fast.CostPart) * (1 - fast.ErrorRate.Value), fast.Score, 9);
+    }
+
+    [Fact]
+    public void A_catalog_change_keeps_each_models_statistics_and_penalty_with_it_and_a_removed_model_is_not_chosen()
+    {
+        var fast = RoutingFixture.Model("fast", 1, 0.8, 0.001, 0.001);
+        var slow = RoutingFixture.Model("slow", 1, 0.8, 0.001, 0.001);
+        var fixture = new RoutingFixture([fast, slow]);
+        fixture.Snapshot.Apply([fixture.Stats("fast", 10_000, 0.5), fixture.Stats("slow", 10_000, 5)]);
+        Assert.Equal("fast", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+
+        // A new model first in the catalog moves every index: the statistics follow the ids, not the places.
+        var newcomer = RoutingFixture.Model("newcomer", 8, 0.8, 0.001, 0.001);
+        fixture.Catalog.Apply(new CatalogSnapshot(2, [new CatalogEntry(newcomer, 2), new CatalogEntry(slow, 1), new CatalogEntry(fast, 1)], []));
+        var decision = fixture.Decide(RoutingStrategy.LowestLatency);
+        Assert.Equal("fast", decision.SelectedModel);
+        Assert.Equal(["slow", "newcomer"], decision.FallbackOrder);
+        Assert.Contains("newcomer", fixture.Engine.State("silo").Models.Select(m => m.Model));
+
+        // Removed: no longer a candidate, and naming it is an unknown model.
+        fixture.Catalog.Apply(new CatalogSnapshot(3, [new CatalogEntry(newcomer, 2), new CatalogEntry(slow, 1)], [new RemovedModel("fast", fixture.Time.GetUtcNow(), 3, fixture.Time.GetUtcNow())]));
+        Assert.Equal("slow", fixture.Decide(RoutingStrategy.LowestLatency).SelectedModel);
+        var error = Assert.Throws<ArgumentException>(() => fixture.Decide(RoutingStrategy.LowestLatency, candidates: ["fast"]));
+        Assert.Equal("available_models[0]", error.ParamName);
     }
 
     [Fact]

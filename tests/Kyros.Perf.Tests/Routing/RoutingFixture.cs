@@ -12,12 +12,13 @@ public sealed class RoutingFixture
     public RoutingFixture(IEnumerable<ModelDescriptor>? models = null, RoutingOptions? options = null)
     {
         Options = options ?? new RoutingOptions();
-        var catalog = new ModelCatalog(Microsoft.Extensions.Options.Options.Create(new ModelCatalogOptions { Models = (models ?? DefaultCatalog.Create()).ToList() }));
+        Catalog = new ModelCatalog(Microsoft.Extensions.Options.Options.Create(new ModelCatalogOptions { Models = (models ?? DefaultCatalog.Create()).ToList() }));
         Health = new ModelHealthBook(Options);
-        Snapshot = new RoutingSnapshot(null!, catalog, Health, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<RoutingSnapshot>.Instance);
-        Engine = new RoutingEngine(catalog, Snapshot, Health, Limits, Microsoft.Extensions.Options.Options.Create(Options), Time);
+        Snapshot = new RoutingSnapshot(null!, Catalog, Health, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<RoutingSnapshot>.Instance);
+        Engine = new RoutingEngine(Catalog, Snapshot, Health, Limits, Microsoft.Extensions.Options.Options.Create(Options), Time);
     }
 
+    public ModelCatalog Catalog { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
     public RoutingOptions Options { get; }
     public ModelHealthBook Health { get; }
