@@ -11,7 +11,7 @@ public static class HealthEndpoints
     {
         // Ready means: a grain call round-trips, the recent-record log answers, the history file opens.
         app.MapGet("/healthz", async (IGrainFactory grains, IRecentRecordLog log, SqliteHistoryStore history,
-            IOptions<KyrosSiloOptions> options, CancellationToken cancellationToken) =>
+            IOptions<KyrosSiloOptions> options, Catalog.ModelCatalog catalog, CancellationToken cancellationToken) =>
         {
             var orleans = await Check(() => grains.GetGrain<IPingGrain>(0).PingAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken));
             var recent = await Check(async () => { if (!await log.IsHealthyAsync()) throw new InvalidOperationException(); });
@@ -24,6 +24,8 @@ public static class HealthEndpoints
                 Orleans = orleans ? "up" : "down",
                 RecentRecords = new { Store = options.Value.UsesRedis ? "redis" : "memory", Status = recent ? "up" : "down" },
                 History = new { Store = "sqlite", Status = sqlite ? "up" : "down" },
+                // The catalog version this silo serves: every silo of a cluster reaches the same one within its sync interval.
+                Catalog = new { catalog.Current.Version, Models = catalog.Current.Models.Count },
             };
             return Results.Json(body, statusCode: healthy ? 200 : 503);
         });

@@ -35,11 +35,47 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
     }
 
     [Fact]
+    public async Task Models_are_added_updated_shown_listed_and_removed_and_bad_or_stale_edits_exit_2()
+    {
+        var id = $"cli-{Guid.NewGuid():N}"[..12];
+        var add = await RunAsync("models", "add", id, "--provider", "simulated", "--input-price", "0.002", "--context-window", "32000");
+        Assert.Equal(0, add.ExitCode);
+        Assert.Contains($"added {id} at revision", add.Output);
+
+        var update = await RunAsync("models", "update", id, "--input-price", "0.004");
+        Assert.Equal(0, update.ExitCode);
+        var show = await RunAsync("models", "show", id);
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("\"input_price_per1k\": 0.004", show.Output);
+        Assert.Contains("\"context_window\": 32000", show.Output);
+        Assert.Contains(id, (await RunAsync("models", "list")).Output);
+
+        var bad = await RunAsync("models", "update", id, "--quality-prior", "2");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("quality_prior", bad.Output);
+        var stale = await RunAsync("models", "update", id, "--input-price", "1", "--if-revision", "1");
+        Assert.Equal(2, stale.ExitCode);
+        Assert.Contains("not 1", stale.Output);
+
+        var file = Path.Combine(Directory.CreateTempSubdirectory("kyros-cli-").FullName, "model.json");
+        await File.WriteAllTextAsync(file, $$"""{ "id": "{{id}}-file", "provider": "simulated", "output_price_per1k": 0.01 }""");
+        Assert.Equal(0, (await RunAsync("models", "add", "--file", file)).ExitCode);
+        Assert.Equal(2, (await RunAsync("models", "add", "--file", file)).ExitCode);
+
+        foreach (var model in new[] { id, $"{id}-file" }) Assert.Equal(0, (await RunAsync("models", "remove", model)).ExitCode);
+        Assert.Equal(2, (await RunAsync("models", "show", id)).ExitCode);
+        var changes = await RunAsync("models", "changes", "--limit", "6");
+        Assert.Equal(0, changes.ExitCode);
+        Assert.Contains("removed", changes.Output);
+        Assert.Contains("input_price_per1k 0.002 -> 0.004", changes.Output);
+    }
+
+    [Fact]
     public async Task Help_lists_every_command_and_a_commands_options_and_a_missing_value_exits_2_naming_the_option()
     {
         var help = await RunAsync("--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var command in new[] { "status", "record", "summary", "route", "health", "resources", "alerts", "agent", "generate", "feedback" })
+        foreach (var command in new[] { "status", "record", "summary", "models", "route", "health", "resources", "alerts", "agent", "generate", "feedback" })
             Assert.Matches($@"(?m)^\s+{command}\b", help.Output);
 
         var route = await RunAsync("route", "--help");
