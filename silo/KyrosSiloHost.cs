@@ -2,6 +2,7 @@ using System.Net;
 using Kyros.Perf.Common;
 using Kyros.Perf.HostSampling;
 using Kyros.Perf.Silo.Api;
+using Kyros.Perf.Silo.Otlp;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -18,7 +19,9 @@ public static class KyrosSiloHost
         configure?.Invoke(builder);
         var options = ReadOptions(builder.Configuration);
 
-        builder.WebHost.UseUrls(options.HttpUrl);
+        // OTLP/HTTP's own address, when set (the conventional :4318), serves /v1/traces alone.
+        var otlpUrl = builder.Configuration[$"{OtlpOptions.Section}:HttpUrl"];
+        builder.WebHost.UseUrls(otlpUrl is { Length: > 0 } ? [options.HttpUrl, otlpUrl] : [options.HttpUrl]);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = PerformanceEndpoints.MaxBodyBytes);
         builder.Services.AddSingleton(Options.Create(options));
         // SIGTERM: Kestrel stops taking requests and finishes those in flight, then the product's services (the gateway's
@@ -27,6 +30,9 @@ public static class KyrosSiloHost
         builder.Services.ConfigureHttpJsonOptions(json => KyrosJson.Configure(json.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddValidatedOptions<OtlpOptions, OtlpOptionsValidator>(builder.Configuration, OtlpOptions.Section);
+        builder.Services.AddSingleton(sp => new GenAiSpanMapper(sp.GetRequiredService<Catalog.ModelCatalog>(),
+            sp.GetRequiredService<IOptions<OtlpOptions>>().Value.ModelAliases, sp.GetRequiredService<IOptions<OtlpOptions>>().Value.IgnoredScopes));
         builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
 
         var app = builder.Build();
@@ -44,10 +50,15 @@ public static class KyrosSiloHost
                 inFlight.Leave();
             }
         });
+        if (otlpUrl is { Length: > 0 } && Uri.TryCreate(otlpUrl, UriKind.Absolute, out var otlp))
+            app.Use((context, next) => context.Connection.LocalPort == otlp.Port && !context.Request.Path.Equals(TracesEndpoint.Path)
+                ? Results.NotFound().ExecuteAsync(context)
+                : next(context));
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
         app.MapPerformanceEndpoints();
         app.MapCatalogEndpoints();
+        app.MapTracesEndpoint();
         app.MapMetricsEndpoint();
         app.MapRoutingEndpoints();
         app.MapResourceEndpoints();

@@ -45,12 +45,11 @@ public sealed record CatalogChange(
     [property: Id(4)] string Actor,
     [property: Id(5)] string Detail);
 
-/// <summary>The result of an edit: the model as it now stands (null once removed), the change made, and the catalog after it.</summary>
+/// <summary>The result of an edit: the model as it now stands (null once removed) and the change made.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.CatalogEdit")]
 public sealed record CatalogEdit(
     [property: Id(0)] CatalogEntry? Entry,
-    [property: Id(1)] CatalogChange Change,
-    [property: Id(2)] CatalogSnapshot Catalog);
+    [property: Id(1)] CatalogChange Change);
 
 /// <summary>An edit that names a model the catalog does not hold (HTTP 404 naming <c>id</c>).</summary>
 [GenerateSerializer, Alias("kyros.CatalogModelNotFoundException")]

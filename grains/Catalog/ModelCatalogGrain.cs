@@ -17,6 +17,7 @@ public sealed class ModelCatalogGrain(
     [PersistentState("catalog", KyrosStorage.Name)] IPersistentState<ModelCatalogState> state,
     ModelCatalog catalog,
     IOptions<ModelCatalogOptions> options,
+    Orleans.Serialization.Serializer<List<CatalogEntry>> packer,
     TimeProvider time,
     ILogger<ModelCatalogGrain> logger) : Grain, IModelCatalogGrain
 {
@@ -29,6 +30,7 @@ public sealed class ModelCatalogGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stream = this.GetStreamProvider(AlertStreams.Provider).GetStream<AlertEvent>(StreamId.Create(AlertStreams.Namespace, AlertStreams.All));
+        if (state.State.PackedModels is { } packed) state.State.Models = packer.Deserialize(packed) ?? [];
         _book = new CatalogBook(state.State, options.Value.ChangeHistory, options.Value.RemovalGrace);
         if (!_book.IsSeeded)
         {
@@ -50,21 +52,21 @@ public sealed class ModelCatalogGrain(
     {
         var (entry, change) = Edit(() => _book.Add(model, RequireActor(actor), time.GetUtcNow()));
         await PersistAsync(change);
-        return new CatalogEdit(entry, change, _stored);
+        return new CatalogEdit(entry, change);
     }
 
     public async Task<CatalogEdit> ReplaceAsync(ModelDescriptor model, long? expectedRevision, string actor)
     {
         var (entry, change) = Edit(() => _book.Replace(model, expectedRevision, RequireActor(actor), time.GetUtcNow()));
         await PersistAsync(change);
-        return new CatalogEdit(entry, change, _stored);
+        return new CatalogEdit(entry, change);
     }
 
     public async Task<CatalogEdit> RemoveAsync(string id, long? expectedRevision, string actor)
     {
         var change = Edit(() => _book.Remove(id, expectedRevision, RequireActor(actor), time.GetUtcNow()));
         await PersistAsync(change);
-        return new CatalogEdit(null, change, _stored);
+        return new CatalogEdit(null, change);
     }
 
     public async Task<CatalogEdit> SeedAsync(IReadOnlyList<ModelDescriptor> models, string actor)
@@ -72,7 +74,7 @@ public sealed class ModelCatalogGrain(
         ArgumentNullException.ThrowIfNull(models);
         var change = Edit(() => _book.Seed(models, RequireActor(actor), time.GetUtcNow()));
         await PersistAsync(change);
-        return new CatalogEdit(null, change, _stored);
+        return new CatalogEdit(null, change);
     }
 
     public Task<IReadOnlyList<CatalogChange>> GetChangesAsync(int limit)
@@ -128,6 +130,7 @@ public sealed class ModelCatalogGrain(
     {
         try
         {
+            state.State.PackedModels = packer.SerializeToArray(state.State.Models);
             await state.WriteStateAsync();
         }
         catch

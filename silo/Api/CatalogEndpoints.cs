@@ -47,30 +47,30 @@ public static class CatalogEndpoints
         return Results.Ok(new { changes.Count, Changes = changes });
     }
 
-    private static async Task<IResult> AddAsync(HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    private static async Task<IResult> AddAsync(HttpRequest request, IGrainFactory grains, CatalogSync sync)
     {
         using var document = await JsonBody.ReadAsync(request);
         var model = Read(document.RootElement);
         ModelDescriptorValidator.Validate(model);
         var edit = await Catalog(grains).AddAsync(model, Actor(request));
-        return Answer(request.HttpContext, edit, catalog, StatusCodes.Status201Created);
+        return await AnswerAsync(request.HttpContext, edit, sync, StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ReplaceAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    private static async Task<IResult> ReplaceAsync(string id, HttpRequest request, IGrainFactory grains, CatalogSync sync)
     {
         var expected = IfMatch(request);
         using var document = await JsonBody.ReadAsync(request);
         var model = Read(document.RootElement, id);
         ModelDescriptorValidator.Validate(model);
         var edit = await Catalog(grains).ReplaceAsync(model, expected, Actor(request));
-        return Answer(request.HttpContext, edit, catalog, StatusCodes.Status200OK);
+        return await AnswerAsync(request.HttpContext, edit, sync, StatusCodes.Status200OK);
     }
 
     /// <summary>
     /// A JSON merge patch (RFC 7396) of the model: the fields given replace the model's, an object merges into its
     /// object, null sets a field to its default. Made against the revision read, so a change in between is 412, never lost.
     /// </summary>
-    private static async Task<IResult> PatchAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    private static async Task<IResult> PatchAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog, CatalogSync sync)
     {
         var expected = IfMatch(request);
         using var document = await JsonBody.ReadAsync(request);
@@ -81,37 +81,37 @@ public static class CatalogEndpoints
         var model = ModelJson.Patch(current.Model, JsonNode.Parse(document.RootElement.GetRawText())!.AsObject());
         ModelDescriptorValidator.Validate(model);
         var edit = await Catalog(grains).ReplaceAsync(model, current.Revision, Actor(request));
-        return Answer(request.HttpContext, edit, catalog, StatusCodes.Status200OK);
+        return await AnswerAsync(request.HttpContext, edit, sync, StatusCodes.Status200OK);
     }
 
-    private static async Task<IResult> RemoveAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    private static async Task<IResult> RemoveAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog, CatalogSync sync)
     {
         var expected = IfMatch(request);
         var edit = await Catalog(grains).RemoveAsync(id, expected, Actor(request));
-        catalog.Apply(edit.Catalog);
+        await sync.PullAsync();
         var removedAt = edit.Change.Timestamp;
         return Results.Ok(new
         {
             Id = id,
             edit.Change.Version,
             RemovedAt = removedAt,
-            RecordsTakenUntil = edit.Catalog.Removed.First(r => r.Id == id).RecordsUntil,
+            RecordsTakenUntil = catalog.Current.RemovedOf(id)?.RecordsUntil,
             edit.Change.Detail,
         });
     }
 
     /// <summary>Replaces the catalog with this silo's configured one: the way back from run-time changes to configuration.</summary>
-    private static async Task<IResult> ReseedAsync(HttpRequest request, IGrainFactory grains, ModelCatalog catalog)
+    private static async Task<IResult> ReseedAsync(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, CatalogSync sync)
     {
         var edit = await Catalog(grains).SeedAsync(catalog.Configured, Actor(request));
-        catalog.Apply(edit.Catalog);
-        return Results.Ok(new { edit.Change.Version, Models = edit.Catalog.Models.Count, edit.Change.Detail });
+        await sync.PullAsync();
+        return Results.Ok(new { edit.Change.Version, Models = catalog.Current.Models.Count, edit.Change.Detail });
     }
 
     /// <summary>This silo takes the new catalog at once (its router and validators); the others within their sync interval.</summary>
-    private static IResult Answer(HttpContext context, CatalogEdit edit, ModelCatalog catalog, int status)
+    private static async Task<IResult> AnswerAsync(HttpContext context, CatalogEdit edit, CatalogSync sync, int status)
     {
-        catalog.Apply(edit.Catalog);
+        await sync.PullAsync();
         var entry = edit.Entry!;
         context.Response.Headers.ETag = Tag(entry.Revision);
         if (status == StatusCodes.Status201Created) context.Response.Headers.Location = $"/v1/models/{Uri.EscapeDataString(entry.Model.Id)}";

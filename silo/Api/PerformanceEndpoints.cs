@@ -37,13 +37,20 @@ public static class PerformanceEndpoints
         for (var i = 0; i < records.Count; i++) catalog.EnsureRecordable(records[i].Model, isBatch ? $"[{i}].model" : "model");
 
         var recording = isBatch ? ModelBatches.RecordAsync(grains, records) : grains.GetGrain<IModelStatsGrain>(records[0].Model).RecordAsync(records[0]);
-        // A hung store holds a grain's queue: the caller gets its 503 within the bound however long the queue, and its
-        // retry with the same request ids counts each record once, whether or not this write went through after all.
-        var deadline = silo.Value.StoreTimeout + TimeSpan.FromSeconds(1);
+        var total = await AcknowledgedAsync(recording, silo.Value);
+        return Results.Ok(new { total.Recorded, total.Duplicates });
+    }
+
+    /// <summary>
+    /// The records' acknowledgement, or a 503 once the store's bound has passed: a hung store holds a grain's queue, and
+    /// the caller's retry with the same request ids counts each record once, whether or not this write went through after all.
+    /// </summary>
+    public static async Task<RecordResult> AcknowledgedAsync(Task<RecordResult> recording, KyrosSiloOptions silo)
+    {
+        var deadline = silo.StoreTimeout + TimeSpan.FromSeconds(1);
         try
         {
-            var total = await recording.WaitAsync(deadline);
-            return Results.Ok(new { total.Recorded, total.Duplicates });
+            return await recording.WaitAsync(deadline);
         }
         catch (TimeoutException)
         {
