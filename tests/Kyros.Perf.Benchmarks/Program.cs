@@ -13,11 +13,12 @@ using Microsoft.Extensions.Logging;
 // Every figure is also given as a ratio to a no-op grain call measured in the same run.
 // soak (--soak-minutes 10): an embedded silo under steady records, routing and generations; working set and activations flat.
 // scale: 1,000 then 10,000 models (and 1,000 hosts) in one silo with Redis: working set per model and host, summaries.
+// otlp: OTLP trace exports of 512 GenAI spans into one embedded silo, beside the same records as JSON.
 // catalog: 10,000 models on two silos with Redis: an edit's time, until both silos serve it, decisions over 1,000 of them.
 // tuning (tuning-redis: with its own redis-server) measures one tuning cycle over 1,000 models and 100 hosts, and recording beside it.
 // loadgen measures the benchmark's open-loop load generator against a backend that answers at once, beside autocannon
 // (--autocannon PATH or KYROS_AUTOCANNON; without either it runs ours alone).
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis,loadgen,scale,soak,catalog] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis,loadgen,scale,soak,catalog,otlp] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
@@ -46,6 +47,7 @@ IReadOnlyList<string> loadGeneratorRows = [];
 var scaleRows = new List<string>();
 IReadOnlyList<string> soakRows = [];
 IReadOnlyList<string> catalogRows = [];
+IReadOnlyList<string> otlpRows = [];
 var tuningRows = new List<string>();
 foreach (var mode in modes)
 {
@@ -62,6 +64,11 @@ foreach (var mode in modes)
     if (mode == "soak")
     {
         soakRows = await SoakLoad.RunAsync(siloDll, soakMinutes);
+        continue;
+    }
+    if (mode == "otlp")
+    {
+        otlpRows = await OtlpLoad.RunAsync(siloDll, seconds);
         continue;
     }
     if (mode == "catalog")
@@ -193,6 +200,8 @@ Table.Print($"Scale: models and hosts in one silo with Redis, a day of traffic p
     ["models", "measure", "value", "target"], textColumns: 4, scaleRows);
 Table.Print($"Soak: an embedded silo under steady load, recent-record retention {SoakLoad.Retention.TotalMinutes:0} min, samples after a full GC ({configuration})",
     ["when", "value", "target"], textColumns: 3, soakRows);
+Table.Print($"OTLP ingestion: one embedded silo, bodies of 512 spans, {seconds:0.#} s per cell, client and silo on this machine ({configuration}); target: 100,000 GenAI spans/s",
+    ["operation", "concurrency", "spans (records)/s", "p50 ms", "p99 ms", "ratio to JSON records"], textColumns: 1, otlpRows);
 Table.Print($"Catalog at run time: two silos with Redis ({configuration}); targets: every silo serves an edit within 1 s, a decision's compute under 500 µs",
     ["models", "measure", "count", "p50", "p90", "max"], textColumns: 2, catalogRows);
 if (footprint)
