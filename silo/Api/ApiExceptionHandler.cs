@@ -60,7 +60,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         TransientFaults.IsTransient(exception) ? TransientFaults.Describe(exception) : StoreFaultFilter.Unavailable(exception);
 
     /// <summary>OpenAI's clients read <c>error.message</c>: the problem carries that object too, so they show our message.</summary>
-    private static void AddOpenAiError(IResult result, bool unavailable)
+    public static void AddOpenAiError(IResult result, bool unavailable)
     {
         if (result is not ProblemHttpResult { ProblemDetails: var problem }) return;
         problem.Extensions["error"] = new Dictionary<string, object?>
@@ -68,7 +68,10 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             ["message"] = problem.Detail,
             ["type"] = problem.Status >= 500 ? "server_error" : "invalid_request_error",
             ["param"] = problem.Extensions.TryGetValue("field", out var field) ? field : null,
-            ["code"] = unavailable ? "service_unavailable" : problem.Status switch { 404 => "model_not_found", 429 or 503 => "rate_limit_exceeded", _ => null },
+            ["code"] = unavailable ? "service_unavailable" : problem.Status switch
+            {
+                401 => "invalid_api_key", 403 => "insufficient_permissions", 404 => "model_not_found", 429 or 503 => "rate_limit_exceeded", _ => null,
+            },
         };
     }
 }

@@ -143,8 +143,8 @@ public static class CatalogEndpoints
 
     private static string Tag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
 
-    /// <summary>Who made a change, for the log and the change history: the caller's address until API keys name callers.</summary>
-    private static string Actor(HttpRequest request) => $"http {request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"}";
+    /// <summary>Who made a change, for the log and the change history: the API key's name, or the caller's address without keys.</summary>
+    private static string Actor(HttpRequest request) => Auth.ApiKeyMiddleware.ActorOf(request.HttpContext);
 
     private static IResult NotInCatalog(string id, ModelCatalog catalog) => Problems.Field("id", catalog.Current.RemovedOf(id) is { } removed
         ? $"Model '{id}' was removed from the catalog at {removed.RemovedAt:u}; its statistics and history stay readable."

@@ -4,6 +4,8 @@ using Kyros.Perf.Common;
 using Kyros.Perf.Gateway;
 using Kyros.Perf.Routing;
 
+using Kyros.Perf.Silo.Auth;
+
 namespace Kyros.Perf.Silo.Api;
 
 /// <summary>
@@ -16,7 +18,7 @@ public static class ChatCompletionsEndpoint
     public const string StrategyPrefix = "kyros/";
     public const string Path = "/v1/chat/completions";
 
-    public static void MapChatCompletions(this IEndpointRouteBuilder app) => app.MapPost(Path, CompleteAsync);
+    public static void MapChatCompletions(this IEndpointRouteBuilder app) => app.MapPost(Path, CompleteAsync).RequireScope(Scopes.Write);
 
     private static async Task CompleteAsync(HttpContext context, ModelGateway gateway, ModelCatalog catalog)
     {

@@ -4,6 +4,8 @@ using Kyros.Perf.Gateway;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Stats;
 
+using Kyros.Perf.Silo.Auth;
+
 namespace Kyros.Perf.Silo.Api;
 
 /// <summary><c>/v1/models/generate</c> (the product's shape) and <c>/v1/feedback</c>; <see cref="ChatCompletionsEndpoint"/> speaks OpenAI's.</summary>
@@ -15,8 +17,8 @@ public static class GatewayEndpoints
 
     public static void MapGatewayEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models/generate", Generate);
-        app.MapPost("/v1/feedback", PostFeedback);
+        app.MapPost("/v1/models/generate", Generate).RequireScope(Scopes.Write);
+        app.MapPost("/v1/feedback", PostFeedback).RequireScope(Scopes.Write);
         app.MapChatCompletions();
     }
 

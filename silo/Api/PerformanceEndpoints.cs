@@ -5,6 +5,8 @@ using Kyros.Perf.Common;
 using Kyros.Perf.History;
 using Kyros.Perf.Stats;
 
+using Kyros.Perf.Silo.Auth;
+
 namespace Kyros.Perf.Silo.Api;
 
 public static class PerformanceEndpoints
@@ -15,7 +17,7 @@ public static class PerformanceEndpoints
     public static void MapPerformanceEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/performance");
-        api.MapPost("/records", PostRecords);
+        api.MapPost("/records", PostRecords).RequireScope(Scopes.Write);
         api.MapGet("/models/{model}", GetModelSummary);
         api.MapGet("/models/{model}/instances", GetInstanceSummaries);
         api.MapGet("/models/{model}/records", GetRecentRecords);

@@ -10,10 +10,14 @@ public static class Problems
             statusCode: status,
             title: status switch
             {
+                StatusCodes.Status401Unauthorized => "Unauthorized",
+                StatusCodes.Status403Forbidden => "Forbidden",
                 StatusCodes.Status404NotFound => "Not found",
                 StatusCodes.Status409Conflict => "Conflict",
                 StatusCodes.Status412PreconditionFailed => "Precondition failed",
                 StatusCodes.Status413PayloadTooLarge => "Request body too large",
+                StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+                StatusCodes.Status429TooManyRequests => "Too many requests",
                 _ => "Invalid request",
             },
             extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field });

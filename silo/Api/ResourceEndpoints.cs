@@ -3,6 +3,8 @@ using System.Text.Json;
 using Kyros.Perf.Common;
 using Kyros.Perf.Resources;
 
+using Kyros.Perf.Silo.Auth;
+
 namespace Kyros.Perf.Silo.Api;
 
 /// <summary>Host resources: summaries, pushed samples, alerts, thresholds and scaling advice.</summary>
@@ -18,7 +20,7 @@ public static class ResourceEndpoints
             Results.Ok(await grains.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(TimeWindow.ParseOr(window, DefaultWindow))));
         api.MapGet("/nodes", async (IGrainFactory grains) => Results.Ok(new { Nodes = await grains.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync() }));
         api.MapGet("/nodes/{node}", GetNode);
-        api.MapPost("/nodes/{node}/samples", PostSamples);
+        api.MapPost("/nodes/{node}/samples", PostSamples).RequireScope(Scopes.Write);
         api.MapGet("/alerts", GetAlerts);
         api.MapGet("/thresholds", GetThresholds);
         api.MapPut("/thresholds/{metric}", PutThreshold);

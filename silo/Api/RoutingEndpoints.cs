@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Kyros.Perf.Routing;
 
+using Kyros.Perf.Silo.Auth;
+
 namespace Kyros.Perf.Silo.Api;
 
 public static class RoutingEndpoints
@@ -15,7 +17,7 @@ public static class RoutingEndpoints
 
     public static void MapRoutingEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models/route", Route);
+        app.MapPost("/v1/models/route", Route).RequireScope(Scopes.Write);
         app.MapGet("/v1/models/recommendations", Recommend);
         // This silo's router: the stateless worker a local call reaches runs here.
         app.MapGet("/v1/models/health", async (IGrainFactory grains) => Results.Ok(await grains.GetGrain<IRouterGrain>(0).GetStateAsync()));

@@ -6,6 +6,8 @@ using Kyros.Perf.Silo.Otlp;
 using Kyros.Perf.Stats;
 using Microsoft.Extensions.Options;
 
+using Kyros.Perf.Silo.Auth;
+
 namespace Kyros.Perf.Silo.Api;
 
 /// <summary>
@@ -21,7 +23,7 @@ public static class TracesEndpoint
     /// <summary>How many rejections <c>error_message</c> names; the count covers them all.</summary>
     private const int ReasonsNamed = 20;
 
-    public static void MapTracesEndpoint(this IEndpointRouteBuilder app) => app.MapPost(Path, ExportAsync);
+    public static void MapTracesEndpoint(this IEndpointRouteBuilder app) => app.MapPost(Path, ExportAsync).RequireScope(Scopes.Write);
 
     private static async Task<IResult> ExportAsync(HttpRequest request, IGrainFactory grains, GenAiSpanMapper mapper, TimeProvider time, IOptions<KyrosSiloOptions> silo)
     {

@@ -61,7 +61,17 @@ public sealed class DeploymentManifestTests
         Assert.Equal("true", spec.GetProperty("securityContext").GetProperty("runAsNonRoot").GetString());
         // Secrets come from a Secret, settings from a ConfigMap.
         Assert.Equal("kyros-perf-secrets", container.GetProperty("envFrom")[0].GetProperty("secretRef").GetProperty("name").GetString()![..18]);
-        Assert.DoesNotContain(env.Keys, k => k.Contains("Redis") || k.Contains("ApiKeys"));
+        Assert.DoesNotContain(env.Keys, k => k.Contains("Redis") || k.Contains("ApiKeys") || k.Contains("Auth"));
+        // The silo listens beyond loopback: the Secret gives it an API key, a placeholder long enough to pass the silo's own check.
+        var secret = objects.Single(o => o.GetProperty("kind").GetString() == "Secret").GetProperty("data");
+        string Secret(string name) => System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(secret.GetProperty(name).GetString()!));
+        var auth = new Kyros.Perf.Silo.Auth.AuthOptions
+        {
+            Keys = [new Kyros.Perf.Silo.Auth.ApiKeyOptions { Name = Secret("Kyros__Auth__Keys__0__Name"), Key = Secret("Kyros__Auth__Keys__0__Key"),
+                Scopes = [Secret("Kyros__Auth__Keys__0__Scopes__0"), Secret("Kyros__Auth__Keys__0__Scopes__1"), Secret("Kyros__Auth__Keys__0__Scopes__2")] }],
+        };
+        Assert.True(new Kyros.Perf.Silo.Auth.AuthOptionsValidator().Validate(null, auth).Succeeded);
+        Assert.Null(Kyros.Perf.Silo.Auth.AuthOptionsValidator.RefuseOpenListening(auth, [env["Kyros__HttpUrl"].GetProperty("value").GetString()!]));
 
         // RBAC: the pod reader UseKubernetesHosting needs, bound to the silo's service account.
         var account = spec.GetProperty("serviceAccountName").GetString();
@@ -108,6 +118,9 @@ public sealed class DeploymentManifestTests
             Assert.Equal(silo.Value.GetProperty("networks").GetProperty("kyros").GetProperty("ipv4_address").GetString(), env.GetProperty("Kyros__AdvertisedAddress").GetString());
             Assert.Contains(silo.Value.GetProperty("ports").EnumerateArray(), p => p.GetString()!.EndsWith(":5080", StringComparison.Ordinal));
             Assert.Contains("healthcheck", silo.Value.GetProperty("healthcheck").GetProperty("test").EnumerateArray().Select(t => t.GetString()));
+            // Listening beyond loopback, a silo starts only with API keys: its key comes from the operator's environment.
+            Assert.StartsWith("${KYROS_API_KEY:?", env.GetProperty("Kyros__Auth__Keys__0__Key").GetString());
+            Assert.Equal("admin", env.GetProperty("Kyros__Auth__Keys__0__Scopes__2").GetString());
         }
     }
 

@@ -1,0 +1,68 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Silo.Auth;
+
+/// <summary>
+/// With keys configured: a request needs a key (<c>Authorization: Bearer</c>, <c>x-api-key</c>, or the pages' session
+/// cookie) with the endpoint's scope. None or a wrong one is 401, too small a scope 403, both problem+json (OpenAI-shaped
+/// on <c>/v1/chat/completions</c>). <c>/healthz</c> and the sign-in page stay open; a browser asking for the dashboard is
+/// sent to sign in. The key's name becomes the request's actor; the key itself is never logged or returned.
+/// </summary>
+public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOptions<AuthOptions> options)
+{
+    public const string SessionCookie = "kyros_session";
+    private const string ActorItem = "kyros.key";
+
+    /// <summary>Who is calling, for logs and change histories: the key's name, or the caller's address without keys.</summary>
+    public static string ActorOf(HttpContext context) => context.Items.TryGetValue(ActorItem, out var name) && name is string key
+        ? $"key {key}"
+        : $"http {context.Connection.RemoteIpAddress?.ToString() ?? "unknown"}";
+
+    public static string? KeyNameOf(HttpContext context) => context.Items.TryGetValue(ActorItem, out var name) ? name as string : null;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (!keys.Enabled) return next(context);
+        var path = context.Request.Path;
+        if (path.Equals("/healthz") || path.StartsWithSegments(SignInPage.Path)) return next(context);
+        if (path.StartsWithSegments("/metrics") && options.Value.OpenMetrics) return next(context);
+
+        var presented = Presented(context.Request);
+        var key = presented is not null ? keys.Find(presented)
+            : context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? keys.FromSession(session) : null;
+        if (key is null)
+        {
+            if (presented is null && HttpMethods.IsGet(context.Request.Method) && path.StartsWithSegments("/dashboard"))
+            {
+                context.Response.Redirect($"{SignInPage.Path}?return={WebUtility.UrlEncode(path + context.Request.QueryString)}");
+                return Task.CompletedTask;
+            }
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            return Refuse(context, StatusCodes.Status401Unauthorized, presented is null
+                ? "An API key is required: send it as 'Authorization: Bearer <key>' or 'x-api-key'."
+                : "The API key is not valid.");
+        }
+        var scope = context.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope
+                    ?? (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? Scopes.Read : Scopes.Admin);
+        if (!key.Scopes.Contains(scope))
+            return Refuse(context, StatusCodes.Status403Forbidden, $"The key '{key.Name}' lacks the '{scope}' scope this request needs.");
+        context.Items[ActorItem] = key.Name;
+        return next(context);
+    }
+
+    private static string? Presented(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return authorization[7..].Trim();
+        var header = request.Headers["x-api-key"].ToString();
+        return header.Length > 0 ? header.Trim() : null;
+    }
+
+    private static Task Refuse(HttpContext context, int status, string detail)
+    {
+        var problem = Api.Problems.Field(status == StatusCodes.Status401Unauthorized ? "Authorization" : "scope", detail, status);
+        if (context.Request.Path.StartsWithSegments(Api.ChatCompletionsEndpoint.Path)) Api.ApiExceptionHandler.AddOpenAiError(problem, unavailable: false);
+        return problem.ExecuteAsync(context);
+    }
+}
