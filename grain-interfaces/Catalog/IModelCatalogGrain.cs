@@ -15,6 +15,14 @@ public interface IModelCatalogGrain : IGrainWithIntegerKey
     [AlwaysInterleave, Alias("newer")]
     Task<CatalogSnapshot?> GetIfNewerAsync(long version);
 
+    /// <summary>
+    /// The catalog once its version is newer than <paramref name="version"/>: at once if it is already, else as soon as a
+    /// change is stored, or null after <paramref name="maxWait"/> (at most 20 s). Every silo keeps one of these waiting, so a
+    /// change reaches it in the time of one message.
+    /// </summary>
+    [AlwaysInterleave, Alias("wait")]
+    Task<CatalogSnapshot?> WaitForNewerAsync(long version, TimeSpan maxWait);
+
     [AlwaysInterleave, Alias("models")]
     Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync();
 

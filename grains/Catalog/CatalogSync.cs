@@ -5,9 +5,10 @@ namespace Kyros.Perf.Catalog;
 
 /// <summary>
 /// Keeps this silo's <see cref="ModelCatalog"/> on the cluster's version: once the silo is active it waits (up to
-/// <see cref="FirstLoadTimeout"/>) for the catalog grain's catalog before the silo serves, then asks every
-/// <see cref="ModelCatalogOptions.SyncInterval"/> for a newer version, which is swapped in whole. The asking runs on real
-/// time: a test's clock must not hold back a change.
+/// <see cref="FirstLoadTimeout"/>) for the catalog grain's catalog before the silo serves, then keeps a call waiting on the
+/// grain for the next version (<see cref="IModelCatalogGrain.WaitForNewerAsync"/>), which is swapped in whole. After a
+/// failure it asks again every <see cref="ModelCatalogOptions.SyncInterval"/>. Waiting runs on real time: a test's clock
+/// must not hold back a change.
 /// </summary>
 public sealed class CatalogSync(IGrainFactory grains, ModelCatalog catalog, IOptions<ModelCatalogOptions> options, ILogger<CatalogSync> logger)
     : ILifecycleParticipant<ISiloLifecycle>
@@ -53,28 +54,39 @@ public sealed class CatalogSync(IGrainFactory grains, ModelCatalog catalog, IOpt
         return Task.CompletedTask;
     }
 
+    /// <summary>How long one waiting call is held by the grain before it is asked again.</summary>
+    public static readonly TimeSpan WaitSpan = TimeSpan.FromSeconds(10);
+
     private async Task KeepInSyncAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(options.Value.SyncInterval);
         var failures = 0;
-        try
+        while (!stopping.IsCancellationRequested)
         {
-            while (await timer.WaitForNextTickAsync(stopping))
+            try
             {
+                // Held by the grain until a change is stored: the change arrives in the time of one message.
+                if (await grains.GetGrain<IModelCatalogGrain>(0).WaitForNewerAsync(catalog.Current.Version, WaitSpan).WaitAsync(stopping) is { } newer
+                    && catalog.Apply(newer))
+                    logger.LogDebug("Catalog now at version {Version}", catalog.Current.Version);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                // The last version stays in use; say so once per outage, and ask again after the sync interval.
+                if (failures++ == 0) logger.LogWarning(exception, "The cluster's catalog could not be read; version {Version} stays in use", catalog.Current.Version);
                 try
                 {
-                    if (await PullAsync()) logger.LogDebug("Catalog now at version {Version}", catalog.Current.Version);
-                    failures = 0;
+                    await Task.Delay(options.Value.SyncInterval, stopping);
                 }
-                catch (Exception exception) when (!stopping.IsCancellationRequested)
+                catch (OperationCanceledException)
                 {
-                    // The last version stays in use; say so once per outage, not four times a second.
-                    if (failures++ == 0) logger.LogWarning(exception, "The cluster's catalog could not be read; version {Version} stays in use", catalog.Current.Version);
+                    return;
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 }

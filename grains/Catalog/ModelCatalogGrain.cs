@@ -24,6 +24,8 @@ public sealed class ModelCatalogGrain(
     private CatalogBook _book = null!;
     // What silos are served: the catalog as last stored, never a change whose write has not finished.
     private CatalogSnapshot _stored = null!;
+    // Completed (and replaced) when a change is stored: what the silos' waiting calls wait for.
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IAsyncStream<AlertEvent> _stream = null!;
 
 
@@ -43,6 +45,20 @@ public sealed class ModelCatalogGrain(
     }
 
     public Task<CatalogSnapshot?> GetIfNewerAsync(long version) => Task.FromResult(_stored.Version > version ? _stored : null);
+
+    public async Task<CatalogSnapshot?> WaitForNewerAsync(long version, TimeSpan maxWait)
+    {
+        if (maxWait < TimeSpan.Zero || maxWait > TimeSpan.FromSeconds(20)) throw new ArgumentException("maxWait must be within 0..20 s.", nameof(maxWait));
+        if (_stored.Version <= version) await Task.WhenAny(_changed.Task, Task.Delay(maxWait));
+        return _stored.Version > version ? _stored : null;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The waiting silos are answered now (with nothing newer) rather than held until their wait ends.
+        _changed.TrySetResult();
+        return Task.CompletedTask;
+    }
 
     public Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync() => Task.FromResult<IReadOnlyList<ModelDescriptor>>([.. _stored.Models.Select(e => e.Model)]);
 
@@ -141,6 +157,9 @@ public sealed class ModelCatalogGrain(
         }
         _stored = _book.Snapshot;
         catalog.Apply(_stored);
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
         logger.LogInformation("Catalog v{Version}: {Action} {Model} by {Actor}: {Detail}", change.Version, change.Action, change.Model, change.Actor, change.Detail);
         var notice = new AlertEvent
         {

@@ -24,7 +24,10 @@ public sealed class ModelCatalogOptions
     /// </summary>
     public TimeSpan RemovalGrace { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How often each silo asks the catalog grain whether the catalog changed (a change reaches every silo within this).</summary>
+    /// <summary>
+    /// How soon a silo asks the catalog grain again after it did not answer (a silo otherwise keeps a call waiting on the
+    /// grain, which answers it as soon as a change is stored).
+    /// </summary>
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How many changes <c>GET /v1/models/changes</c> keeps.</summary>
