@@ -31,6 +31,7 @@ public static class KyrosSiloHost
         builder.Services.ConfigureHttpJsonOptions(json => KyrosJson.Configure(json.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddApiDocument();
         builder.Services.AddValidatedOptions<OtlpOptions, OtlpOptionsValidator>(builder.Configuration, OtlpOptions.Section);
         var auth = ReadAuth(builder.Configuration, otlpUrl is { Length: > 0 } ? [options.HttpUrl, otlpUrl] : [options.HttpUrl]);
         builder.Services.AddSingleton(Options.Create(auth));
@@ -84,6 +85,7 @@ public static class KyrosSiloHost
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
         app.MapSignIn();
+        app.MapOpenApi(ApiDocument.Path);
         app.MapPerformanceEndpoints();
         app.MapCatalogEndpoints();
         app.MapTracesEndpoint();

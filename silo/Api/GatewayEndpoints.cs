@@ -17,7 +17,8 @@ public static class GatewayEndpoints
 
     public static void MapGatewayEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models/generate", Generate).RequireScope(Scopes.Write);
+        app.MapPost("/v1/models/generate", Generate).RequireScope(Scopes.Write).Produces<GenerateResult>()
+            .ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status504GatewayTimeout).WithSummary("Route, call the model, record");
         app.MapPost("/v1/feedback", PostFeedback).RequireScope(Scopes.Write);
         app.MapChatCompletions();
     }

@@ -17,12 +17,14 @@ public static class PerformanceEndpoints
     public static void MapPerformanceEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/performance");
-        api.MapPost("/records", PostRecords).RequireScope(Scopes.Write);
-        api.MapGet("/models/{model}", GetModelSummary);
-        api.MapGet("/models/{model}/instances", GetInstanceSummaries);
-        api.MapGet("/models/{model}/records", GetRecentRecords);
-        api.MapGet("/models/{model}/history", GetHistory);
-        api.MapGet("/summary", GetClusterSummary);
+        api.MapPost("/records", PostRecords).RequireScope(Scopes.Write)
+            .Accepts<ModelPerformanceRecord[]>("application/json").Produces<RecordResult>().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithSummary("Record one performance record (an object) or a batch (an array, at most 10,000)");
+        api.MapGet("/models/{model}", GetModelSummary).Produces<ModelSummary>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("One model's summary over a window");
+        api.MapGet("/models/{model}/instances", GetInstanceSummaries).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A summary per instance");
+        api.MapGet("/models/{model}/records", GetRecentRecords).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("The newest raw records");
+        api.MapGet("/models/{model}/history", GetHistory).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Minute or hour roll-ups from every host's history");
+        api.MapGet("/summary", GetClusterSummary).Produces<ClusterSummary>().WithSummary("Every model's summary and their exact merge");
     }
 
     private static async Task<IResult> PostRecords(HttpRequest request, IGrainFactory grains, ModelCatalog catalog, TimeProvider time, Microsoft.Extensions.Options.IOptions<KyrosSiloOptions> silo)

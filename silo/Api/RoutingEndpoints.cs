@@ -17,7 +17,8 @@ public static class RoutingEndpoints
 
     public static void MapRoutingEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models/route", Route).RequireScope(Scopes.Write);
+        app.MapPost("/v1/models/route", Route).RequireScope(Scopes.Write).Accepts<RoutingRequest>("application/json").Produces<RoutingDecision>()
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).WithSummary("A routing decision with its score table");
         app.MapGet("/v1/models/recommendations", Recommend);
         // This silo's router: the stateless worker a local call reaches runs here.
         app.MapGet("/v1/models/health", async (IGrainFactory grains) => Results.Ok(await grains.GetGrain<IRouterGrain>(0).GetStateAsync()));

@@ -23,7 +23,9 @@ public static class TracesEndpoint
     /// <summary>How many rejections <c>error_message</c> names; the count covers them all.</summary>
     private const int ReasonsNamed = 20;
 
-    public static void MapTracesEndpoint(this IEndpointRouteBuilder app) => app.MapPost(Path, ExportAsync).RequireScope(Scopes.Write);
+    public static void MapTracesEndpoint(this IEndpointRouteBuilder app) => app.MapPost(Path, ExportAsync).RequireScope(Scopes.Write)
+        .Accepts<byte[]>(Protobuf, Json).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+        .WithSummary("OTLP/HTTP trace export: GenAI model-call spans become records");
 
     private static async Task<IResult> ExportAsync(HttpRequest request, IGrainFactory grains, GenAiSpanMapper mapper, TimeProvider time, IOptions<KyrosSiloOptions> silo)
     {

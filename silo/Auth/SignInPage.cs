@@ -15,6 +15,8 @@ public static class SignInPage
         app.MapGet(Path, (string? @return) => Page(Local(@return), error: null));
         app.MapPost(Path, async (HttpContext context, ApiKeys keys) =>
         {
+            if (!context.Request.HasFormContentType)
+                return Api.Problems.Field("Content-Type", "Sign in with the form: application/x-www-form-urlencoded with 'key'.", StatusCodes.Status415UnsupportedMediaType);
             var form = await context.Request.ReadFormAsync();
             var target = Local(form["return"].ToString());
             if (keys.Find(form["key"].ToString()) is not { } key) return Page(target, "That key is not valid.", StatusCodes.Status401Unauthorized);
