@@ -7,6 +7,7 @@ using Kyros.Perf.Silo.Otlp;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Scalar.AspNetCore;
 using StackExchange.Redis;
 
 namespace Kyros.Perf.Silo;
@@ -86,6 +87,8 @@ public static class KyrosSiloHost
         app.MapHealthEndpoints();
         app.MapSignIn();
         app.MapOpenApi(ApiDocument.Path);
+        // The API reference page; its script ships inside the package (no fetch from a CDN).
+        app.MapScalarApiReference(ApiDocument.ReferencePath, o => o.WithTitle("Kyros.Perf API").WithOpenApiRoutePattern(ApiDocument.Path)).ExcludeFromDescription();
         app.MapPerformanceEndpoints();
         app.MapCatalogEndpoints();
         app.MapTracesEndpoint();

@@ -13,6 +13,7 @@ namespace Kyros.Perf.Silo.Api;
 public static class ApiDocument
 {
     public const string Path = "/openapi/v1.json";
+    public const string ReferencePath = "/docs/api";
 
     public static IServiceCollection AddApiDocument(this IServiceCollection services) => services.AddOpenApi("v1", options =>
     {
@@ -35,7 +36,7 @@ public static class ApiDocument
             };
             return Task.CompletedTask;
         });
-        options.AddOperationTransformer((operation, context, _) =>
+        options.AddOperationTransformer(async (operation, context, cancellationToken) =>
         {
             var description = context.Description;
             var method = description.HttpMethod ?? "GET";
@@ -53,9 +54,21 @@ public static class ApiDocument
                     Description = why,
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() },
                 });
-            return Task.CompletedTask;
+            // The body an endpoint reads itself (the API's one body reader) is declared here, not as routing metadata:
+            // routing would then answer a wrong content type with a bare 415 instead of the endpoint's problem+json.
+            if (description.ActionDescriptor.EndpointMetadata.OfType<DocumentedBody>().FirstOrDefault() is { } body && operation.RequestBody is null)
+            {
+                var content = new Dictionary<string, OpenApiMediaType>();
+                foreach (var type in body.ContentTypes)
+                    content[type] = new OpenApiMediaType { Schema = body.Type == typeof(byte[]) ? null : await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken) };
+                operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
+            }
         });
     });
+
+    /// <summary>Declares the body an endpoint reads (for the document only).</summary>
+    public static RouteHandlerBuilder WithBody<T>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.WithMetadata(new DocumentedBody(typeof(T), contentTypes));
 
     private static IEnumerable<(string Status, string Why)> Errors(string method, bool open)
     {
@@ -69,3 +82,6 @@ public static class ApiDocument
         yield return ("503", "A fault that passes (a silo gone, a store down or slow): try again after Retry-After.");
     }
 }
+
+/// <summary>The body an endpoint reads, for the OpenAPI document.</summary>
+public sealed record DocumentedBody(Type Type, IReadOnlyList<string> ContentTypes);

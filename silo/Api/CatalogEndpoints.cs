@@ -24,13 +24,13 @@ public static class CatalogEndpoints
             return Results.Ok(new { view.Version, view.Models });
         }).WithSummary("Every model in the catalog, and its version");
         app.MapGet("/v1/models/changes", GetChanges).WithSummary("The catalog's change history, newest first");
-        app.MapPost("/v1/models", AddAsync).Accepts<ModelDescriptor>("application/json").Produces<ModelDescriptor>(StatusCodes.Status201Created)
+        app.MapPost("/v1/models", AddAsync).WithBody<ModelDescriptor>("application/json").Produces<ModelDescriptor>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Add a model");
         app.MapPost("/v1/models/reseed", ReseedAsync).WithSummary("Replace the catalog with this silo's configured one");
         app.MapGet("/v1/models/{**id}", GetAsync).Produces<ModelDescriptor>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("One model; its revision as ETag");
-        app.MapPut("/v1/models/{**id}", ReplaceAsync).Accepts<ModelDescriptor>("application/json").Produces<ModelDescriptor>()
+        app.MapPut("/v1/models/{**id}", ReplaceAsync).WithBody<ModelDescriptor>("application/json").Produces<ModelDescriptor>()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed).WithSummary("Replace a model (If-Match: its ETag)");
-        app.MapPatch("/v1/models/{**id}", PatchAsync).Accepts<ModelDescriptor>("application/merge-patch+json", "application/json").Produces<ModelDescriptor>()
+        app.MapPatch("/v1/models/{**id}", PatchAsync).WithBody<ModelDescriptor>("application/merge-patch+json", "application/json").Produces<ModelDescriptor>()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed).WithSummary("Change the fields given (RFC 7396)");
         app.MapDelete("/v1/models/{**id}", RemoveAsync).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .WithSummary("Remove a model: routing stops choosing it, its figures stay");

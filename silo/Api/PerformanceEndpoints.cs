@@ -18,7 +18,7 @@ public static class PerformanceEndpoints
     {
         var api = app.MapGroup("/v1/performance");
         api.MapPost("/records", PostRecords).RequireScope(Scopes.Write)
-            .Accepts<ModelPerformanceRecord[]>("application/json").Produces<RecordResult>().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithBody<ModelPerformanceRecord[]>("application/json").Produces<RecordResult>().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Record one performance record (an object) or a batch (an array, at most 10,000)");
         api.MapGet("/models/{model}", GetModelSummary).Produces<ModelSummary>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("One model's summary over a window");
         api.MapGet("/models/{model}/instances", GetInstanceSummaries).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A summary per instance");

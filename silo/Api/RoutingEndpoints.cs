@@ -17,7 +17,7 @@ public static class RoutingEndpoints
 
     public static void MapRoutingEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models/route", Route).RequireScope(Scopes.Write).Accepts<RoutingRequest>("application/json").Produces<RoutingDecision>()
+        app.MapPost("/v1/models/route", Route).RequireScope(Scopes.Write).WithBody<RoutingRequest>("application/json").Produces<RoutingDecision>()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity).WithSummary("A routing decision with its score table");
         app.MapGet("/v1/models/recommendations", Recommend);
         // This silo's router: the stateless worker a local call reaches runs here.

@@ -24,7 +24,7 @@ public static class TracesEndpoint
     private const int ReasonsNamed = 20;
 
     public static void MapTracesEndpoint(this IEndpointRouteBuilder app) => app.MapPost(Path, ExportAsync).RequireScope(Scopes.Write)
-        .Accepts<byte[]>(Protobuf, Json).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+        .WithBody<byte[]>(Protobuf, Json).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
         .WithSummary("OTLP/HTTP trace export: GenAI model-call spans become records");
 
     private static async Task<IResult> ExportAsync(HttpRequest request, IGrainFactory grains, GenAiSpanMapper mapper, TimeProvider time, IOptions<KyrosSiloOptions> silo)

@@ -33,7 +33,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
             : context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? keys.FromSession(session) : null;
         if (key is null)
         {
-            if (presented is null && HttpMethods.IsGet(context.Request.Method) && path.StartsWithSegments("/dashboard"))
+            if (presented is null && HttpMethods.IsGet(context.Request.Method) && (path.StartsWithSegments("/dashboard") || path.StartsWithSegments("/docs")))
             {
                 context.Response.Redirect($"{SignInPage.Path}?return={WebUtility.UrlEncode(path + context.Request.QueryString)}");
                 return Task.CompletedTask;

@@ -23,7 +23,8 @@ public sealed class ApiDocumentTests
 
         // Every route the silo maps (but the dashboard's own and the document itself) is in the document.
         var mapped = silo.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText is { } raw && !raw.StartsWith("/dashboard", StringComparison.Ordinal) && !raw.StartsWith("/openapi", StringComparison.Ordinal))
+            .Where(e => e.RoutePattern.RawText is { } raw && !raw.StartsWith("/dashboard", StringComparison.Ordinal) && !raw.StartsWith("/openapi", StringComparison.Ordinal)
+                        && !raw.StartsWith("/docs/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Method: m, Path: Normalize(e.RoutePattern.RawText!))))
             .Distinct().ToList();
         Assert.True(mapped.Count > 40, $"only {mapped.Count} routes found");
@@ -57,6 +58,24 @@ public sealed class ApiDocumentTests
             Assert.True(status is < 500 or 502 or 503 or 504 && status != 405, $"{method} {url}: {status}");
             if (status is 404 or 400)
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task The_api_reference_page_is_served_with_its_script_from_the_silo_itself()
+    {
+        await using var silo = await HttpSilo.StartAsync();
+        var page = await silo.Http.GetStringAsync("/docs/api");
+        // The page reads the silo's own document (resolved against the site's root).
+        Assert.Contains("\"url\":\"openapi/v1.json\"", page);
+        var scripts = System.Text.RegularExpressions.Regex.Matches(page, "<script[^>]*src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(scripts);
+        foreach (var script in scripts)
+        {
+            Assert.False(Uri.TryCreate(script, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https" && absolute.Host != "127.0.0.1",
+                $"the page fetches {script} from elsewhere");
+            using var response = await silo.Http.GetAsync(new Uri(new Uri(silo.Http.BaseAddress!, "/docs/api/"), script));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
     }
 
