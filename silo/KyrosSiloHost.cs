@@ -23,7 +23,8 @@ public static class KyrosSiloHost
 
         // OTLP/HTTP's own address, when set (the conventional :4318), serves /v1/traces alone.
         var otlpUrl = builder.Configuration[$"{OtlpOptions.Section}:HttpUrl"];
-        builder.WebHost.UseUrls(otlpUrl is { Length: > 0 } ? [options.HttpUrl, otlpUrl] : [options.HttpUrl]);
+        string[] urls = otlpUrl is { Length: > 0 } ? [options.HttpUrl, otlpUrl] : [options.HttpUrl];
+        builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = PerformanceEndpoints.MaxBodyBytes);
         builder.Services.AddSingleton(Options.Create(options));
         // SIGTERM: Kestrel stops taking requests and finishes those in flight, then the product's services (the gateway's
@@ -34,29 +35,8 @@ public static class KyrosSiloHost
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddApiDocument();
         builder.Services.AddValidatedOptions<OtlpOptions, OtlpOptionsValidator>(builder.Configuration, OtlpOptions.Section);
-        var auth = ReadAuth(builder.Configuration, otlpUrl is { Length: > 0 } ? [options.HttpUrl, otlpUrl] : [options.HttpUrl]);
-        builder.Services.AddSingleton(Options.Create(auth));
-        builder.Services.AddSingleton<ApiKeys>();
-        builder.Services.AddRateLimiter(limits =>
-        {
-            var perKey = auth.Keys.Where(k => k.RequestsPerMinute is not null).ToDictionary(k => k.Name, k => k.RequestsPerMinute!.Value);
-            limits.GlobalLimiter = System.Threading.RateLimiting.PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                ApiKeyMiddleware.KeyNameOf(context) is { } name && perKey.TryGetValue(name, out var perMinute)
-                    ? System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(name, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0,
-                    })
-                    : System.Threading.RateLimiting.RateLimitPartition.GetNoLimiter(""));
-            limits.OnRejected = (rejected, _) =>
-            {
-                var wait = rejected.Lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
-                rejected.HttpContext.Response.Headers.RetryAfter = $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))}";
-                return new ValueTask(Problems.Field("Authorization", $"The key '{ApiKeyMiddleware.KeyNameOf(rejected.HttpContext)}' is over its {perKey[ApiKeyMiddleware.KeyNameOf(rejected.HttpContext)!]} requests a minute.",
-                    StatusCodes.Status429TooManyRequests).ExecuteAsync(rejected.HttpContext));
-            };
-        });
-        builder.Services.AddSingleton(sp => new GenAiSpanMapper(sp.GetRequiredService<Catalog.ModelCatalog>(),
-            sp.GetRequiredService<IOptions<OtlpOptions>>().Value.ModelAliases, sp.GetRequiredService<IOptions<OtlpOptions>>().Value.IgnoredScopes));
+        var auth = builder.Services.AddApiKeys(builder.Configuration, urls);
+        builder.Services.AddSingleton<GenAiSpanMapper>();
         builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
 
         var app = builder.Build();
@@ -74,11 +54,7 @@ public static class KyrosSiloHost
                 inFlight.Leave();
             }
         });
-        if (!auth.Enabled)
-            app.Logger.LogWarning("No API keys are configured (Kyros:Auth:Keys): the HTTP API serves anyone who reaches {Urls}", string.Join(", ", app.Urls.DefaultIfEmpty(options.HttpUrl)));
-        app.UseRouting();
-        app.UseMiddleware<ApiKeyMiddleware>();
-        app.UseRateLimiter();
+        app.UseApiKeys(auth, urls);
         if (otlpUrl is { Length: > 0 } && Uri.TryCreate(otlpUrl, UriKind.Absolute, out var otlp))
             app.Use((context, next) => context.Connection.LocalPort == otlp.Port && !context.Request.Path.Equals(TracesEndpoint.Path)
                 ? Results.NotFound().ExecuteAsync(context)
@@ -100,18 +76,6 @@ public static class KyrosSiloHost
         app.MapBenchmarkEndpoints();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
-    }
-
-    /// <summary>The API keys, checked at start; without keys, listening beyond loopback needs <c>AllowAnonymous</c>.</summary>
-    private static AuthOptions ReadAuth(IConfiguration configuration, IEnumerable<string> urls)
-    {
-        var auth = new AuthOptions();
-        configuration.GetSection(AuthOptions.Section).Bind(auth);
-        var result = new AuthOptionsValidator().Validate(null, auth);
-        var failures = result.Failed ? result.Failures.ToList() : [];
-        if (AuthOptionsValidator.RefuseOpenListening(auth, urls) is { } refusal) failures.Add(refusal);
-        if (failures.Count > 0) throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), failures);
-        return auth;
     }
 
     /// <summary>Binds and validates the <c>Kyros</c> section; a bad setting throws naming it.</summary>

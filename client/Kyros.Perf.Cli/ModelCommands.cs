@@ -78,9 +78,8 @@ public static class ModelCommands
             return async (client, _) =>
             {
                 var current = await client.GetModelAsync(model) ?? throw new ArgumentException($"id '{model}' is not in the catalog.", "id");
-                if (expected is { } e && e != current.Revision) throw new CatalogRevisionException($"Model '{model}' is at revision {current.Revision}, not {e}.");
-                var patched = ModelJson.Patch(current.Model, patch);
-                Print(await client.UpdateModelAsync(patched, current.Revision), "updated");
+                // The revision asked for, else the one just read: the cluster refuses either once stale.
+                Print(await client.UpdateModelAsync(ModelJson.Patch(current.Model, patch), expected ?? current.Revision), "updated");
             };
         });
     }

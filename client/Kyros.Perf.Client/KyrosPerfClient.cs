@@ -147,9 +147,9 @@ public sealed partial class KyrosPerfClient(IClusterClient cluster, TimeProvider
 
     private async Task<HashSet<string>> RecordableModelsAsync()
     {
-        var snapshot = (await Retried(() => cluster.GetGrain<IModelCatalogGrain>(0).GetIfNewerAsync(-1)))!;
+        var snapshot = (await Retried(() => cluster.GetGrain<IModelCatalogGrain>(0).WaitForNewerAsync(-1, TimeSpan.Zero)))!;
         var now = time.GetUtcNow();
-        return [.. snapshot.Models.Select(e => e.Model.Id), .. snapshot.Removed.Where(r => now < r.RecordsUntil).Select(r => r.Id)];
+        return [.. snapshot.Models.Select(e => e.Model.Id), .. snapshot.Removed.Where(r => r.TakesRecordsAt(now)).Select(r => r.Id)];
     }
 
     private static void RequireModel(string model, string field = "model")

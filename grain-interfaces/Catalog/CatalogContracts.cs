@@ -15,7 +15,11 @@ public sealed record RemovedModel(
     [property: Id(2)] long Revision,
     /// <summary>The end of the grace period: records for it are taken until then.</summary>
     [property: Id(4)] DateTimeOffset RecordsUntil,
-    [property: Id(3)] bool Purged = false);
+    [property: Id(3)] bool Purged = false)
+{
+    /// <summary>Whether records for it are still taken at <paramref name="now"/> (its grace period has not ended).</summary>
+    public bool TakesRecordsAt(DateTimeOffset now) => now < RecordsUntil;
+}
 
 /// <summary>The whole catalog at one version: what every silo's router, gateway and validators use.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.CatalogSnapshot")]

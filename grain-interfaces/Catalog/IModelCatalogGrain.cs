@@ -4,21 +4,17 @@ namespace Kyros.Perf.Catalog;
 
 /// <summary>
 /// The cluster's model catalog (one activation, key 0; grain state in Redis in a cluster). Configuration seeds it on the
-/// cluster's first start; after that the stored catalog wins. Every silo asks for newer versions (<see cref="GetIfNewerAsync"/>).
+/// cluster's first start; after that the stored catalog wins. Every silo waits for newer versions (<see cref="WaitForNewerAsync"/>).
 /// Edits name who made them (<c>actor</c>) and may carry the revision they were made against (<c>expectedRevision</c>,
 /// HTTP's <c>If-Match</c>): a stale one throws <see cref="CatalogRevisionException"/> and changes nothing.
 /// </summary>
 [Alias("kyros.IModelCatalogGrain")]
 public interface IModelCatalogGrain : IGrainWithIntegerKey
 {
-    /// <summary>The catalog when its version is newer than <paramref name="version"/>; null when it is not (the silos' cheap poll).</summary>
-    [AlwaysInterleave, Alias("newer")]
-    Task<CatalogSnapshot?> GetIfNewerAsync(long version);
-
     /// <summary>
     /// The catalog once its version is newer than <paramref name="version"/>: at once if it is already, else as soon as a
-    /// change is stored, or null after <paramref name="maxWait"/> (at most 20 s). Every silo keeps one of these waiting, so a
-    /// change reaches it in the time of one message.
+    /// change is stored, or null after <paramref name="maxWait"/> (at most 20 s; zero answers at once). Every silo keeps one
+    /// of these waiting, so a change reaches it in the time of one message.
     /// </summary>
     [AlwaysInterleave, Alias("wait")]
     Task<CatalogSnapshot?> WaitForNewerAsync(long version, TimeSpan maxWait);

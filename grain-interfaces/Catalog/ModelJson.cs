@@ -15,13 +15,17 @@ public static class ModelJson
 
     public static JsonObject ToObject(ModelDescriptor model) => JsonSerializer.SerializeToNode(model, KyrosJson.Options)!.AsObject();
 
-    /// <summary>The model in <paramref name="json"/>; <see cref="ArgumentException"/> naming the field that is wrong.</summary>
-    public static ModelDescriptor Read(JsonElement json)
+    /// <summary>
+    /// The model in <paramref name="json"/>; <see cref="ArgumentException"/> naming the field that is wrong. With
+    /// <paramref name="id"/> (the model being changed), the JSON may leave its id out but not give another.
+    /// </summary>
+    public static ModelDescriptor Read(JsonElement json, string? id = null)
     {
         if (json.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object: a model as GET /v1/models shows one.", "body");
+        ModelDescriptor model;
         try
         {
-            return json.Deserialize<ModelDescriptor>(Strict) ?? throw new ArgumentException("The body must be a model object.", "body");
+            model = json.Deserialize<ModelDescriptor>(Strict) ?? throw new ArgumentException("The body must be a model object.", "body");
         }
         catch (JsonException exception)
         {
@@ -31,19 +35,21 @@ public static class ModelJson
                 : $"has the wrong type: {exception.Message.Split(" Path:")[0]}";
             throw new ArgumentException($"{field} {problem}", field);
         }
+        if (id is null) return model;
+        if (json.TryGetProperty("id", out _) && model.Id != id)
+            throw new ArgumentException($"id '{model.Id}' differs from '{id}': a model's id cannot change (remove it and add the new one).", "id");
+        model.Id = id;
+        return model;
     }
 
-    public static ModelDescriptor Read(JsonNode json) => Read(JsonSerializer.SerializeToElement(json));
+    public static ModelDescriptor Read(JsonNode json, string? id = null) => Read(JsonSerializer.SerializeToElement(json), id);
 
     /// <summary>The model with <paramref name="patch"/> applied (RFC 7396); the model itself is not changed.</summary>
     public static ModelDescriptor Patch(ModelDescriptor model, JsonObject patch)
     {
         var merged = ToObject(model);
         Merge(merged, patch);
-        var patched = Read(merged);
-        if (patched.Id != model.Id)
-            throw new ArgumentException($"id '{patched.Id}' differs from '{model.Id}': a model's id cannot change (remove it and add the new one).", "id");
-        return patched;
+        return Read(merged, model.Id);
     }
 
     private static void Merge(JsonObject target, JsonObject patch)

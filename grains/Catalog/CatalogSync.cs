@@ -23,7 +23,7 @@ public sealed class CatalogSync(IGrainFactory grains, ModelCatalog catalog, IOpt
 
     /// <summary>Asks once for a newer catalog and takes it; true when it changed this silo's copy.</summary>
     public async Task<bool> PullAsync() =>
-        await grains.GetGrain<IModelCatalogGrain>(0).GetIfNewerAsync(catalog.Current.Version) is { } newer && catalog.Apply(newer);
+        await grains.GetGrain<IModelCatalogGrain>(0).WaitForNewerAsync(catalog.Current.Version, TimeSpan.Zero) is { } newer && catalog.Apply(newer);
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {

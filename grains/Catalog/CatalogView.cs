@@ -22,7 +22,6 @@ public sealed class CatalogView
         _indexById = new Dictionary<string, int>(Models.Count, StringComparer.Ordinal);
         for (var i = 0; i < Models.Count; i++) _indexById[Models[i].Id] = i;
         _removed = snapshot.Removed.ToDictionary(r => r.Id, StringComparer.Ordinal);
-        Removed = snapshot.Removed;
         MaxOutputTokens = Models.Select(m => m.MaxOutputTokens).DefaultIfEmpty(0).Max();
     }
 
@@ -33,8 +32,6 @@ public sealed class CatalogView
     public long Version { get; }
 
     public IReadOnlyList<ModelDescriptor> Models { get; }
-
-    public IReadOnlyList<RemovedModel> Removed { get; }
 
     /// <summary>The largest output any model allows: the bound on max_tokens when the router picks the model.</summary>
     public int MaxOutputTokens { get; }
@@ -47,8 +44,6 @@ public sealed class CatalogView
     public ModelDescriptor? Find(string? model) => IndexOf(model) is >= 0 and var i ? Models[i] : null;
 
     public CatalogEntry? Entry(string? model) => IndexOf(model) is >= 0 and var i ? new CatalogEntry(Models[i], _revisions[i]) : null;
-
-    public IEnumerable<CatalogEntry> Entries => Models.Select((m, i) => new CatalogEntry(m, _revisions[i]));
 
     public RemovedModel? RemovedOf(string? model) => model is not null && _removed.TryGetValue(model, out var removed) ? removed : null;
 }

@@ -52,7 +52,7 @@ public sealed class ModelCatalog(IOptions<ModelCatalogOptions> options, TimeProv
     public bool IsRecordable(string model)
     {
         var view = _view;
-        return view.Contains(model) || view.RemovedOf(model) is { } removed && _time.GetUtcNow() < removed.RecordsUntil;
+        return view.Contains(model) || view.RemovedOf(model) is { } removed && removed.TakesRecordsAt(_time.GetUtcNow());
     }
 
     /// <summary>Refuses a record for a model outside the catalog (<see cref="ArgumentException"/>) or removed past its grace (<see cref="ModelRemovedException"/>).</summary>

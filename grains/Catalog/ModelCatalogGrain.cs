@@ -44,12 +44,10 @@ public sealed class ModelCatalogGrain(
         this.RegisterGrainTimer(async ct => await PurgeRemovedAsync(), new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)));
     }
 
-    public Task<CatalogSnapshot?> GetIfNewerAsync(long version) => Task.FromResult(_stored.Version > version ? _stored : null);
-
     public async Task<CatalogSnapshot?> WaitForNewerAsync(long version, TimeSpan maxWait)
     {
         if (maxWait < TimeSpan.Zero || maxWait > TimeSpan.FromSeconds(20)) throw new ArgumentException("maxWait must be within 0..20 s.", nameof(maxWait));
-        if (_stored.Version <= version) await Task.WhenAny(_changed.Task, Task.Delay(maxWait));
+        if (_stored.Version <= version && maxWait > TimeSpan.Zero) await Task.WhenAny(_changed.Task, Task.Delay(maxWait));
         return _stored.Version > version ? _stored : null;
     }
 
@@ -66,21 +64,21 @@ public sealed class ModelCatalogGrain(
 
     public async Task<CatalogEdit> AddAsync(ModelDescriptor model, string actor)
     {
-        var (entry, change) = Edit(() => _book.Add(model, RequireActor(actor), time.GetUtcNow()));
+        var (entry, change) = _book.Add(model, RequireActor(actor), time.GetUtcNow());
         await PersistAsync(change);
         return new CatalogEdit(entry, change);
     }
 
     public async Task<CatalogEdit> ReplaceAsync(ModelDescriptor model, long? expectedRevision, string actor)
     {
-        var (entry, change) = Edit(() => _book.Replace(model, expectedRevision, RequireActor(actor), time.GetUtcNow()));
+        var (entry, change) = _book.Replace(model, expectedRevision, RequireActor(actor), time.GetUtcNow());
         await PersistAsync(change);
         return new CatalogEdit(entry, change);
     }
 
     public async Task<CatalogEdit> RemoveAsync(string id, long? expectedRevision, string actor)
     {
-        var change = Edit(() => _book.Remove(id, expectedRevision, RequireActor(actor), time.GetUtcNow()));
+        var change = _book.Remove(id, expectedRevision, RequireActor(actor), time.GetUtcNow());
         await PersistAsync(change);
         return new CatalogEdit(null, change);
     }
@@ -88,7 +86,7 @@ public sealed class ModelCatalogGrain(
     public async Task<CatalogEdit> SeedAsync(IReadOnlyList<ModelDescriptor> models, string actor)
     {
         ArgumentNullException.ThrowIfNull(models);
-        var change = Edit(() => _book.Seed(models, RequireActor(actor), time.GetUtcNow()));
+        var change = _book.Seed(models, RequireActor(actor), time.GetUtcNow());
         await PersistAsync(change);
         return new CatalogEdit(null, change);
     }
@@ -121,21 +119,6 @@ public sealed class ModelCatalogGrain(
             }
         }
         return purged;
-    }
-
-    /// <summary>Runs a change of the book; one that fails (bad input, a stale revision) leaves the state as it was.</summary>
-    private T Edit<T>(Func<T> change)
-    {
-        var before = state.State.Version;
-        try
-        {
-            return change();
-        }
-        catch
-        {
-            if (state.State.Version != before) throw new InvalidOperationException("A refused catalog change moved the version.");
-            throw;
-        }
     }
 
     private static string RequireActor(string actor) =>

@@ -54,7 +54,7 @@ public static class CatalogEndpoints
     private static async Task<IResult> AddAsync(HttpRequest request, IGrainFactory grains, CatalogSync sync)
     {
         using var document = await JsonBody.ReadAsync(request);
-        var model = Read(document.RootElement);
+        var model = ModelJson.Read(document.RootElement);
         ModelDescriptorValidator.Validate(model);
         var edit = await Catalog(grains).AddAsync(model, Actor(request));
         return await AnswerAsync(request.HttpContext, edit, sync, StatusCodes.Status201Created);
@@ -64,7 +64,7 @@ public static class CatalogEndpoints
     {
         var expected = IfMatch(request);
         using var document = await JsonBody.ReadAsync(request);
-        var model = Read(document.RootElement, id);
+        var model = ModelJson.Read(document.RootElement, id);
         ModelDescriptorValidator.Validate(model);
         var edit = await Catalog(grains).ReplaceAsync(model, expected, Actor(request));
         return await AnswerAsync(request.HttpContext, edit, sync, StatusCodes.Status200OK);
@@ -80,11 +80,10 @@ public static class CatalogEndpoints
         using var document = await JsonBody.ReadAsync(request);
         if (document.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object of the fields to change.", "body");
         if (await Catalog(grains).GetModelAsync(id) is not { } current) return NotInCatalog(id, catalog);
-        if (expected is { } e && e != current.Revision)
-            throw new CatalogRevisionException($"Model '{id}' is at revision {current.Revision}, not {e}: it changed since it was read. Read it again and repeat the change.");
         var model = ModelJson.Patch(current.Model, JsonNode.Parse(document.RootElement.GetRawText())!.AsObject());
         ModelDescriptorValidator.Validate(model);
-        var edit = await Catalog(grains).ReplaceAsync(model, current.Revision, Actor(request));
+        // The caller's revision if it sent one, else the one just read: the catalog grain refuses either once stale.
+        var edit = await Catalog(grains).ReplaceAsync(model, expected ?? current.Revision, Actor(request));
         return await AnswerAsync(request.HttpContext, edit, sync, StatusCodes.Status200OK);
     }
 
@@ -120,17 +119,6 @@ public static class CatalogEndpoints
         context.Response.Headers.ETag = Tag(entry.Revision);
         if (status == StatusCodes.Status201Created) context.Response.Headers.Location = $"/v1/models/{Uri.EscapeDataString(entry.Model.Id)}";
         return Results.Json(entry.Model, KyrosJson.Options, statusCode: status);
-    }
-
-    /// <summary>The model in a body; the path's id, when given, must be the body's (or the body may leave it out).</summary>
-    private static ModelDescriptor Read(JsonElement body, string? pathId = null)
-    {
-        var model = ModelJson.Read(body);
-        if (pathId is null) return model;
-        if (body.TryGetProperty("id", out _) && model.Id != pathId)
-            throw new ArgumentException($"id '{model.Id}' differs from the path's '{pathId}': a model's id cannot change (remove it and add the new one).", "id");
-        model.Id = pathId;
-        return model;
     }
 
     /// <summary>The revision an edit is made against: <c>If-Match: "12"</c> (or weak, <c>W/"12"</c>); none, or <c>*</c>, for any.</summary>

@@ -39,7 +39,12 @@ public static class TracesEndpoint
         List<OtlpSpan> spans;
         try
         {
-            spans = mediaType == Protobuf ? OtlpTraceReader.ReadProtobuf(body) : OtlpTraceReader.ReadJson(JsonDocument.Parse(body).RootElement);
+            if (mediaType == Protobuf) spans = OtlpTraceReader.ReadProtobuf(body);
+            else
+            {
+                using var json = JsonDocument.Parse(body);
+                spans = OtlpTraceReader.ReadJson(json.RootElement);
+            }
         }
         catch (Exception exception) when (exception is FormatException or JsonException)
         {
@@ -116,22 +121,18 @@ public static class TracesEndpoint
     {
         if (rejected == 0) return [];
         var text = Encoding.UTF8.GetBytes(message);
-        var inner = new List<byte>();
-        inner.Add(1 << 3 | 0);
-        Varint(inner, (ulong)rejected);
-        inner.Add(2 << 3 | 2);
-        Varint(inner, (ulong)text.Length);
-        inner.AddRange(text);
-        var outer = new List<byte>(inner.Count + 6) { 1 << 3 | 2 };
-        Varint(outer, (ulong)inner.Count);
-        outer.AddRange(inner);
-        return [.. outer];
-    }
-
-    private static void Varint(List<byte> bytes, ulong value)
-    {
-        for (; value >= 0x80; value >>= 7) bytes.Add((byte)(value | 0x80));
-        bytes.Add((byte)value);
+        // Protobuf's varints are the record codec's.
+        var inner = new ArrayBufferWriter<byte>();
+        CompactRecordCodec.WriteVarint(inner, 1 << 3 | ProtoReader.Varint);
+        CompactRecordCodec.WriteVarint(inner, (ulong)rejected);
+        CompactRecordCodec.WriteVarint(inner, 2 << 3 | ProtoReader.LengthDelimited);
+        CompactRecordCodec.WriteVarint(inner, (ulong)text.Length);
+        inner.Write(text);
+        var outer = new ArrayBufferWriter<byte>(inner.WrittenCount + 6);
+        CompactRecordCodec.WriteVarint(outer, 1 << 3 | ProtoReader.LengthDelimited);
+        CompactRecordCodec.WriteVarint(outer, (ulong)inner.WrittenCount);
+        outer.Write(inner.WrittenSpan);
+        return outer.WrittenSpan.ToArray();
     }
 
     /// <summary>The same in OTLP/JSON: lowerCamelCase, the 64-bit count as a string (proto3's JSON mapping).</summary>

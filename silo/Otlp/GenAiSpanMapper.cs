@@ -12,8 +12,11 @@ public readonly record struct SpanOutcome(ModelPerformanceRecord? Record, string
 /// the catalog model (through the alias table), duration, tokens, success and error kind, instance, the catalog's cost,
 /// and a request id made of the trace and span ids, so that an exporter's retry counts once.
 /// </summary>
-public sealed class GenAiSpanMapper(ModelCatalog catalog, IReadOnlyDictionary<string, string> aliases, IReadOnlyList<string> ignoredScopes)
+public sealed class GenAiSpanMapper(ModelCatalog catalog, Microsoft.Extensions.Options.IOptions<OtlpOptions> options)
 {
+    private readonly Dictionary<string, string> _aliases = options.Value.ModelAliases;
+    private readonly List<string> _ignoredScopes = options.Value.IgnoredScopes;
+
     /// <summary>The operations that are one call to a model (<c>gen_ai.operation.name</c>).</summary>
     public static readonly IReadOnlySet<string> ModelCalls = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -88,7 +91,7 @@ public sealed class GenAiSpanMapper(ModelCatalog catalog, IReadOnlyDictionary<st
     private ModelDescriptor? Resolve(string? name)
     {
         if (name is null) return null;
-        if (aliases.TryGetValue(name, out var id)) name = id;
+        if (_aliases.TryGetValue(name, out var id)) name = id;
         return catalog.IsRecordable(name) ? catalog.Find(name) ?? Removed(name) : null;
     }
 
@@ -98,7 +101,7 @@ public sealed class GenAiSpanMapper(ModelCatalog catalog, IReadOnlyDictionary<st
     private bool IsIgnored(string? scope)
     {
         if (scope is null) return false;
-        foreach (var ignored in ignoredScopes)
+        foreach (var ignored in _ignoredScopes)
             if (scope.StartsWith(ignored, StringComparison.Ordinal)) return true;
         return false;
     }

@@ -8,7 +8,7 @@ public sealed class GenAiSpanMapperTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
     private static readonly ModelCatalog Catalog = new(Options.Create(new ModelCatalogOptions { Models = [.. DefaultCatalog.Create()] }));
-    private static readonly GenAiSpanMapper Mapper = new(Catalog, new Dictionary<string, string> { ["gpt-4o-2024-08-06"] = "gpt-4" }, ["Kyros.Perf"]);
+    private static readonly GenAiSpanMapper Mapper = new(Catalog, Options.Create(new OtlpOptions { ModelAliases = { ["gpt-4o-2024-08-06"] = "gpt-4" } }));
 
     private static OtlpSpan Chat(string model = "gpt-4o-2024-08-06") => new()
     {

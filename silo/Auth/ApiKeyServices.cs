@@ -1,0 +1,56 @@
+using System.Threading.RateLimiting;
+using Kyros.Perf.Silo.Api;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Kyros.Perf.Silo.Auth;
+
+/// <summary>The API keys' part of the host: the keys checked at start, the middleware, and per-key rate limits.</summary>
+public static class ApiKeyServices
+{
+    /// <summary>
+    /// Reads and checks <c>Kyros:Auth</c> (without keys, listening beyond loopback needs <c>AllowAnonymous</c>; a bad setting
+    /// throws <see cref="OptionsValidationException"/>, which stops the silo with exit code 2) and registers the keys.
+    /// </summary>
+    public static AuthOptions AddApiKeys(this IServiceCollection services, IConfiguration configuration, IEnumerable<string> urls)
+    {
+        var auth = new AuthOptions();
+        configuration.GetSection(AuthOptions.Section).Bind(auth);
+        var result = new AuthOptionsValidator().Validate(null, auth);
+        var failures = result.Failed ? result.Failures.ToList() : [];
+        if (AuthOptionsValidator.RefuseOpenListening(auth, urls) is { } refusal) failures.Add(refusal);
+        if (failures.Count > 0) throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), failures);
+        services.AddSingleton(Options.Create(auth));
+        services.AddSingleton<ApiKeys>();
+        var perKey = auth.Keys.Where(k => k.RequestsPerMinute is not null).ToDictionary(k => k.Name, k => k.RequestsPerMinute!.Value);
+        if (perKey.Count > 0) services.AddRateLimiter(limits => Limit(limits, perKey));
+        return auth;
+    }
+
+    /// <summary>The key check after routing (it reads the endpoint's scope), then the rate limits when any key has one.</summary>
+    public static void UseApiKeys(this WebApplication app, AuthOptions auth, IEnumerable<string> urls)
+    {
+        if (!auth.Enabled)
+            app.Logger.LogWarning("No API keys are configured (Kyros:Auth:Keys): the HTTP API serves anyone who reaches {Urls}", string.Join(", ", urls));
+        app.UseRouting();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        // Without a limit the limiter is not in the pipeline: recording and routing pay nothing for it.
+        if (auth.Keys.Any(k => k.RequestsPerMinute is not null)) app.UseRateLimiter();
+    }
+
+    private static void Limit(RateLimiterOptions limits, Dictionary<string, int> perKey)
+    {
+        limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            ApiKeyMiddleware.KeyNameOf(context) is { } name && perKey.TryGetValue(name, out var perMinute)
+                ? RateLimitPartition.GetFixedWindowLimiter(name, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
+                : RateLimitPartition.GetNoLimiter(""));
+        limits.OnRejected = (rejected, _) =>
+        {
+            var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+            rejected.HttpContext.Response.Headers.RetryAfter = $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))}";
+            var name = ApiKeyMiddleware.KeyNameOf(rejected.HttpContext)!;
+            return new ValueTask(Problems.Field("Authorization", $"The key '{name}' is over its {perKey[name]} requests a minute.",
+                StatusCodes.Status429TooManyRequests).ExecuteAsync(rejected.HttpContext));
+        };
+    }
+}
