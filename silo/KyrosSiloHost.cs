@@ -4,6 +4,7 @@ using Kyros.Perf.HostSampling;
 using Kyros.Perf.Silo.Api;
 using Kyros.Perf.Silo.Auth;
 using Kyros.Perf.Silo.Otlp;
+using Kyros.Perf.Silo.Telemetry;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -37,6 +38,7 @@ public static class KyrosSiloHost
         builder.Services.AddValidatedOptions<OtlpOptions, OtlpOptionsValidator>(builder.Configuration, OtlpOptions.Section);
         var auth = builder.Services.AddApiKeys(builder.Configuration, urls);
         builder.Services.AddSingleton<GenAiSpanMapper>();
+        builder.AddKyrosTelemetry(options.HostName);
         builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
 
         var app = builder.Build();
@@ -129,6 +131,8 @@ public static class KyrosSiloHost
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
         }
         AddKyrosPerf(silo, options, configuration);
+        // Grain calls carry the trace (and become spans) only when traces are exported: otherwise no filter runs per call.
+        if (TelemetryOptions.Read(configuration).Tracing) silo.AddActivityPropagation();
         if (options.Dashboard) silo.AddDashboard();
         // In a Kubernetes pod: the silo's name, address and cluster identity come from the pod, and silos whose pods are
         // gone are marked dead. It throws anywhere else, so only there.

@@ -30,6 +30,9 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
     public async Task RecordAnsweredAsync(ModelPerformanceRecord record)
     {
         if (!Storable(record)) return;
+        using var activity = KyrosTelemetry.Recording.StartActivity("record");
+        activity?.SetTag("kyros.model", record.Model);
+        activity?.SetTag("kyros.request_id", record.RequestId);
         try
         {
             await grains.GetGrain<IModelStatsGrain>(record.Model).RecordAsync(record).WaitAsync(AnsweredRecordWait, time);
@@ -38,6 +41,7 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
         {
             // The queue's batch carries the same request id: a write that went through after all counts once.
             logger.LogWarning("Recording an answered generation for {Model} was not acknowledged in time; queued: {Reason}", record.Model, e.Message);
+            activity?.SetTag("kyros.queued", true);
             _queue.Writer.TryWrite(record);
         }
     }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text;
+using Kyros.Perf.Common;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Stats;
@@ -24,7 +26,50 @@ public sealed class ModelGateway(
 {
     private readonly GatewayOptions _options = options.Value;
 
+    /// <summary>
+    /// One generation is one trace: this span, the routing decision's, each provider attempt's (GenAI conventions) and
+    /// the record's grain call, all under the caller's <c>traceparent</c> when it sent one.
+    /// </summary>
     public async Task<GenerateResult> GenerateAsync(GenerateRequest request, IGenerationObserver? observer, CancellationToken cancellationToken)
+    {
+        using var activity = KyrosTelemetry.Gateway.StartActivity("generate");
+        var started = time.GetTimestamp();
+        try
+        {
+            var result = await GenerateUntracedAsync(request, observer, cancellationToken);
+            activity?.SetTag("kyros.model", result.Model);
+            activity?.SetTag("kyros.attempts", result.Attempts.Count);
+            activity?.SetTag("kyros.simulated", result.Simulated);
+            Measure(result.Model, "ok", started);
+            return result;
+        }
+        catch (GenerationFailedException e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.SetTag("error.type", e.Attempts.LastOrDefault()?.ErrorKind ?? "failed");
+            activity?.SetTag("kyros.attempts", e.Attempts.Count);
+            Measure(e.Attempts.LastOrDefault()?.Model ?? "none", e.Attempts.LastOrDefault()?.ErrorKind ?? "failed", started);
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Refused before any model was called (bad input, no candidate): no model label, so no label from the caller's text.
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.SetTag("error.type", e.GetType().Name);
+            Measure("none", "refused", started);
+            throw;
+        }
+    }
+
+    private void Measure(string model, string outcome, long started)
+    {
+        KyrosTelemetry.Generations.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("outcome", outcome));
+        if (KyrosTelemetry.GenerationDuration.Enabled)
+            KyrosTelemetry.GenerationDuration.Record(time.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("outcome", outcome));
+    }
+
+    private async Task<GenerateResult> GenerateUntracedAsync(GenerateRequest request, IGenerationObserver? observer, CancellationToken cancellationToken)
     {
         var (decision, conversation, inputTokens) = Route(request);
         var attempts = new List<Attempt>();
@@ -115,6 +160,13 @@ public sealed class ModelGateway(
         var timeoutInForce = TimeSpan.FromSeconds(router.TimeoutSecondsOf(model));
         timeout.CancelAfter(timeoutInForce);
         var chat = new ChatOptions { MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
+        // The attempt as a GenAI client span (OpenTelemetry's semantic conventions for model calls).
+        using var span = KyrosTelemetry.Gateway.HasListeners() ? KyrosTelemetry.Gateway.StartActivity($"chat {model.Id}", ActivityKind.Client) : null;
+        span?.SetTag("gen_ai.operation.name", "chat");
+        span?.SetTag("gen_ai.provider.name", model.Provider);
+        span?.SetTag("gen_ai.request.model", model.Id);
+        span?.SetTag("gen_ai.request.max_tokens", request.MaxTokens);
+        span?.SetTag("kyros.request_id", requestId);
         var updates = clients.For(model).GetStreamingResponseAsync(conversation, chat, timeout.Token).GetAsyncEnumerator(timeout.Token);
         try
         {
@@ -134,6 +186,8 @@ public sealed class ModelGateway(
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
                     var failure = ProviderErrors.Classify(e, model, timeoutInForce, time.GetUtcNow());
+                    span?.SetStatus(ActivityStatusCode.Error, failure.Message);
+                    span?.SetTag("error.type", failure.ErrorKind);
                     var elapsed = time.GetElapsedTime(started).TotalSeconds;
                     attempts.Add(new Attempt(model.Id, false, failure.ErrorKind, failure.Message, elapsed, failure.RetryAfter?.TotalSeconds));
                     recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, elapsed, ttft, inputTokens, 0, false, failure.ErrorKind, 0, null,
@@ -173,6 +227,14 @@ public sealed class ModelGateway(
             ? new TokenUsage(i, o, "provider")
             : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString(), model.Tokenizer), "tokenizer");
         var cost = model.PriceOf(tokens.InputTokens, tokens.OutputTokens);
+        if (span is not null)
+        {
+            span.SetTag("gen_ai.response.model", model.Id);
+            span.SetTag("gen_ai.usage.input_tokens", tokens.InputTokens);
+            span.SetTag("gen_ai.usage.output_tokens", tokens.OutputTokens);
+            span.SetTag("gen_ai.response.finish_reasons", new[] { finish ?? "stop" });
+            if (ttft is { } first) span.SetTag("gen_ai.response.time_to_first_chunk", first);
+        }
         attempts.Add(new Attempt(model.Id, true, null, null, latency, null));
         var record = new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens,
             tokens.OutputTokens, true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId);

@@ -125,7 +125,10 @@ public sealed class NodeResourceGrain(
             state.State.Outbox.AddRange(events);
             await state.WriteStateAsync();
             foreach (var alert in events)
+            {
                 logger.LogInformation("Alert {Kind} {Level}: {Message}", alert.Kind, alert.Level, alert.Message);
+                KyrosTelemetry.AlertEvents.Add(1, new("level", AlertLevels.Name(alert.Level)), new("metric", alert.Metric), new("kind", alert.Kind.ToString().ToLowerInvariant()));
+            }
         }
         if (state.State.Outbox.Count > 0) await DeliverAsync();
     }

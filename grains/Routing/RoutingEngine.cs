@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Common;
 using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Routing;
@@ -22,6 +23,40 @@ public sealed class RoutingEngine(
     public RoutingDecision Decide(RoutingRequest request, Func<double> draw, InputTokens? counted = null)
     {
         var started = Stopwatch.GetTimestamp();
+        using var activity = KyrosTelemetry.Routing.StartActivity("route");
+        try
+        {
+            var decision = DecideUntraced(request, draw, counted, started);
+            Observe(decision, activity);
+            return decision;
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity.SetTag("error.type", e.GetType().Name);
+            throw;
+        }
+    }
+
+    /// <summary>The decision on the trace (strategy, choice, candidates) and in the meter.</summary>
+    private static void Observe(RoutingDecision decision, Activity? activity)
+    {
+        var strategy = RoutingStrategies.Name(decision.Strategy);
+        if (activity is not null)
+        {
+            activity.SetTag("kyros.routing.strategy", strategy);
+            activity.SetTag("kyros.routing.model", decision.SelectedModel);
+            activity.SetTag("kyros.routing.confidence", decision.ConfidenceScore);
+            activity.SetTag("kyros.routing.rejected", decision.Rejected.Count);
+        }
+        if (KyrosTelemetry.Decisions.Enabled)
+            KyrosTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("strategy", strategy), new KeyValuePair<string, object?>("model", decision.SelectedModel));
+        if (KyrosTelemetry.DecisionDuration.Enabled)
+            KyrosTelemetry.DecisionDuration.Record(decision.ComputeMicroseconds / 1e6, new KeyValuePair<string, object?>("strategy", strategy));
+    }
+
+    private RoutingDecision DecideUntraced(RoutingRequest request, Func<double> draw, InputTokens? counted, long started)
+    {
         var work = RoutingScratch.Current;
         var (count, weights, tokens, now) = Evaluate(request, draw, work, counted);
         // The best candidate whose rate limit has room takes the decision and its reservation.

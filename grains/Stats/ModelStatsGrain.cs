@@ -65,6 +65,7 @@ public sealed class ModelStatsGrain(
         await SeedLateMinutesAsync(records);
         var result = await _commit.SubmitAsync(records);
         PublishRoutingStats(force: false);
+        if (result.Recorded > 0) KyrosTelemetry.Records.Add(result.Recorded, new KeyValuePair<string, object?>("model", _model));
         return result;
     }
 
@@ -78,6 +79,7 @@ public sealed class ModelStatsGrain(
         await SeedLateMinutesAsync(records);
         var result = await _commit.SubmitAsync(records);
         PublishRoutingStats(force: false);
+        if (result.Recorded > 0) KyrosTelemetry.Records.Add(result.Recorded, new KeyValuePair<string, object?>("model", _model));
         return result;
     }
 

@@ -8,6 +8,8 @@ public sealed class OtlpSpan
 {
     public string TraceId { get; set; } = "";
     public string SpanId { get; set; } = "";
+    /// <summary>Empty for a trace's root span.</summary>
+    public string ParentSpanId { get; set; } = "";
     public string Name { get; set; } = "";
     public ulong StartTimeUnixNano { get; set; }
     public ulong EndTimeUnixNano { get; set; }

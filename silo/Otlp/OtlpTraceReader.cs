@@ -66,6 +66,7 @@ public static class OtlpTraceReader
             {
                 case 1: ProtoReader.Expect(wire, ProtoReader.LengthDelimited, "trace_id"); span.TraceId = Convert.ToHexStringLower(reader.ReadBytes()); break;
                 case 2: ProtoReader.Expect(wire, ProtoReader.LengthDelimited, "span_id"); span.SpanId = Convert.ToHexStringLower(reader.ReadBytes()); break;
+                case 4: ProtoReader.Expect(wire, ProtoReader.LengthDelimited, "parent_span_id"); span.ParentSpanId = Convert.ToHexStringLower(reader.ReadBytes()); break;
                 case 5: ProtoReader.Expect(wire, ProtoReader.LengthDelimited, "name"); span.Name = reader.ReadString(); break;
                 case 7: ProtoReader.Expect(wire, ProtoReader.Fixed64, "start_time_unix_nano"); span.StartTimeUnixNano = reader.ReadFixed64(); break;
                 case 8: ProtoReader.Expect(wire, ProtoReader.Fixed64, "end_time_unix_nano"); span.EndTimeUnixNano = reader.ReadFixed64(); break;
@@ -131,6 +132,7 @@ public static class OtlpTraceReader
                     Scope = scope,
                     TraceId = Text(json, "traceId")?.ToLowerInvariant() ?? "",
                     SpanId = Text(json, "spanId")?.ToLowerInvariant() ?? "",
+                    ParentSpanId = Text(json, "parentSpanId")?.ToLowerInvariant() ?? "",
                     Name = Text(json, "name") ?? "",
                     StartTimeUnixNano = Unsigned(json, "startTimeUnixNano"),
                     EndTimeUnixNano = Unsigned(json, "endTimeUnixNano"),
