@@ -5,6 +5,7 @@ using Kyros.Perf.Silo.Api;
 using Kyros.Perf.Silo.Auth;
 using Kyros.Perf.Silo.Otlp;
 using Kyros.Perf.Silo.Telemetry;
+using Kyros.Perf.Silo.Ui;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -40,6 +41,9 @@ public static class KyrosSiloHost
         builder.Services.AddSingleton<GenAiSpanMapper>();
         builder.AddKyrosTelemetry(options.HostName);
         builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
+        // After Orleans, so that it stops first and gives its stream subscription back while the silo still runs.
+        builder.Services.AddSingleton<AlertFeed>().AddHostedService(services => services.GetRequiredService<AlertFeed>());
+        builder.Services.AddHostedService<Demo.DemoService>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -76,6 +80,7 @@ public static class KyrosSiloHost
         app.MapGatewayEndpoints();
         app.MapTuningEndpoints();
         app.MapBenchmarkEndpoints();
+        app.MapProductPages();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         return app;
     }

@@ -28,6 +28,9 @@ public sealed class KyrosSiloOptions
 
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>Simulated traffic through the gateway and two simulated hosts, for a first look (<see cref="Demo.DemoService"/>).</summary>
+    public bool Demo { get; set; }
+
     /// <summary>
     /// The longest a request waits for Redis before it gets its 503: Redis operations time out after it, unless the
     /// connection string sets <c>asyncTimeout</c> or <c>syncTimeout</c> itself. Short, so that a hung Redis does not

@@ -21,6 +21,10 @@ public interface INodeResourceGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("summary")]
     Task<NodeSummary> GetSummaryAsync(TimeSpan window);
 
+    /// <summary>Every series' samples over the window, at most <paramref name="maxPoints"/> each, always ending with the newest.</summary>
+    [AlwaysInterleave, Alias("series")]
+    Task<NodeSeries> GetSeriesAsync(TimeSpan window, int maxPoints);
+
     [AlwaysInterleave, Alias("usage")]
     Task<NodeUsage> GetUsageAsync(TimeSpan recent, TimeSpan sustained);
 

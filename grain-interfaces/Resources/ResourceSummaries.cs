@@ -104,3 +104,18 @@ public sealed record ScalingRecommendation
     [Id(7)] public double? LongCpu { get; init; }
     [Id(8)] public double? LongGpu { get; init; }
 }
+
+/// <summary>One host's samples over a window, series by series, thinned to at most a set number of points each (for charts).</summary>
+[GenerateSerializer, Immutable, Alias("kyros.NodeSeries")]
+public sealed record NodeSeries(
+    [property: Id(0)] string Node,
+    [property: Id(1)] TimeSpan Window,
+    [property: Id(2)] IReadOnlyList<MetricSeries> Series);
+
+[GenerateSerializer, Immutable, Alias("kyros.MetricSeries")]
+public sealed record MetricSeries(
+    [property: Id(0)] string Series,
+    [property: Id(1)] string Metric,
+    [property: Id(2)] string Unit,
+    [property: Id(3)] IReadOnlyList<DateTimeOffset> Timestamps,
+    [property: Id(4)] IReadOnlyList<double> Values);

@@ -57,6 +57,20 @@ public sealed class NodeMonitor(string node, ResourceOptions options)
         return events;
     }
 
+    public NodeSeries Series(TimeSpan window, int maxPoints, DateTimeOffset now)
+    {
+        var from = now - window;
+        var series = new List<MetricSeries>();
+        foreach (var name in _window.SeriesNames.Order(StringComparer.Ordinal))
+        {
+            var points = _window.Spread(name, from, maxPoints);
+            if (points.Count == 0) continue;
+            var metric = ResourceMetrics.MetricOf(name);
+            series.Add(new MetricSeries(name, metric, ResourceMetrics.Unit(metric), points.Select(p => p.At).ToArray(), points.Select(p => p.Value).ToArray()));
+        }
+        return new NodeSeries(node, window, series);
+    }
+
     public NodeSummary Summarize(TimeSpan window, string group, string silo, bool selfSampled, DateTimeOffset now)
     {
         var from = now - window;

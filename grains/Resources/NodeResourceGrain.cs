@@ -69,6 +69,13 @@ public sealed class NodeResourceGrain(
         return Task.FromResult(_monitor.Summarize(window, Group, silo.Value.SiloName, _selfSampled, time.GetUtcNow()));
     }
 
+    public Task<NodeSeries> GetSeriesAsync(TimeSpan window, int maxPoints)
+    {
+        options.Value.RequireKeptWindow(window, "window");
+        if (maxPoints is < 2 or > 10_000) throw new ArgumentOutOfRangeException(nameof(maxPoints), maxPoints, "points must be between 2 and 10000.");
+        return Task.FromResult(_monitor.Series(window, maxPoints, time.GetUtcNow()));
+    }
+
     public Task<NodeUsage> GetUsageAsync(TimeSpan recent, TimeSpan sustained)
     {
         options.Value.RequireKeptWindow(recent, "recent");

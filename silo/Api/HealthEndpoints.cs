@@ -29,6 +29,24 @@ public static class HealthEndpoints
             };
             return Results.Json(body, statusCode: healthy ? 200 : 503);
         });
+
+        // The cluster as the pages show it: its silos, and what this silo serves (demo traffic, the dashboard, keys).
+        app.MapGet("/v1/cluster", async (IGrainFactory grains, IOptions<KyrosSiloOptions> options, Auth.ApiKeys keys, HttpContext context) =>
+        {
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+            return Results.Ok(new
+            {
+                Silo = options.Value.HostName,
+                Silos = hosts.OrderBy(h => h.SiloName, StringComparer.Ordinal)
+                    .Select(h => new { Name = h.SiloName, Address = h.SiloAddress.ToString(), Status = h.Status.ToString().ToLowerInvariant(), h.StartTime })
+                    .ToArray(),
+                options.Value.Demo,
+                options.Value.Dashboard,
+                ApiKeys = keys.Enabled,
+                Key = Auth.ApiKeyMiddleware.KeyNameOf(context),
+                Scopes = keys.Enabled ? Auth.ApiKeyMiddleware.ScopesOf(context) : [Auth.Scopes.Read, Auth.Scopes.Write, Auth.Scopes.Admin],
+            });
+        });
     }
 
     private static async Task<bool> Check(Func<Task> probe)

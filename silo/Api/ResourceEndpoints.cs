@@ -21,7 +21,10 @@ public static class ResourceEndpoints
         api.MapGet("/nodes", async (IGrainFactory grains) => Results.Ok(new { Nodes = await grains.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync() }));
         api.MapGet("/nodes/{node}", GetNode);
         api.MapPost("/nodes/{node}/samples", PostSamples).RequireScope(Scopes.Write);
+        api.MapGet("/nodes/{node}/series", GetSeries);
         api.MapGet("/alerts", GetAlerts);
+        api.MapGet("/alerts/stream", (string? level, string? node, AlertFeed feed, CancellationToken cancellationToken) =>
+            TypedResults.ServerSentEvents(feed.ListenAsync(level is null ? null : AlertLevels.Parse(level), node, cancellationToken)));
         api.MapGet("/thresholds", GetThresholds);
         api.MapPut("/thresholds/{metric}", PutThreshold);
         api.MapGet("/thresholds/{metric}", async (string metric, string? node, IGrainFactory grains) =>
@@ -42,6 +45,15 @@ public static class ResourceEndpoints
         var span = TimeWindow.ParseOr(window, DefaultWindow);
         if (await UnknownNodeAsync(node, grains) is { } missing) return missing;
         return Results.Ok(await grains.GetGrain<INodeResourceGrain>(node).GetSummaryAsync(span));
+    }
+
+    private static async Task<IResult> GetSeries(string node, string? window, HttpRequest request, IGrainFactory grains)
+    {
+        var span = TimeWindow.ParseOr(window, DefaultWindow);
+        var points = QueryFields.Int(request.Query, "points");
+        if (points is < 2 or > 10_000) return Problems.Field("points", $"points must be between 2 and 10000, not {points}.");
+        if (await UnknownNodeAsync(node, grains) is { } missing) return missing;
+        return Results.Ok(await grains.GetGrain<INodeResourceGrain>(node).GetSeriesAsync(span, points ?? 240));
     }
 
     private static async Task<IResult> PostSamples(string node, HttpRequest request, IGrainFactory grains)

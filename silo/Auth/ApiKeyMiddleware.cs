@@ -13,6 +13,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
 {
     public const string SessionCookie = "kyros_session";
     private const string ActorItem = "kyros.key";
+    private const string ScopesItem = "kyros.scopes";
 
     /// <summary>Who is calling, for logs and change histories: the key's name, or the caller's address without keys.</summary>
     public static string ActorOf(HttpContext context) => context.Items.TryGetValue(ActorItem, out var name) && name is string key
@@ -20,6 +21,10 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
         : $"http {context.Connection.RemoteIpAddress?.ToString() ?? "unknown"}";
 
     public static string? KeyNameOf(HttpContext context) => context.Items.TryGetValue(ActorItem, out var name) ? name as string : null;
+
+    /// <summary>The scopes of the caller's key (so the pages offer only what it may do); none without a key.</summary>
+    public static string[] ScopesOf(HttpContext context) =>
+        context.Items.TryGetValue(ScopesItem, out var scopes) && scopes is HashSet<string> set ? [.. set.Order(StringComparer.Ordinal)] : [];
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -33,7 +38,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
             : context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? keys.FromSession(session) : null;
         if (key is null)
         {
-            if (presented is null && HttpMethods.IsGet(context.Request.Method) && (path.StartsWithSegments("/dashboard") || path.StartsWithSegments("/docs")))
+            if (presented is null && HttpMethods.IsGet(context.Request.Method) && (path.StartsWithSegments("/dashboard") || path.StartsWithSegments("/docs") || path.StartsWithSegments("/ui") || path == "/"))
             {
                 context.Response.Redirect($"{SignInPage.Path}?return={WebUtility.UrlEncode(path + context.Request.QueryString)}");
                 return Task.CompletedTask;
@@ -48,6 +53,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
         if (!key.Scopes.Contains(scope))
             return Refuse(context, StatusCodes.Status403Forbidden, $"The key '{key.Name}' lacks the '{scope}' scope this request needs.");
         context.Items[ActorItem] = key.Name;
+        context.Items[ScopesItem] = key.Scopes;
         return next(context);
     }
 

@@ -38,12 +38,13 @@ public static class SignInPage
 
     /// <summary>Only a path on this site: a sign-in must not send the browser elsewhere.</summary>
     private static string Local(string? target) =>
-        target is { Length: > 0 } t && t[0] == '/' && !t.StartsWith("//", StringComparison.Ordinal) && !t.StartsWith("/\\", StringComparison.Ordinal) ? t : "/dashboard";
+        target is { Length: > 0 } t && t[0] == '/' && !t.StartsWith("//", StringComparison.Ordinal) && !t.StartsWith("/\\", StringComparison.Ordinal) ? t : "/ui";
 
     private static IResult Page(string target, string? error, int status = StatusCodes.Status200OK) => Results.Content($$"""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Kyros.Perf: sign in</title>
+        <link rel="icon" href="data:,">
         <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}input{width:100%;padding:.5rem;margin:.5rem 0;box-sizing:border-box}.error{color:#b00020}</style>
         </head><body>
         <h1>Kyros.Perf</h1>

@@ -1,0 +1,110 @@
+import { h, api, fmt, card, errorBox, levelBadge, session, ApiError } from "../app.js";
+import { lineChart } from "../charts.js";
+
+const HostWindows = ["5m", "15m", "1h"];
+const Charts = [
+  { title: "CPU and memory", unit: "%", match: s => s.metric === "cpu" || s.metric === "memory", yMax: 100 },
+  { title: "Disk", unit: "%", match: s => s.metric === "disk", yMax: 100 },
+  { title: "Network (busier direction, % of link)", unit: "%", match: s => s.metric === "network", yMax: 100 },
+  { title: "Network traffic (bytes/s)", unit: "B/s", match: s => s.metric === "network_in" || s.metric === "network_out" },
+  { title: "GPU utilization and memory", unit: "%", match: s => s.metric === "gpu_utilization" || s.metric === "gpu_memory", yMax: 100 },
+  { title: "GPU temperature", unit: "°C", match: s => s.metric === "gpu_temperature" },
+];
+
+/** Every host: its charts over the window, the patterns found, its alerts; scaling advice; thresholds (editable by an admin). */
+export async function render(main) {
+  const asked = new URLSearchParams(location.search).get("window");
+  let window = HostWindows.includes(asked) ? asked : "15m";
+  const message = h("div");
+  const advice = h("div", { class: "panel", id: "scaling" });
+  const hosts = h("div", { id: "hosts" });
+  const thresholds = h("div", { class: "panel", id: "thresholds" });
+  const picker = h("select", {
+    "aria-label": "Window", id: "window",
+    onchange: e => {
+      window = e.target.value;
+      const url = new URL(location.href);
+      url.searchParams.set("window", window);
+      history.replaceState(null, "", url);
+      refresh();
+    },
+  }, HostWindows.map(w => h("option", { value: w, selected: w === window }, w)));
+  main.replaceChildren(h("h1", {}, "Hosts"), h("div", { class: "toolbar" }, h("label", {}, "Window ", picker)), message,
+    h("h2", {}, "Scaling advice"), advice, hosts, h("h2", {}, "Alert thresholds (cluster)"), thresholds);
+
+  let editing = false;
+
+  async function drawThresholds() {
+    const data = await api("/v1/resources/thresholds");
+    const admin = session.can("admin");
+    const status = h("span", { role: "status" });
+    const rows = data.thresholds.map(t => {
+      const inputs = ["warning", "critical", "emergency"].map(level => h("input", {
+        type: "number", step: "any", value: t.levels[level], "aria-label": `${t.metric} ${level}`, name: `${t.metric}.${level}`,
+        disabled: !admin, size: 6, onfocus: () => { editing = true; },
+      }));
+      const save = admin ? h("button", {
+        type: "button", onclick: async () => {
+          try {
+            const [warning, critical, emergency] = inputs.map(i => Number(i.value));
+            await api(`/v1/resources/thresholds/${encodeURIComponent(t.metric)}`, { method: "PUT", body: { warning, critical, emergency } });
+            status.textContent = `${t.metric} saved.`;
+            editing = false;
+            await drawThresholds();
+          } catch (e) {
+            status.replaceChildren(errorBox(e));
+          }
+        },
+      }, "Save") : null;
+      return h("tr", {}, h("td", {}, t.metric), inputs.map(i => h("td", {}, i)), h("td", {}, t.scope), h("td", {}, save));
+    });
+    thresholds.replaceChildren(
+      h("table", {}, h("thead", {}, h("tr", {}, ["Metric", "Warning", "Critical", "Emergency", "From", ""].map(c => h("th", {}, c)))), h("tbody", {}, rows)),
+      admin ? status : h("p", { class: "muted" }, "Changing thresholds needs a key with the admin scope."));
+  }
+
+  async function refresh() {
+    try {
+      const [summary, scaling] = await Promise.all([api(`/v1/resources/summary?window=${window}`), api("/v1/resources/scaling")]);
+      advice.replaceChildren(h("table", {}, h("thead", {}, h("tr", {}, ["Scope", "Advice", "Confidence", "Hosts", "CPU now / long", "GPU now / long", "Why"].map(c => h("th", {}, c)))),
+        h("tbody", {}, scaling.recommendations.map(r => h("tr", {},
+          h("td", {}, r.scope), h("td", {}, h("span", { class: `badge ${r.action === "hold" ? "" : "bad"}` }, r.action.replace("_", " "))),
+          h("td", { class: "num" }, fmt.percent(r.confidence, 0)), h("td", { class: "num" }, r.hosts),
+          h("td", { class: "num" }, `${fmt.value(r.recent_cpu, "%")} / ${fmt.value(r.long_cpu, "%")}`),
+          h("td", { class: "num" }, `${fmt.value(r.recent_gpu, "%")} / ${fmt.value(r.long_gpu, "%")}`),
+          h("td", { class: "wrap" }, r.reason))))));
+
+      const sections = await Promise.all(summary.nodes.map(async node => {
+        const [series, detail] = await Promise.all([
+          api(`/v1/resources/nodes/${encodeURIComponent(node.node)}/series?window=${window}&points=120`),
+          api(`/v1/resources/nodes/${encodeURIComponent(node.node)}?window=${window}`),
+        ]);
+        const latest = metric => node.metrics.filter(m => m.metric === metric).map(m => m.latest);
+        const charts = Charts.map(c => {
+          const matching = series.series.filter(c.match);
+          if (matching.length === 0) return null;
+          return h("div", { class: "panel" }, h("strong", {}, c.title), lineChart(matching.map(s => ({
+            name: s.series, points: s.timestamps.map((t, i) => [Date.parse(t), s.values[i]]),
+          })), { format: v => fmt.value(v, c.unit === "B/s" ? "" : c.unit), yMax: c.yMax ?? null, height: 180, title: `${node.node}: ${c.title}` }));
+        }).filter(Boolean);
+        return h("section", { class: "host", dataset: { node: node.node } },
+          h("h2", {}, node.node, " ", node.group === "simulated-demo" ? h("span", { class: "badge sim" }, "simulated") : h("span", { class: "badge" }, node.group)),
+          h("div", { class: "cards" },
+            card("CPU", fmt.value(latest("cpu")[0], "%")), card("Memory", fmt.value(latest("memory")[0], "%")),
+            card("GPU", latest("gpu_utilization").length ? latest("gpu_utilization").map(v => fmt.value(v, "%")).join(" · ") : "–"),
+            card("Samples", fmt.number(node.sample_count), `last ${fmt.clock(node.last_sample_at)}`),
+            card("Active alerts", fmt.number(detail.active_alerts.length), h("span", {}, detail.active_alerts.map(a => [levelBadge(a.level), " "])))),
+          h("div", { class: "grid2" }, charts),
+          detail.patterns.length ? h("div", { class: "panel" }, h("strong", {}, "Patterns found"), h("ul", {},
+            detail.patterns.map(p => h("li", {}, h("span", { class: "badge" }, p.kind), ` ${p.description} (confidence ${fmt.percent(p.confidence, 0)}, ${fmt.clock(p.detected_at)})`)))) : null);
+      }));
+      hosts.replaceChildren(...(sections.length ? sections : [h("p", { class: "muted" }, "No host has sent samples yet.")]));
+      if (!editing) await drawThresholds();
+      message.replaceChildren();
+    } catch (e) {
+      message.replaceChildren(errorBox(e instanceof ApiError ? e : new Error(String(e))));
+    }
+  }
+
+  return { refresh };
+}

@@ -1,0 +1,248 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Kyros.Perf.Tests.Pages;
+
+/// <summary>
+/// The product's pages in a real browser (Debian's Chromium through Playwright) against a silo with data: each page
+/// shows the figures the API gives for the same window, works at a desktop's and a phone's width, and logs no error.
+/// </summary>
+public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<PagesFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private static void NoErrors(List<string> errors)
+    {
+        lock (errors) Assert.True(errors.Count == 0, "The page logged errors:\n" + string.Join("\n", errors));
+    }
+
+    [Fact]
+    public async Task The_overview_shows_every_models_figures_as_the_api_gives_them_and_sorts_by_a_column()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await page.Locator("#models tbody tr[data-key]").First.WaitForAsync();
+        var summary = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/performance/summary?window=1h");
+
+        foreach (var model in summary.GetProperty("models").EnumerateArray())
+        {
+            var row = page.Locator($"#models tbody tr[data-key='{model.GetProperty("model").GetString()}']");
+            var cells = await row.Locator("td").AllInnerTextsAsync();
+            var count = model.GetProperty("count").GetInt64();
+            Assert.Equal(PagesFixture.Shown.Count(count), cells[1]);
+            // A model without records in the window shows a dash, not a zero.
+            var p95 = model.GetProperty("latency").GetProperty("p95");
+            Assert.Equal(p95.ValueKind == JsonValueKind.Number ? PagesFixture.Shown.Seconds(p95.GetDouble()) : "–", cells[3]);
+            Assert.Equal(count > 0 ? PagesFixture.Shown.Percent(model.GetProperty("error_rate").GetDouble()) : "–", cells[8]);
+            // The last hour's sparkline is drawn.
+            Assert.Equal(1, await row.Locator("svg.spark path").CountAsync());
+        }
+        var cluster = summary.GetProperty("cluster");
+        var cards = page.Locator("#cluster");
+        await Assertions.Expect(cards).ToContainTextAsync(PagesFixture.Shown.Count(cluster.GetProperty("count").GetInt64()));
+        await Assertions.Expect(cards).ToContainTextAsync("Active alerts");
+
+        // Sorting by requests, then flipping it: the fewest first.
+        await page.ClickAsync("#models th:has-text('Requests')");
+        var ascending = await page.Locator("#models tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.key)");
+        var counts = summary.GetProperty("models").EnumerateArray().OrderBy(m => m.GetProperty("count").GetInt64()).Select(m => m.GetProperty("model").GetString()).ToArray();
+        Assert.Equal(counts, ascending);
+
+        await PagesFixture.ScreenshotAsync(page, "overview");
+        NoErrors(errors);
+    }
+
+    [Fact]
+    public async Task A_models_page_shows_its_figures_charts_errors_router_view_instances_and_records()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        // The overview links each model to its page (with the window chosen).
+        var link = await page.Locator("#models a:text-is('claude')").GetAttributeAsync("href");
+        Assert.Equal("/ui/models/claude?window=1h", link);
+        await page.GotoAsync(link!);
+        await page.Locator("#records tbody tr").First.WaitForAsync();
+        var summary = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/performance/models/claude?window=1h");
+
+        var figures = page.Locator("#figures");
+        await Assertions.Expect(figures.Locator(".card", new() { HasText = "Requests" })).ToContainTextAsync(PagesFixture.Shown.Count(summary.GetProperty("count").GetInt64()));
+        await Assertions.Expect(figures.Locator(".card", new() { HasText = "Latency p95" })).ToContainTextAsync(PagesFixture.Shown.Seconds(summary.GetProperty("latency").GetProperty("p95").GetDouble()));
+        await Assertions.Expect(figures.Locator(".card", new() { HasText = "Error rate" })).ToContainTextAsync(PagesFixture.Shown.Percent(summary.GetProperty("error_rate").GetDouble()));
+        foreach (var kind in summary.GetProperty("errors_by_kind").EnumerateObject())
+            await Assertions.Expect(page.Locator(".bars")).ToContainTextAsync(kind.Name);
+        await Assertions.Expect(page.Locator("#router")).ToContainTextAsync("healthy");
+        // Latency, TTFT, requests and cost charts from the minute history, and one row per instance.
+        await Assertions.Expect(page.Locator("svg.chart").First).ToBeVisibleAsync(new() { Timeout = (float)Patience.TotalMilliseconds });
+        Assert.True(await page.Locator("svg.chart").CountAsync() >= 4);
+        Assert.True(await page.Locator("svg.chart path").CountAsync() >= 4);
+        await Assertions.Expect(page.Locator("tr[data-key='claude-0']")).ToBeVisibleAsync();
+        var records = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/performance/models/claude/records?limit=50");
+        Assert.Equal(records.GetProperty("records").GetArrayLength(), await page.Locator("#records tbody tr").CountAsync());
+
+        await PagesFixture.ScreenshotAsync(page, "model");
+        NoErrors(errors);
+    }
+
+    [Fact]
+    public async Task The_hosts_page_charts_each_host_with_its_alerts_and_an_admin_changes_a_threshold()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await page.GotoAsync("/ui/hosts");
+        var hot = page.Locator($"section[data-node='{PagesFixture.HotHost}']");
+        await hot.WaitForAsync();
+        await Assertions.Expect(hot.Locator("svg.chart").First).ToBeVisibleAsync();
+        Assert.True(await hot.Locator("svg.chart").CountAsync() >= 4, "CPU/memory, disk, network and GPU charts");
+        Assert.True(await hot.Locator("svg.chart path").CountAsync() >= 6, "a line per series");
+        await Assertions.Expect(hot.Locator(".card", new() { HasText = "Active alerts" })).Not.ToContainTextAsync("0");
+        await Assertions.Expect(page.Locator("#scaling")).ToContainTextAsync("cluster");
+
+        await page.FillAsync("input[name='disk.warning']", "81");
+        await page.Locator("#thresholds tr", new() { HasText = "disk" }).Locator("button").ClickAsync();
+        await Assertions.Expect(page.Locator("#thresholds")).ToContainTextAsync("disk saved.");
+        var thresholds = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/resources/thresholds/disk");
+        Assert.Equal(81, thresholds.GetProperty("levels").GetProperty("warning").GetDouble());
+
+        await PagesFixture.ScreenshotAsync(page, "hosts");
+        NoErrors(errors);
+    }
+
+    [Fact]
+    public async Task The_alerts_page_shows_active_alerts_and_a_new_one_arrives_live()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await page.GotoAsync("/ui/alerts");
+        await Assertions.Expect(page.Locator("#live")).ToHaveTextAsync("live", new() { Timeout = (float)Patience.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#active")).ToContainTextAsync(PagesFixture.HotHost);
+
+        // A third host runs hot while the page is open: its alert appears without a reload, from the stream.
+        var host = $"ui-live-{Guid.NewGuid():N}"[..16];
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 3; i++) await fixture.PushSampleAsync(host, now.AddSeconds(i - 3), gpu: 99.5, cpu: 97);
+        await Assertions.Expect(page.Locator("#events tbody tr.fresh", new() { HasText = host }).First).ToBeVisibleAsync(new() { Timeout = (float)Patience.TotalMilliseconds });
+
+        // Filtering by host keeps only that host's events.
+        await page.FillAsync("input[aria-label='Host']", PagesFixture.CalmHost);
+        await page.Locator("input[aria-label='Host']").DispatchEventAsync("change");
+        await Assertions.Expect(page.Locator("#events tbody")).Not.ToContainTextAsync(PagesFixture.HotHost);
+
+        await PagesFixture.ScreenshotAsync(page, "alerts");
+        NoErrors(errors);
+    }
+
+    [Fact]
+    public async Task The_routing_page_shows_a_decision_with_each_candidates_parts_and_the_rejected_with_why()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await page.GotoAsync("/ui/routing");
+        await page.CheckAsync("input[name='requires_vision']");
+        await page.SelectOptionAsync("select[name='strategy']", "highest_quality");
+        await page.ClickAsync("#route-form button[type=submit]");
+        await page.Locator("#candidates tbody tr").First.WaitForAsync();
+
+        var catalog = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/models");
+        var withoutVision = catalog.GetProperty("models").EnumerateArray().Where(m => !m.GetProperty("capabilities").GetProperty("vision").GetBoolean())
+            .Select(m => m.GetProperty("id").GetString()!).ToList();
+        Assert.NotEmpty(withoutVision);
+        foreach (var model in withoutVision)
+            await Assertions.Expect(page.Locator("#rejected tr", new() { HasText = model })).ToContainTextAsync("vision");
+        var chosen = await page.Locator("#selected-model").InnerTextAsync();
+        Assert.DoesNotContain(chosen, withoutVision);
+        await Assertions.Expect(page.Locator($"#candidates tr[data-model='{chosen}']")).ToBeVisibleAsync();
+
+        await PagesFixture.ScreenshotAsync(page, "routing");
+        NoErrors(errors);
+    }
+
+    [Fact]
+    public async Task The_tuning_page_runs_a_cycle_for_an_admin_and_a_reader_cannot()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await page.GotoAsync("/ui/tuning");
+        await Assertions.Expect(page.Locator("#tuner")).ToContainTextAsync("Last cycle");
+        var before = (await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/tuning/status")).GetProperty("cycles").GetInt64();
+        await page.ClickAsync("button:text-is('Run a cycle now')");
+        await Assertions.Expect(page.Locator("p[role=status]")).ToHaveTextAsync("A cycle ran.");
+        var after = (await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/tuning/status")).GetProperty("cycles").GetInt64();
+        Assert.Equal(before + 1, after);
+        await PagesFixture.ScreenshotAsync(page, "tuning");
+        NoErrors(errors);
+
+        var (readerContext, reader, readerErrors) = await fixture.SignedInAsync(PagesFixture.ReaderKey);
+        await using var __ = readerContext;
+        await reader.GotoAsync("/ui/tuning");
+        await Assertions.Expect(reader.Locator("button:text-is('Run a cycle now')")).ToBeDisabledAsync();
+        await Assertions.Expect(reader.Locator("#who")).ToContainTextAsync("viewer");
+        NoErrors(readerErrors);
+    }
+
+    [Fact]
+    public async Task The_benchmarks_page_starts_a_run_watches_it_and_shows_its_results_and_charts()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await page.GotoAsync("/ui/benchmarks");
+        await page.SelectOptionAsync("select[name='model_types']", new[] { "gpt-3.5-turbo", "local-llama" });
+        await page.FillAsync("input[name='iterations_per_model']", "3");
+        await page.FillAsync("input[name='concurrency_levels']", "1, 2");
+        await page.ClickAsync("#run-form button[type=submit]");
+        await page.WaitForURLAsync("**/ui/benchmarks/bench-*");
+        await Assertions.Expect(page.Locator("#run")).ToContainTextAsync("completed", new() { Timeout = 60_000 });
+
+        var id = page.Url.Split('/').Last();
+        var run = await fixture.Api.GetFromJsonAsync<JsonElement>($"/v1/benchmark/{id}");
+        Assert.Equal(4, run.GetProperty("results").GetArrayLength());
+        Assert.Equal(4, await page.Locator("#results tbody tr").CountAsync());
+        var first = run.GetProperty("results")[0];
+        await Assertions.Expect(page.Locator("#results tbody tr").First).ToContainTextAsync(PagesFixture.Shown.Seconds(first.GetProperty("latency").GetProperty("p50").GetDouble()));
+        Assert.True(await page.Locator("svg.chart path").CountAsync() >= 3);
+
+        await page.GotoAsync("/ui/benchmarks");
+        await Assertions.Expect(page.Locator($"#runs tr[data-run='{id}']")).ToContainTextAsync("completed");
+        await PagesFixture.ScreenshotAsync(page, "benchmarks");
+        NoErrors(errors);
+    }
+
+    [Fact]
+    public async Task At_a_phones_width_every_page_fits_and_the_menu_opens()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync(width: 390, height: 844);
+        await using var _ = context;
+        foreach (var path in new[] { "/ui", "/ui/models/gpt-4", "/ui/hosts", "/ui/alerts", "/ui/routing", "/ui/tuning", "/ui/benchmarks" })
+        {
+            await page.GotoAsync(path);
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 10_000 }).ContinueWith(_ => { });
+            await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();
+            var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+            Assert.True(overflow <= 1, $"{path} is {overflow}px wider than the phone");
+        }
+        await page.GotoAsync("/ui");
+        await Assertions.Expect(page.Locator(".top nav")).ToBeHiddenAsync();
+        await page.ClickAsync(".top .menu");
+        await Assertions.Expect(page.Locator(".top nav a:text-is('Hosts')")).ToBeVisibleAsync();
+        await PagesFixture.ScreenshotAsync(page, "overview-phone");
+        NoErrors(errors);
+    }
+
+    [Fact]
+    public async Task Without_a_key_the_pages_send_the_browser_to_sign_in_and_a_wrong_key_is_refused()
+    {
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.BaseUrl });
+        await using var _ = context;
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/ui/hosts");
+        Assert.Contains("/signin?return=%2Fui%2Fhosts", page.Url);
+        await page.FillAsync("#key", "not-a-key-not-a-key-not-a-key-000");
+        await page.ClickAsync("input[type=submit]");
+        await Assertions.Expect(page.Locator(".error")).ToHaveTextAsync("That key is not valid.");
+        await page.FillAsync("#key", PagesFixture.ReaderKey);
+        await page.ClickAsync("input[type=submit]");
+        await page.WaitForURLAsync("**/ui/hosts");
+        // The Orleans dashboard is one click away.
+        Assert.Equal("/dashboard", await page.Locator("#dashboard-link").GetAttributeAsync("href"));
+    }
+}
