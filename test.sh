@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Runs the Kyros.Perf test suite on a fresh machine: installs redis-server when missing
-# (the tests start their own on a free loopback port; the package starts none), then runs dotnet test.
+# Runs the Kyros.Perf test suite on a fresh machine: installs redis-server and chromium when missing, then runs dotnet test.
 # Results land in TestResults/results.trx. Extra arguments go to dotnet test (e.g. --filter-class "*Http*").
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "test.sh: installing redis-server" >&2
+# Debian's packages the tests use: redis-server (the tests start their own on a free port) and chromium (the page
+# tests drive it through Playwright; Playwright cannot download its own browsers here).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]}" >&2
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 rm -rf TestResults

@@ -43,7 +43,7 @@ public static class KyrosSiloHost
         builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
         // After Orleans, so that it stops first and gives its stream subscription back while the silo still runs.
         builder.Services.AddSingleton<AlertFeed>().AddHostedService(services => services.GetRequiredService<AlertFeed>());
-        builder.Services.AddHostedService<Demo.DemoService>();
+        builder.Services.AddSingleton(Demo.DemoService.ReadSettings(builder.Configuration)).AddHostedService<Demo.DemoService>();
 
         var app = builder.Build();
         app.UseExceptionHandler();

@@ -17,5 +17,6 @@ var root = Cli.Root("kyros-perf: talk to a Kyros.Perf cluster through the Orlean
     Commands.Generate(),
     Commands.Feedback(),
     TuningCommands.Tune(),
-    BenchmarkCommands.Bench());
+    BenchmarkCommands.Bench(),
+    DemoCommand.Demo());
 return await Cli.InvokeAsync(root, args);

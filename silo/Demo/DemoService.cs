@@ -7,9 +7,26 @@ namespace Kyros.Perf.Silo.Demo;
 /// <c>Kyros:Demo=true</c>: once the silo serves, it drives <see cref="DemoTraffic"/> through its own gateway, so that a
 /// newcomer's pages, dashboard and alerts come alive. Simulated models and hosts only; said in the log and on every page.
 /// </summary>
-public sealed class DemoService(IClusterClient cluster, IHostApplicationLifetime lifetime, IOptions<KyrosSiloOptions> options, ILogger<DemoService> logger)
-    : BackgroundService
+public sealed class DemoService(IClusterClient cluster, IHostApplicationLifetime lifetime, IOptions<KyrosSiloOptions> options, DemoSettings settings,
+    ILogger<DemoService> logger) : BackgroundService
 {
+    public const string Section = "Kyros:DemoTraffic";
+
+    /// <summary>Kyros:DemoTraffic (GenerationsPerSecond, SampleInterval, HeatCycle, Seed; defaults in <see cref="DemoSettings"/>), checked at start.</summary>
+    public static DemoSettings ReadSettings(IConfiguration configuration)
+    {
+        var settings = configuration.GetSection(Section).Get<DemoSettings>() ?? new DemoSettings();
+        try
+        {
+            settings.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new OptionsValidationException(Section, typeof(DemoSettings), [$"{Section}:{e.ParamName}: {e.Message}"]);
+        }
+        return settings;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Demo) return;
@@ -30,6 +47,6 @@ public sealed class DemoService(IClusterClient cluster, IHostApplicationLifetime
         logger.LogWarning("Demo mode (Kyros:Demo): driving SIMULATED traffic through the gateway to the catalog's simulated models, " +
                           "and simulated hosts {Hosts} (group {Group}). Turn it off for real use.", string.Join(", ", DemoTraffic.Hosts), DemoTraffic.HostGroup);
         var demo = new DemoTraffic(new KyrosPerfClient(cluster, TimeProvider.System), TimeProvider.System);
-        await demo.RunAsync(new DemoSettings(), stoppingToken);
+        await demo.RunAsync(settings, stoppingToken);
     }
 }

@@ -56,7 +56,16 @@ export const fmt = {
   },
   cost(v) {
     if (v === null || v === undefined || !isFinite(v)) return "–";
+    if (v === 0) return "$0";
     return v >= 1 ? `$${v.toFixed(2)}` : v >= 0.01 ? `$${v.toFixed(3)}` : `$${v.toPrecision(2)}`;
+  },
+  /** Bytes (or bytes per second) with a binary prefix: 1.5 MiB. */
+  bytes(v) {
+    if (v === null || v === undefined || !isFinite(v)) return "–";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return `${v.toFixed(v < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
   },
   time(iso) { return iso ? new Date(iso).toLocaleString() : "–"; },
   clock(iso) { return iso ? new Date(iso).toLocaleTimeString() : "–"; },

@@ -179,7 +179,7 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
     public async Task Alerts_follow_prints_an_alert_as_it_is_raised()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { BuiltAssembly.Path(Path.Combine("client", "Kyros.Perf.Cli"), "kyros-perf.dll"), "alerts", "--follow", "--node", "cli-follow",
+        foreach (var arg in new[] { CliProcess.Path, "alerts", "--follow", "--node", "cli-follow",
                      "--gateway", $"127.0.0.1:{silo.Value.GatewayPort}" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
@@ -213,18 +213,5 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
         Assert.Equal(0, process.ExitCode);
     }
 
-    private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(BuiltAssembly.Path(Path.Combine("client", "Kyros.Perf.Cli"), "kyros-perf.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.ArgumentList.Add("--gateway");
-        start.ArgumentList.Add($"127.0.0.1:{silo.Value.GatewayPort}");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
-    }
+    private Task<(int ExitCode, string Output)> RunAsync(params string[] args) => CliProcess.RunAsync(silo.Value.GatewayPort, args);
 }

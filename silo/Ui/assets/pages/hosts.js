@@ -85,7 +85,7 @@ export async function render(main) {
           if (matching.length === 0) return null;
           return h("div", { class: "panel" }, h("strong", {}, c.title), lineChart(matching.map(s => ({
             name: s.series, points: s.timestamps.map((t, i) => [Date.parse(t), s.values[i]]),
-          })), { format: v => fmt.value(v, c.unit === "B/s" ? "" : c.unit), yMax: c.yMax ?? null, height: 180, title: `${node.node}: ${c.title}` }));
+          })), { format: v => c.unit === "B/s" ? `${fmt.bytes(v)}/s` : fmt.value(v, c.unit), yMax: c.yMax ?? null, height: 180, title: `${node.node}: ${c.title}` }));
         }).filter(Boolean);
         return h("section", { class: "host", dataset: { node: node.node } },
           h("h2", {}, node.node, " ", node.group === "simulated-demo" ? h("span", { class: "badge sim" }, "simulated") : h("span", { class: "badge" }, node.group)),

@@ -4,6 +4,12 @@ import { sparkline } from "../charts.js";
 const Levels = ["emergency", "critical", "warning", "info"];
 const SparkRefreshMs = 60000;
 
+function hostGroups(nodes) {
+  const simulated = nodes.filter(n => n.group === "simulated-demo").length;
+  const groups = new Set(nodes.map(n => n.group)).size;
+  return `${groups} group${groups === 1 ? "" : "s"}${simulated ? `, ${simulated} simulated` : ""}`;
+}
+
 /** The cluster at a glance and every model in one sortable table, each with its last hour as a sparkline. */
 export async function render(main) {
   let window = currentWindow("1h");
@@ -52,7 +58,7 @@ export async function render(main) {
       const byLevel = Object.fromEntries(Levels.map(l => [l, alerts.active.filter(a => a.level === l).length]));
       clusterCards.replaceChildren(
         card("Silos", fmt.number(silos.length), silos.map(s => `${s.name} (${s.status})`).join(", ")),
-        card("Hosts", fmt.number(resources.nodes.length), `${resources.nodes.filter(n => n.group === "simulated-demo").length} simulated`),
+        card("Hosts", fmt.number(resources.nodes.length), hostGroups(resources.nodes)),
         card("Active alerts", fmt.number(alerts.active.length), h("span", {}, Levels.filter(l => byLevel[l]).map(l => [levelBadge(l), ` ${byLevel[l]} `]))),
         card("Requests", fmt.number(total), `in the last ${window}`),
         card("Error rate", fmt.percent(cluster?.error_rate), `${fmt.number(cluster ? cluster.count - cluster.success_count : 0)} failed`),
