@@ -115,7 +115,8 @@ public sealed class ApiKeyTests
             Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         using var signIn = await browser.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = Reader, ["return"] = "https://elsewhere.example/" }));
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
-        Assert.Equal("/dashboard", signIn.Headers.Location!.OriginalString);
+        // A return address off the site is not followed: the product's pages instead.
+        Assert.Equal("/ui", signIn.Headers.Location!.OriginalString);
         var cookie = signIn.Headers.GetValues("Set-Cookie").Single();
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Tests.Infrastructure;
@@ -122,6 +123,55 @@ public sealed class DeploymentManifestTests
             Assert.StartsWith("${KYROS_API_KEY:?", env.GetProperty("Kyros__Auth__Keys__0__Key").GetString());
             Assert.Equal("admin", env.GetProperty("Kyros__Auth__Keys__0__Scopes__2").GetString());
         }
+    }
+
+    [Fact]
+    public async Task The_grafana_dashboard_reads_only_metrics_a_silo_writes_and_compose_provisions_it_over_prometheus()
+    {
+        var root = RepositoryRoot();
+        using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(root, "deploy", "grafana", "dashboards", "kyros-perf.json")));
+        var panels = dashboard.RootElement.GetProperty("panels").EnumerateArray().ToList();
+        Assert.Equal(panels.Count, panels.Select(p => p.GetProperty("id").GetInt32()).Distinct().Count());
+        var expressions = panels.Where(p => p.TryGetProperty("targets", out _))
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!)).ToList();
+        var used = expressions.SelectMany(e => System.Text.RegularExpressions.Regex.Matches(e, @"kyros_[a-z0-9_]+").Select(m => m.Value)).ToHashSet();
+        Assert.Contains("kyros_model_latency_seconds", used);
+        Assert.Contains("kyros_host_alerts_active", used);
+
+        // A silo with records and a GPU host's samples writes every family the dashboard reads.
+        await using var silo = await HttpSilo.StartAsync(null, Array.Empty<string>());
+        var now = DateTimeOffset.UtcNow;
+        (await silo.Http.PostAsJsonAsync("/v1/performance/records", new[]
+        {
+            new { model = "gpt-4", execution_time = 1.2, time_to_first_token = 0.3, cost = 0.01, quality_score = 0.9, request_id = "grafana-1", timestamp = now },
+        })).EnsureSuccessStatusCode();
+        // Two hot samples in a row: an active alert, so that the alert family has a series too.
+        (await silo.Http.PostAsJsonAsync("/v1/resources/nodes/grafana-gpu/samples", new[] { now.AddSeconds(-1), now }.Select(at => new
+        {
+            timestamp = at, cpu_percent = 99.0, memory_percent = 50.0,
+            gpus = new[] { new { index = 0, name = "GPU", utilization_percent = 60.0, memory_used_bytes = 1L << 30, memory_total_bytes = 8L << 30 } },
+        }))).EnsureSuccessStatusCode();
+        var metrics = await silo.Http.GetStringAsync("/metrics?window=5m");
+        var written = System.Text.RegularExpressions.Regex.Matches(metrics, @"^(kyros_[a-z0-9_]+)\{", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToHashSet();
+        foreach (var name in used) Assert.True(written.Contains(name), $"the dashboard reads {name}, which the silo does not write");
+        Assert.All(expressions.Where(e => e.StartsWith("kyros_model_", StringComparison.Ordinal)), e => Assert.Contains("window=\"5m\"", e));
+
+        using var reader = new StreamReader(Path.Combine(root, "deploy", "compose.yaml"));
+        var services = Documents(reader.ReadToEnd()).Single().GetProperty("services");
+        var grafana = services.GetProperty("grafana");
+        var volumes = grafana.GetProperty("volumes").EnumerateArray().Select(v => v.GetString()!).ToList();
+        Assert.Contains("./grafana/dashboards:/var/lib/grafana/dashboards:ro", volumes);
+        Assert.Contains("./grafana/provisioning:/etc/grafana/provisioning:ro", volumes);
+        // Every mounted folder is in the repository, and the datasource the dashboard names is the one provisioned.
+        foreach (var volume in volumes.Concat(services.GetProperty("prometheus").GetProperty("volumes").EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!)))
+            Assert.True(Path.Exists(Path.Combine(root, "deploy", volume.Split(':')[0])), $"{volume} mounts nothing");
+        var datasource = Documents(await File.ReadAllTextAsync(Path.Combine(root, "deploy", "grafana", "provisioning", "datasources", "prometheus.yaml"))).Single();
+        Assert.Equal("kyros-prometheus", datasource.GetProperty("datasources")[0].GetProperty("uid").GetString());
+        var prometheus = Documents(await File.ReadAllTextAsync(Path.Combine(root, "deploy", "prometheus", "prometheus.yml"))).Single();
+        var job = prometheus.GetProperty("scrape_configs")[0];
+        Assert.Equal("/metrics", job.GetProperty("metrics_path").GetString());
+        Assert.Equal("5m", job.GetProperty("params").GetProperty("window")[0].GetString());
     }
 
     [Fact]
