@@ -48,7 +48,74 @@ public static class GatewayOverhead
         return rows;
     }
 
-    private static async Task<(ChildProcess Silo, int Http)> StartSiloAsync(string siloDll, InstantBackend backend, bool recordBeforeAnswer)
+    /// <summary>
+    /// The cost of the silo's own tracing on the same named-model call: traces off (no exporter), every trace exported
+    /// over OTLP/HTTP to a collector in this process, and one in ten (Kyros:Telemetry:SampleRatio=0.1).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RunTracingAsync(string siloDll, double seconds)
+    {
+        await using var backend = await InstantBackend.StartAsync();
+        await using var collector = await StartCollectorAsync();
+        var (off, offHttp) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: true);
+        await using var _ = off;
+        var (on, onHttp) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: true, $"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Url}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
+        await using var __ = on;
+        var (sampled, sampledHttp) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: true, $"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Url}",
+            "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "--Kyros:Telemetry:SampleRatio=0.1");
+        await using var ___ = sampled;
+
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
+        var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"));
+        var paths = new[] { ("tracing off", offHttp), ("tracing on, every trace exported", onHttp), ("tracing on, 1 in 10 sampled", sampledHttp) }
+            .Select(p => (p.Item1, (Url: $"http://127.0.0.1:{p.Item2}/v1/chat/completions", Body: Request.Replace("MODEL", "bench")))).ToArray();
+        foreach (var (_, call) in paths) await MeasureAsync(client, call, 16, 3);
+        var rows = new List<string>();
+        foreach (var concurrency in new[] { 1, 16 })
+        {
+            var baseline = await MeasureAsync(client, direct, concurrency, seconds);
+            rows.Add(Row("backend directly", concurrency, baseline, null));
+            foreach (var (name, call) in paths) rows.Add(Row($"gateway, {name}", concurrency, await MeasureAsync(client, call, concurrency, seconds), baseline));
+        }
+        Console.Error.WriteLine($"[tracing] the collector took {collector.Exports} exports ({collector.Bytes / 1024:N0} KiB); CPU: off {off.CpuTime.TotalSeconds:0.0} s, on {on.CpuTime.TotalSeconds:0.0} s, sampled {sampled.CpuTime.TotalSeconds:0.0} s");
+        return rows;
+    }
+
+    /// <summary>An OTLP/HTTP endpoint that takes exports and counts them (what a collector costs is not the silo's).</summary>
+    private sealed class Collector(WebApplication app, string url) : IAsyncDisposable
+    {
+        public string Url => url;
+        public long Exports;
+        public long Bytes;
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static async Task<Collector> StartCollectorAsync()
+    {
+        var url = $"http://127.0.0.1:{ChildProcess.FreePort()}";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(url);
+        var app = builder.Build();
+        var collector = new Collector(app, url);
+        app.MapPost("/v1/{signal}", async (HttpRequest request) =>
+        {
+            var buffer = new byte[16384];
+            long read = 0;
+            for (int n; (n = await request.Body.ReadAsync(buffer)) > 0;) read += n;
+            Interlocked.Increment(ref collector.Exports);
+            Interlocked.Add(ref collector.Bytes, read);
+            return Results.Bytes([], "application/x-protobuf");
+        });
+        await app.StartAsync();
+        return collector;
+    }
+
+    private static async Task<(ChildProcess Silo, int Http)> StartSiloAsync(string siloDll, InstantBackend backend, bool recordBeforeAnswer, params string[] extra)
     {
         var work = Directory.CreateTempSubdirectory("kyros-gateway-").FullName;
         var http = ChildProcess.FreePort();
@@ -59,6 +126,7 @@ public static class GatewayOverhead
             $"--Kyros:History:DatabasePath={Path.Combine(work, "history.db")}", "--Kyros:Dashboard=false", "--Kyros:Resources:SampleLocalHost=false",
             "--Kyros:Catalog:Models:0:Id=bench", "--Kyros:Catalog:Models:0:Provider=openai-compatible", $"--Kyros:Catalog:Models:0:Endpoint={backend.BaseUrl}",
             $"--Kyros:Gateway:RecordBeforeAnswer={recordBeforeAnswer}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
+            .. extra,
         ], work);
         await ChildProcess.WaitForPortAsync(gateway, TimeSpan.FromSeconds(60));
         await ChildProcess.WaitForPortAsync(http, TimeSpan.FromSeconds(60));

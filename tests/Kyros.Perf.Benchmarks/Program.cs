@@ -16,9 +16,10 @@ using Microsoft.Extensions.Logging;
 // otlp: OTLP trace exports of 512 GenAI spans into one embedded silo, beside the same records as JSON.
 // catalog: 10,000 models on two silos with Redis: an edit's time, until both silos serve it, decisions over 1,000 of them.
 // tuning (tuning-redis: with its own redis-server) measures one tuning cycle over 1,000 models and 100 hosts, and recording beside it.
+// tracing: the gateway's named-model call with the silo's OpenTelemetry traces off, all exported, and 1 in 10 sampled.
 // loadgen measures the benchmark's open-loop load generator against a backend that answers at once, beside autocannon
 // (--autocannon PATH or KYROS_AUTOCANNON; without either it runs ours alone).
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tuning,tuning-redis,loadgen,scale,soak,catalog,otlp] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tracing,tuning,tuning-redis,loadgen,scale,soak,catalog,otlp] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
@@ -43,6 +44,7 @@ var siloDll = Path.Combine(root, "silo", "bin", configuration, "net10.0", "Kyros
 var results = new List<Result>();
 IReadOnlyList<string> samplingRows = [];
 IReadOnlyList<string> gatewayRows = [];
+IReadOnlyList<string> tracingRows = [];
 IReadOnlyList<string> loadGeneratorRows = [];
 var scaleRows = new List<string>();
 IReadOnlyList<string> soakRows = [];
@@ -54,6 +56,11 @@ foreach (var mode in modes)
     if (mode == "gateway")
     {
         gatewayRows = await GatewayOverhead.RunAsync(siloDll, seconds);
+        continue;
+    }
+    if (mode == "tracing")
+    {
+        tracingRows = await GatewayOverhead.RunTracingAsync(siloDll, seconds);
         continue;
     }
     if (mode == "loadgen")
@@ -191,6 +198,8 @@ Table.Print("Host sampling overhead (target: under 0.5% of one core at a 1 s int
     ["what", "cost", "share of one core at one sample per second"], textColumns: 1, samplingRows);
 Table.Print($"Gateway overhead: /v1/chat/completions against the backend directly, {seconds:0.#} s per cell, load generator, silo and backend on this machine ({configuration})",
     ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, gatewayRows);
+Table.Print($"Tracing cost on the gateway: the same named-model call with the silo's traces off, all exported over OTLP, and 1 in 10 sampled, {seconds:0.#} s per cell ({configuration})",
+    ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, tracingRows);
 Table.Print($"Load generator ceiling: open-loop requests against a backend that answers at once, {seconds:0.#} s per cell, generators, silo and backend on this machine ({configuration})",
     ["generator", "target requests/s", "achieved requests/s", "successes", "errors", "late sends (> 10 ms)", "max send delay ms", "p50 ms", "p99 ms",
      "generator CPU µs/request", "backend CPU µs/request"], textColumns: 1, loadGeneratorRows);
