@@ -66,6 +66,7 @@ public static class KyrosSiloHost
                 ? Results.NotFound().ExecuteAsync(context)
                 : next(context));
         app.UseStatusCodePages();
+        if (options.Dashboard) app.UseDashboardLinkBack("/dashboard");
         app.MapHealthEndpoints();
         app.MapSignIn();
         app.MapOpenApi(ApiDocument.Path);

@@ -25,6 +25,15 @@ public sealed partial class KyrosPerfClient
         return Retried(() => Cluster.GetGrain<INodeResourceGrain>(node).GetSummaryAsync(window));
     }
 
+    /// <summary>A host's samples over the window, series by series, at most <paramref name="maxPoints"/> each (for charts).</summary>
+    public Task<NodeSeries> GetNodeSeriesAsync(string node, TimeSpan window, int maxPoints = 240)
+    {
+        ResourceValidator.RequireNodeName(node);
+        TimeWindow.Validate(window);
+        if (maxPoints is < 2 or > 10_000) throw new ArgumentOutOfRangeException(nameof(maxPoints), maxPoints, "maxPoints must be between 2 and 10000.");
+        return Retried(() => Cluster.GetGrain<INodeResourceGrain>(node).GetSeriesAsync(window, maxPoints));
+    }
+
     /// <summary>Every host that has sent samples, and the cluster's figures per metric.</summary>
     public Task<ClusterResourceSummary> GetResourceSummaryAsync(TimeSpan window)
     {

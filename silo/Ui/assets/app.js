@@ -7,7 +7,7 @@ export function h(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
-    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "dataset") { for (const [d, x] of Object.entries(v)) if (x !== null && x !== undefined) el.dataset[d] = x; }
     else el.setAttribute(k, v === true ? "" : v);
   }
   for (const child of children.flat(Infinity)) {

@@ -120,4 +120,46 @@ public sealed class ResourceApiTests(SharedHttpSilo silo) : IClassFixture<Shared
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task The_alert_stream_sends_an_alert_as_it_is_raised_and_series_refuse_bad_points()
+    {
+        var node = $"sse-{Guid.NewGuid():N}"[..12];
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/resources/alerts/stream?node={node}&level=warning");
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        async Task<(string Event, string Data)> NextAsync()
+        {
+            string? name = null, data = null;
+            while (await reader.ReadLineAsync(patience.Token) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
+                else if (line.StartsWith("data: ", StringComparison.Ordinal)) data = line[6..];
+                else if (line.Length == 0 && name is not null) return (name, data ?? "");
+            }
+            throw new EndOfStreamException();
+        }
+        Assert.Equal("ready", (await NextAsync()).Event);
+
+        var now = DateTimeOffset.UtcNow;
+        var hot = Enumerable.Range(0, 2).Select(i => new { timestamp = now.AddSeconds(i - 2), cpu_percent = 99.0 }).ToArray();
+        (await Http.PostAsJsonAsync($"/v1/resources/nodes/{node}/samples", hot)).EnsureSuccessStatusCode();
+        var (name, data) = await NextAsync();
+        while (name == "ping") (name, data) = await NextAsync();
+        Assert.Equal("alert", name);
+        var alert = JsonDocument.Parse(data).RootElement;
+        Assert.Equal((node, "cpu", "raised", "emergency"),
+            (alert.GetProperty("node").GetString(), alert.GetProperty("series").GetString(), alert.GetProperty("kind").GetString(), alert.GetProperty("level").GetString()));
+
+        var series = await Http.GetFromJsonAsync<JsonElement>($"/v1/resources/nodes/{node}/series?window=15m&points=10");
+        Assert.Equal([99.0, 99.0], series.GetProperty("series").EnumerateArray().Single(s => s.GetProperty("series").GetString() == "cpu")
+            .GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
+        using var badPoints = await Http.GetAsync($"/v1/resources/nodes/{node}/series?points=1");
+        Assert.Equal(HttpStatusCode.BadRequest, badPoints.StatusCode);
+        Assert.Equal("points", (await badPoints.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        using var unknown = await Http.GetAsync("/v1/resources/nodes/no-such-host/series");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
 }

@@ -100,7 +100,7 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
 
         await page.FillAsync("input[name='disk.warning']", "81");
         await page.Locator("#thresholds tr", new() { HasText = "disk" }).Locator("button").ClickAsync();
-        await Assertions.Expect(page.Locator("#thresholds")).ToContainTextAsync("disk saved.");
+        await Assertions.Expect(page.Locator("#threshold-status")).ToHaveTextAsync("disk saved.");
         var thresholds = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/resources/thresholds/disk");
         Assert.Equal(81, thresholds.GetProperty("levels").GetProperty("warning").GetDouble());
 
@@ -121,7 +121,7 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
         var host = $"ui-live-{Guid.NewGuid():N}"[..16];
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < 3; i++) await fixture.PushSampleAsync(host, now.AddSeconds(i - 3), gpu: 99.5, cpu: 97);
-        await Assertions.Expect(page.Locator("#events tbody tr.fresh", new() { HasText = host }).First).ToBeVisibleAsync(new() { Timeout = (float)Patience.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#events tbody tr[data-live]", new() { HasText = host }).First).ToBeVisibleAsync(new() { Timeout = (float)Patience.TotalMilliseconds });
 
         // Filtering by host keeps only that host's events.
         await page.FillAsync("input[aria-label='Host']", PagesFixture.CalmHost);
@@ -229,7 +229,7 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
     }
 
     [Fact]
-    public async Task Without_a_key_the_pages_send_the_browser_to_sign_in_and_a_wrong_key_is_refused()
+    public async Task Without_a_key_the_pages_send_the_browser_to_sign_in_a_wrong_key_is_refused_and_the_dashboard_links_back()
     {
         var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.BaseUrl });
         await using var _ = context;
@@ -242,7 +242,11 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
         await page.FillAsync("#key", PagesFixture.ReaderKey);
         await page.ClickAsync("input[type=submit]");
         await page.WaitForURLAsync("**/ui/hosts");
-        // The Orleans dashboard is one click away.
-        Assert.Equal("/dashboard", await page.Locator("#dashboard-link").GetAttributeAsync("href"));
+        // The Orleans dashboard is one click away, and it links back.
+        await page.ClickAsync("#dashboard-link");
+        await page.WaitForURLAsync("**/dashboard/**");
+        await page.ClickAsync("#kyros-pages-link");
+        await page.WaitForURLAsync("**/ui");
+        await Assertions.Expect(page.Locator("main h1")).ToHaveTextAsync("Overview");
     }
 }

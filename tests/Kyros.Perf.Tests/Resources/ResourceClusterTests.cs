@@ -105,4 +105,21 @@ public sealed class ResourceClusterTests(SharedCluster cluster) : IClassFixture<
         Assert.Equal("default", (await client.GetThresholdsAsync("edge-3")).Single(t => t.Metric == "memory").Scope);
     }
 
+    [Fact]
+    public async Task A_hosts_series_are_thinned_evenly_to_the_points_asked_and_end_with_the_newest_sample()
+    {
+        var client = cluster.Value.Client;
+        var start = DateTimeOffset.UtcNow.AddMinutes(-5);
+        await client.PushSamplesAsync("edge-4", [.. Enumerable.Range(0, 7).Select(i => Sample("edge-4", start.AddSeconds(10 * i), 10 + i))]);
+
+        var all = (await client.GetNodeSeriesAsync("edge-4", Hour)).Series.Single(s => s.Series == "cpu");
+        Assert.Equal([10.0, 11, 12, 13, 14, 15, 16], all.Values);
+        Assert.Equal(("cpu", "%"), (all.Metric, all.Unit));
+        var thinned = (await client.GetNodeSeriesAsync("edge-4", Hour, maxPoints: 3)).Series.Single(s => s.Series == "cpu");
+        Assert.Equal([10.0, 13, 16], thinned.Values);
+        Assert.Equal(start.AddSeconds(60), thinned.Timestamps[^1]);
+
+        var bad = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.GetNodeSeriesAsync("edge-4", Hour, maxPoints: 1));
+        Assert.Equal("maxPoints", bad.ParamName);
+    }
 }

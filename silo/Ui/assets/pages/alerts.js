@@ -39,7 +39,10 @@ export async function render(main) {
     return q;
   };
 
-  const eventRow = (e, fresh) => h("tr", { class: fresh ? "fresh" : null, dataset: { alert: e.alert_id } },
+  // Events heard on the stream stay marked as such when the list is read again.
+  const heard = new Set();
+  const keyOf = e => `${e.alert_id}|${e.kind}|${e.timestamp}`;
+  const eventRow = (e, fresh) => h("tr", { class: fresh ? "fresh" : null, dataset: { alert: e.alert_id, live: heard.has(keyOf(e)) ? "true" : null } },
     h("td", {}, fmt.time(e.timestamp)), h("td", {}, e.node), h("td", {}, e.series), h("td", {}, levelBadge(e.level)),
     h("td", {}, e.kind), h("td", { class: "num" }, fmt.number(e.value, 1)), h("td", { class: "wrap" }, e.message));
 
@@ -70,6 +73,7 @@ export async function render(main) {
     source.addEventListener("ready", () => { live.textContent = "live"; live.classList.add("on"); });
     source.addEventListener("alert", event => {
       const alert = JSON.parse(event.data);
+      heard.add(keyOf(alert));
       if (eventsBody.querySelector("td[colspan]")) eventsBody.replaceChildren();
       eventsBody.prepend(eventRow(alert, true));
       // A raised or cleared alert changes the active list: read it again now rather than at the next tick.

@@ -33,11 +33,12 @@ export async function render(main) {
     h("h2", {}, "Scaling advice"), advice, hosts, h("h2", {}, "Alert thresholds (cluster)"), thresholds);
 
   let editing = false;
+  // Outside the table, so that a message outlives the table drawn again after a save.
+  const status = h("span", { role: "status", id: "threshold-status" });
 
   async function drawThresholds() {
     const data = await api("/v1/resources/thresholds");
     const admin = session.can("admin");
-    const status = h("span", { role: "status" });
     const rows = data.thresholds.map(t => {
       const inputs = ["warning", "critical", "emergency"].map(level => h("input", {
         type: "number", step: "any", value: t.levels[level], "aria-label": `${t.metric} ${level}`, name: `${t.metric}.${level}`,
