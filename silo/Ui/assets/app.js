@@ -131,6 +131,17 @@ export function errorBox(error) {
   return h("p", { class: "error", role: "alert" }, error instanceof ApiError ? `${error.message}${error.field ? ` (${error.field})` : ""}` : String(error?.message ?? error));
 }
 
+/** A page's refresh that shows its failure in the page's message area instead of throwing. */
+export function guarded(message, refresh) {
+  return async () => {
+    try {
+      await refresh();
+    } catch (e) {
+      message.replaceChildren(errorBox(e));
+    }
+  };
+}
+
 export const session = { cluster: null, can(scope) { return this.cluster?.scopes?.includes(scope) ?? false; } };
 
 const pages = {

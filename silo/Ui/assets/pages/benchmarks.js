@@ -1,4 +1,4 @@
-import { h, api, fmt, card, errorBox, session, simulatedBadge } from "../app.js";
+import { h, api, fmt, card, errorBox, guarded, session, simulatedBadge } from "../app.js";
 import { lineChart, palette } from "../charts.js";
 
 /** Benchmark runs: start one, watch its progress, read its report with charts, compare it with earlier runs of its configuration. */
@@ -56,15 +56,7 @@ async function renderList(main) {
         h("td", {}, r.config.model_types.join(", ")), h("td", {}, r.config.name ?? r.config_key), h("td", {}, fmt.time(r.created_at)),
         h("td", {}, r.finished_at && r.started_at ? fmt.seconds((Date.parse(r.finished_at) - Date.parse(r.started_at)) / 1000) : "–"))))));
   }
-  return {
-    refresh: async () => {
-      try {
-        await refresh();
-      } catch (e) {
-        message.replaceChildren(errorBox(e));
-      }
-    },
-  };
+  return { refresh: guarded(message, refresh) };
 }
 
 async function renderRun(main, id) {
@@ -131,13 +123,5 @@ async function renderRun(main, id) {
     // A finished run no longer changes: stop asking.
     finished = ["completed", "failed", "cancelled"].includes(run.status);
   }
-  return {
-    refresh: async () => {
-      try {
-        await refresh();
-      } catch (e) {
-        message.replaceChildren(errorBox(e));
-      }
-    },
-  };
+  return { refresh: guarded(message, refresh) };
 }

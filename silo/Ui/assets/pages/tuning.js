@@ -1,4 +1,4 @@
-import { h, api, fmt, card, errorBox, session } from "../app.js";
+import { h, api, fmt, card, errorBox, guarded, session } from "../app.js";
 
 /** The tuner: its state, recommendations with their evidence (apply, reject, roll back for an admin) and the history of changes. */
 export async function render(main) {
@@ -57,13 +57,5 @@ export async function render(main) {
         h("td", {}, e.recommendation.status), h("td", {}, e.recommendation.applied_by ?? "–"))))));
   }
 
-  return {
-    refresh: async () => {
-      try {
-        await refresh();
-      } catch (e) {
-        message.replaceChildren(errorBox(e));
-      }
-    },
-  };
+  return { refresh: guarded(message, refresh) };
 }
