@@ -83,6 +83,9 @@ public static class KyrosSiloHost
         app.MapBenchmarkEndpoints();
         app.MapProductPages();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
+        var site = options.HttpUrl.TrimEnd('/');
+        app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
+            "Kyros.Perf is up: pages {Site}/ui, API reference {Site}/docs/api{Dashboard}", site, site, options.Dashboard ? $", Orleans dashboard {site}/dashboard" : ""));
         return app;
     }
 

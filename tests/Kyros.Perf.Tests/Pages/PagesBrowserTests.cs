@@ -200,6 +200,7 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
         var first = run.GetProperty("results")[0];
         await Assertions.Expect(page.Locator("#results tbody tr").First).ToContainTextAsync(PagesFixture.Shown.Seconds(first.GetProperty("latency").GetProperty("p50").GetDouble()));
         Assert.True(await page.Locator("svg.chart path").CountAsync() >= 3);
+        await PagesFixture.ScreenshotAsync(page, "benchmark-run");
 
         await page.GotoAsync("/ui/benchmarks");
         await Assertions.Expect(page.Locator($"#runs tr[data-run='{id}']")).ToContainTextAsync("completed");
