@@ -46,7 +46,7 @@ public static class HealthEndpoints
                 Key = Auth.ApiKeyMiddleware.KeyNameOf(context),
                 Scopes = keys.Enabled ? Auth.ApiKeyMiddleware.ScopesOf(context) : [Auth.Scopes.Read, Auth.Scopes.Write, Auth.Scopes.Admin],
             });
-        });
+        }).WithTags(nameof(HealthEndpoints)).WithDescription("The active silos, and what this silo serves: demo traffic, the dashboard, API keys and the caller's scopes.");
     }
 
     private static async Task<bool> Check(Func<Task> probe)

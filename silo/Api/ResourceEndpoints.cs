@@ -21,10 +21,11 @@ public static class ResourceEndpoints
         api.MapGet("/nodes", async (IGrainFactory grains) => Results.Ok(new { Nodes = await grains.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync() }));
         api.MapGet("/nodes/{node}", GetNode);
         api.MapPost("/nodes/{node}/samples", PostSamples).RequireScope(Scopes.Write);
-        api.MapGet("/nodes/{node}/series", GetSeries);
+        api.MapGet("/nodes/{node}/series", GetSeries).Produces<NodeSeries>();
         api.MapGet("/alerts", GetAlerts);
         api.MapGet("/alerts/stream", (string? level, string? node, AlertFeed feed, CancellationToken cancellationToken) =>
-            TypedResults.ServerSentEvents(feed.ListenAsync(level is null ? null : AlertLevels.Parse(level), node, cancellationToken)));
+            TypedResults.ServerSentEvents(feed.ListenAsync(level is null ? null : AlertLevels.Parse(level), node, cancellationToken)))
+            .WithTags(nameof(ResourceEndpoints)).WithDescription("Alert events as they are raised, as server-sent events: ready, alert (an alert event), ping.");
         api.MapGet("/thresholds", GetThresholds);
         api.MapPut("/thresholds/{metric}", PutThreshold);
         api.MapGet("/thresholds/{metric}", async (string metric, string? node, IGrainFactory grains) =>
