@@ -97,6 +97,14 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
         Assert.True(await hot.Locator("svg.chart path").CountAsync() >= 6, "a line per series");
         await Assertions.Expect(hot.Locator(".card", new() { HasText = "Active alerts" })).Not.ToContainTextAsync("0");
         await Assertions.Expect(page.Locator("#scaling")).ToContainTextAsync("cluster");
+        // One host by name: the others' charts go.
+        await page.FillAsync("input[aria-label='Host']", PagesFixture.CalmHost);
+        await page.Locator("input[aria-label='Host']").DispatchEventAsync("change");
+        await Assertions.Expect(page.Locator("section.host")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator($"section[data-node='{PagesFixture.CalmHost}']")).ToBeVisibleAsync();
+        await page.FillAsync("input[aria-label='Host']", "");
+        await page.Locator("input[aria-label='Host']").DispatchEventAsync("change");
+        await hot.WaitForAsync();
 
         await page.FillAsync("input[name='disk.warning']", "81");
         await page.Locator("#thresholds tr", new() { HasText = "disk" }).Locator("button").ClickAsync();

@@ -29,8 +29,23 @@ export async function render(main) {
       refresh();
     },
   }, HostWindows.map(w => h("option", { value: w, selected: w === window }, w)));
-  main.replaceChildren(h("h1", {}, "Hosts"), h("div", { class: "toolbar" }, h("label", {}, "Window ", picker)), message,
-    h("h2", {}, "Scaling advice"), advice, hosts, h("h2", {}, "Alert thresholds (cluster)"), thresholds);
+  // Charts for a dozen hosts at most (those with alerts first); a larger cluster picks one by name.
+  const MaxCharted = 12;
+  let only = new URLSearchParams(location.search).get("node") ?? "";
+  const hostList = h("datalist", { id: "host-names" });
+  const hostInput = h("input", {
+    type: "text", value: only, placeholder: "every host", list: "host-names", "aria-label": "Host", size: 18,
+    onchange: e => {
+      only = e.target.value.trim();
+      const url = new URL(location.href);
+      only ? url.searchParams.set("node", only) : url.searchParams.delete("node");
+      history.replaceState(null, "", url);
+      refresh();
+    },
+  });
+  const shown = h("p", { class: "muted", id: "hosts-shown" });
+  main.replaceChildren(h("h1", {}, "Hosts"), h("div", { class: "toolbar" }, h("label", {}, "Window ", picker), h("label", {}, "Host ", hostInput), hostList), message,
+    h("h2", {}, "Scaling advice"), advice, shown, hosts, h("h2", {}, "Alert thresholds (cluster)"), thresholds);
 
   let editing = false;
   // Outside the table, so that a message outlives the table drawn again after a save.
@@ -75,11 +90,15 @@ export async function render(main) {
           h("td", { class: "num" }, `${fmt.value(r.recent_gpu, "%")} / ${fmt.value(r.long_gpu, "%")}`),
           h("td", { class: "wrap" }, r.reason))))));
 
-      const sections = await Promise.all(summary.nodes.map(async node => {
-        const [series, detail] = await Promise.all([
-          api(`/v1/resources/nodes/${encodeURIComponent(node.node)}/series?window=${window}&points=120`),
-          api(`/v1/resources/nodes/${encodeURIComponent(node.node)}?window=${window}`),
-        ]);
+      hostList.replaceChildren(...summary.nodes.map(n => h("option", { value: n.node })));
+      // The cluster summary holds each host's whole summary (alerts and patterns included): one call for every host.
+      const candidates = only ? summary.nodes.filter(n => n.node === only) : summary.nodes;
+      const charted = [...candidates].sort((a, b) => b.active_alerts.length - a.active_alerts.length || a.node.localeCompare(b.node)).slice(0, MaxCharted);
+      shown.textContent = only
+        ? (charted.length ? "" : `No host named ${only} has sent samples in this window.`)
+        : summary.nodes.length > MaxCharted ? `Charts for ${MaxCharted} of ${summary.nodes.length} hosts (those with alerts first); pick one by name above.` : "";
+      const sections = await Promise.all(charted.map(async node => {
+        const series = await api(`/v1/resources/nodes/${encodeURIComponent(node.node)}/series?window=${window}&points=120`);
         const latest = metric => node.metrics.filter(m => m.metric === metric).map(m => m.latest);
         const charts = Charts.map(c => {
           const matching = series.series.filter(c.match);
@@ -94,10 +113,10 @@ export async function render(main) {
             card("CPU", fmt.value(latest("cpu")[0], "%")), card("Memory", fmt.value(latest("memory")[0], "%")),
             card("GPU", latest("gpu_utilization").length ? latest("gpu_utilization").map(v => fmt.value(v, "%")).join(" · ") : "–"),
             card("Samples", fmt.number(node.sample_count), `last ${fmt.clock(node.last_sample_at)}`),
-            card("Active alerts", fmt.number(detail.active_alerts.length), h("span", {}, detail.active_alerts.map(a => [levelBadge(a.level), " "])))),
+            card("Active alerts", fmt.number(node.active_alerts.length), h("span", {}, node.active_alerts.map(a => [levelBadge(a.level), " "])))),
           h("div", { class: "grid2" }, charts),
-          detail.patterns.length ? h("div", { class: "panel" }, h("strong", {}, "Patterns found"), h("ul", {},
-            detail.patterns.map(p => h("li", {}, h("span", { class: "badge" }, p.kind), ` ${p.description} (confidence ${fmt.percent(p.confidence, 0)}, ${fmt.clock(p.detected_at)})`)))) : null);
+          node.patterns.length ? h("div", { class: "panel" }, h("strong", {}, "Patterns found"), h("ul", {},
+            node.patterns.map(p => h("li", {}, h("span", { class: "badge" }, p.kind), ` ${p.description} (confidence ${fmt.percent(p.confidence, 0)}, ${fmt.clock(p.detected_at)})`)))) : null);
       }));
       hosts.replaceChildren(...(sections.length ? sections : [h("p", { class: "muted" }, "No host has sent samples yet.")]));
       if (!editing) await drawThresholds();
