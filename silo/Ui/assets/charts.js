@@ -38,7 +38,7 @@ function timeLabel(ms, span) {
  * A line chart. series: [{ name, points: [[x, y], ...] }]; x is a time (ms) unless xLabel is given.
  * Each point carries a tooltip; a legend names the series.
  */
-export function lineChart(series, { height = 220, format = v => String(v), xFormat = null, yMin = 0, yMax = null, title = "" } = {}) {
+export function lineChart(series, { height = 220, format = v => String(v), xFormat = null, xTicks = null, yMin = 0, yMax = null, title = "" } = {}) {
   const width = 640, left = 56, right = 12, top = 10, bottom = 26;
   const wrap = document.createElement("div");
   const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
@@ -62,10 +62,10 @@ export function lineChart(series, { height = 220, format = v => String(v), xForm
   }
   root.append(svg("line", { class: "axis", x1: left, x2: width - right, y1: Y(yMin), y2: Y(yMin) }));
   const fx = xFormat ?? (x => timeLabel(x, x1 - x0));
-  for (let i = 0; i <= 4; i++) {
-    const x = x0 + (x1 - x0) * i / 4;
-    root.append(svg("text", { x: X(x), y: height - 8, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, fx(x)));
-  }
+  // Ticks at the given x values (a benchmark's concurrency levels), else five evenly spaced.
+  const ticks = xTicks ?? [0, 1, 2, 3, 4].map(i => x0 + (x1 - x0) * i / 4);
+  for (const x of ticks)
+    root.append(svg("text", { x: X(x), y: height - 8, "text-anchor": x <= x0 ? "start" : x >= x1 ? "end" : "middle" }, fx(x)));
   series.forEach((s, i) => {
     const color = s.color ?? palette[i % palette.length];
     const pts = s.points.filter(p => p[1] !== null && isFinite(p[1]));

@@ -97,11 +97,12 @@ async function renderRun(main, id) {
     const cells = run.results.filter(r => r.mode === "concurrency");
     const byModel = [...new Set(cells.map(r => r.model))];
     const perModel = pick => byModel.map((m, i) => ({ name: m, color: palette[i % palette.length], points: cells.filter(r => r.model === m).map(r => [r.concurrency, pick(r)]) }));
-    const level = x => `×${Math.round(x * 10) / 10}`;
+    const level = x => `×${x}`;
+    const xTicks = [...new Set(cells.map(r => r.concurrency))].sort((a, b) => a - b);
     charts.replaceChildren(
-      h("div", { class: "panel" }, h("strong", {}, "Median latency against concurrency"), lineChart(perModel(r => r.latency?.p50), { format: fmt.seconds, xFormat: level, title: "p50 latency by concurrency" })),
-      h("div", { class: "panel" }, h("strong", {}, "p95 latency against concurrency"), lineChart(perModel(r => r.latency?.p95), { format: fmt.seconds, xFormat: level, title: "p95 latency by concurrency" })),
-      h("div", { class: "panel" }, h("strong", {}, "Throughput against concurrency"), lineChart(perModel(r => r.requests_per_second), { format: v => `${fmt.number(v, 2)}/s`, xFormat: level, title: "Requests per second by concurrency" })));
+      h("div", { class: "panel" }, h("strong", {}, "Median latency against concurrency"), lineChart(perModel(r => r.latency?.p50), { format: fmt.seconds, xFormat: level, xTicks, title: "p50 latency by concurrency" })),
+      h("div", { class: "panel" }, h("strong", {}, "p95 latency against concurrency"), lineChart(perModel(r => r.latency?.p95), { format: fmt.seconds, xFormat: level, xTicks, title: "p95 latency by concurrency" })),
+      h("div", { class: "panel" }, h("strong", {}, "Throughput against concurrency"), lineChart(perModel(r => r.requests_per_second), { format: v => `${fmt.number(v, 2)}/s`, xFormat: level, xTicks, title: "Requests per second by concurrency" })));
 
     if (run.status === "completed") {
       const t = await api(`/v1/benchmark/trends?run=${encodeURIComponent(id)}`).catch(() => null);
