@@ -102,6 +102,15 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
         await page.Locator("input[aria-label='Host']").DispatchEventAsync("change");
         await Assertions.Expect(page.Locator("section.host")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator($"section[data-node='{PagesFixture.CalmHost}']")).ToBeVisibleAsync();
+        // With one host picked, its thresholds are edited: an override on that host alone.
+        await Assertions.Expect(page.Locator("h2", new() { HasText = $"Alert thresholds on {PagesFixture.CalmHost}" })).ToBeVisibleAsync();
+        await page.FillAsync("input[name='gpu_temperature.warning']", "70");
+        await page.Locator("#thresholds tr", new() { HasText = "gpu_temperature" }).Locator("button").ClickAsync();
+        await Assertions.Expect(page.Locator("#threshold-status")).ToHaveTextAsync("gpu_temperature saved.");
+        var onHost = await fixture.Api.GetFromJsonAsync<JsonElement>($"/v1/resources/thresholds/gpu_temperature?node={PagesFixture.CalmHost}");
+        Assert.Equal(("node", 70.0), (onHost.GetProperty("scope").GetString(), onHost.GetProperty("levels").GetProperty("warning").GetDouble()));
+        var inCluster = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/resources/thresholds/gpu_temperature");
+        Assert.Equal(80, inCluster.GetProperty("levels").GetProperty("warning").GetDouble());
         await page.FillAsync("input[aria-label='Host']", "");
         await page.Locator("input[aria-label='Host']").DispatchEventAsync("change");
         await hot.WaitForAsync();

@@ -19,6 +19,7 @@ export async function render(main) {
   const advice = h("div", { class: "panel", id: "scaling" });
   const hosts = h("div", { id: "hosts" });
   const thresholds = h("div", { class: "panel", id: "thresholds" });
+  const thresholdsTitle = h("h2", {});
   const picker = h("select", {
     "aria-label": "Window", id: "window",
     onchange: e => {
@@ -37,6 +38,7 @@ export async function render(main) {
     type: "text", value: only, placeholder: "every host", list: "host-names", "aria-label": "Host", size: 18,
     onchange: e => {
       only = e.target.value.trim();
+      editing = false;
       const url = new URL(location.href);
       only ? url.searchParams.set("node", only) : url.searchParams.delete("node");
       history.replaceState(null, "", url);
@@ -45,14 +47,17 @@ export async function render(main) {
   });
   const shown = h("p", { class: "muted", id: "hosts-shown" });
   main.replaceChildren(h("h1", {}, "Hosts"), h("div", { class: "toolbar" }, h("label", {}, "Window ", picker), h("label", {}, "Host ", hostInput), hostList), message,
-    h("h2", {}, "Scaling advice"), advice, shown, hosts, h("h2", {}, "Alert thresholds (cluster)"), thresholds);
+    h("h2", {}, "Scaling advice"), advice, shown, hosts, thresholdsTitle, thresholds);
 
-  let editing = false;
+  let editing = false, summaryNodes = [];
   // Outside the table, so that a message outlives the table drawn again after a save.
   const status = h("span", { role: "status", id: "threshold-status" });
 
   async function drawThresholds() {
-    const data = await api("/v1/resources/thresholds");
+    // The cluster's thresholds, or with one host picked, that host's (a save there overrides the cluster's on it alone).
+    const scope = only && summaryNodes.includes(only) ? `?node=${encodeURIComponent(only)}` : "";
+    thresholdsTitle.textContent = scope ? `Alert thresholds on ${only}` : "Alert thresholds (cluster)";
+    const data = await api(`/v1/resources/thresholds${scope}`);
     const admin = session.can("admin");
     const rows = data.thresholds.map(t => {
       const inputs = ["warning", "critical", "emergency"].map(level => h("input", {
@@ -63,7 +68,7 @@ export async function render(main) {
         type: "button", onclick: async () => {
           try {
             const [warning, critical, emergency] = inputs.map(i => Number(i.value));
-            await api(`/v1/resources/thresholds/${encodeURIComponent(t.metric)}`, { method: "PUT", body: { warning, critical, emergency } });
+            await api(`/v1/resources/thresholds/${encodeURIComponent(t.metric)}${scope}`, { method: "PUT", body: { warning, critical, emergency } });
             status.textContent = `${t.metric} saved.`;
             editing = false;
             await drawThresholds();
@@ -91,6 +96,7 @@ export async function render(main) {
           h("td", { class: "wrap" }, r.reason))))));
 
       hostList.replaceChildren(...summary.nodes.map(n => h("option", { value: n.node })));
+      summaryNodes = summary.nodes.map(n => n.node);
       // The cluster summary holds each host's whole summary (alerts and patterns included): one call for every host.
       const candidates = only ? summary.nodes.filter(n => n.node === only) : summary.nodes;
       const charted = [...candidates].sort((a, b) => b.active_alerts.length - a.active_alerts.length || a.node.localeCompare(b.node)).slice(0, MaxCharted);
