@@ -39,11 +39,13 @@ public static class KyrosSiloHost
         builder.Services.AddValidatedOptions<OtlpOptions, OtlpOptionsValidator>(builder.Configuration, OtlpOptions.Section);
         var auth = builder.Services.AddApiKeys(builder.Configuration, urls);
         builder.Services.AddSingleton<GenAiSpanMapper>();
-        builder.AddKyrosTelemetry(options.HostName);
-        builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
+        var telemetry = builder.AddKyrosTelemetry(options.HostName);
+        builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration, telemetry));
+        // The SDK over the silo's own cluster client: the alert feed's subscription and the demo's traffic.
+        builder.Services.AddSingleton(services => new Client.KyrosPerfClient(services.GetRequiredService<IClusterClient>(), TimeProvider.System));
         // After Orleans, so that it stops first and gives its stream subscription back while the silo still runs.
         builder.Services.AddSingleton<AlertFeed>().AddHostedService(services => services.GetRequiredService<AlertFeed>());
-        builder.Services.AddSingleton(Demo.DemoService.ReadSettings(builder.Configuration)).AddHostedService<Demo.DemoService>();
+        if (options.Demo) builder.Services.AddSingleton(Demo.DemoService.ReadSettings(builder.Configuration)).AddHostedService<Demo.DemoService>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -120,7 +122,7 @@ public static class KyrosSiloHost
     }
 
     /// <summary>Clustering and the product: Redis clustering when Redis is set, one localhost silo otherwise.</summary>
-    public static void ConfigureSilo(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration)
+    public static void ConfigureSilo(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration, TelemetryOptions telemetry)
     {
         silo.Configure<SiloOptions>(o => o.SiloName = options.HostName);
         silo.Configure<ClusterMembershipOptions>(LanMembership);
@@ -141,7 +143,7 @@ public static class KyrosSiloHost
         }
         AddKyrosPerf(silo, options, configuration);
         // Grain calls carry the trace (and become spans) only when traces are exported: otherwise no filter runs per call.
-        if (TelemetryOptions.Read(configuration).Tracing) silo.AddActivityPropagation();
+        if (telemetry.Tracing) silo.AddActivityPropagation();
         if (options.Dashboard) silo.AddDashboard();
         // In a Kubernetes pod: the silo's name, address and cluster identity come from the pod, and silos whose pods are
         // gone are marked dead. It throws anywhere else, so only there.

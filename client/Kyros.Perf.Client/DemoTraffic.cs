@@ -159,16 +159,17 @@ public sealed class DemoTraffic(KyrosPerfClient client, TimeProvider time)
     private static ResourceSample Sample(string node, DateTimeOffset at, double gpuUtilization, double gpuTemperature, Random random)
     {
         double Jitter(double value, double spread) => Math.Clamp(value + (random.NextDouble() - 0.5) * spread, 0, 100);
-        const long gpuMemory = 80L << 30;
+        const long gpuMemory = 80L << 30, memory = 256L << 30;
+        var memoryPercent = Jitter(45 + gpuUtilization * 0.2, 3);
         return new ResourceSample
         {
             Node = node,
             Group = HostGroup,
             Timestamp = at,
             CpuPercent = Jitter(gpuUtilization * 0.6, 6),
-            MemoryPercent = Jitter(45 + gpuUtilization * 0.2, 3),
-            MemoryUsedBytes = (long)(Jitter(45 + gpuUtilization * 0.2, 3) / 100 * (256L << 30)),
-            MemoryTotalBytes = 256L << 30,
+            MemoryPercent = memoryPercent,
+            MemoryUsedBytes = (long)(memoryPercent / 100 * memory),
+            MemoryTotalBytes = memory,
             Disks = [new DiskSample("/", 400L << 30, 1L << 40)],
             Networks = [new NetworkSample("eth0", Jitter(gpuUtilization, 10) * 1e6, Jitter(gpuUtilization, 10) * 4e5, 1.25e9)],
             Gpus = [new GpuSample(0, "Simulated H100", Jitter(gpuUtilization, 4), (long)(gpuMemory * Jitter(gpuUtilization, 4) / 100), gpuMemory, Jitter(gpuTemperature, 2), 300 + 4 * gpuUtilization)],

@@ -26,11 +26,11 @@ public sealed partial class KyrosPerfClient
     }
 
     /// <summary>A host's samples over the window, series by series, at most <paramref name="maxPoints"/> each (for charts).</summary>
-    public Task<NodeSeries> GetNodeSeriesAsync(string node, TimeSpan window, int maxPoints = 240)
+    public Task<NodeSeries> GetNodeSeriesAsync(string node, TimeSpan window, int maxPoints = ResourceValidator.DefaultSeriesPoints)
     {
         ResourceValidator.RequireNodeName(node);
         TimeWindow.Validate(window);
-        if (maxPoints is < 2 or > 10_000) throw new ArgumentOutOfRangeException(nameof(maxPoints), maxPoints, "maxPoints must be between 2 and 10000.");
+        ResourceValidator.RequireSeriesPoints(maxPoints, nameof(maxPoints));
         return Retried(() => Cluster.GetGrain<INodeResourceGrain>(node).GetSeriesAsync(window, maxPoints));
     }
 

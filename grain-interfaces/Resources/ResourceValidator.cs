@@ -93,6 +93,16 @@ public static class ResourceValidator
     }
 
     /// <summary>Thresholds must name a known metric, lie within its range, and rise: info &lt; warning &lt; critical &lt; emergency.</summary>
+    /// <summary>How many points a host's series are thinned to for a chart, unless asked otherwise.</summary>
+    public const int DefaultSeriesPoints = 240;
+    public const int MaxSeriesPoints = 10_000;
+
+    public static void RequireSeriesPoints(int points, string field)
+    {
+        if (points is < 2 or > MaxSeriesPoints)
+            throw new ArgumentOutOfRangeException(field, $"{field} must be between 2 and {MaxSeriesPoints}, not {points}.");
+    }
+
     public static void ValidateThresholds(string? metric, AlertThresholds? thresholds)
     {
         if (!ResourceMetrics.IsKnown(metric))

@@ -72,7 +72,7 @@ public sealed class NodeResourceGrain(
     public Task<NodeSeries> GetSeriesAsync(TimeSpan window, int maxPoints)
     {
         options.Value.RequireKeptWindow(window, "window");
-        if (maxPoints is < 2 or > 10_000) throw new ArgumentOutOfRangeException(nameof(maxPoints), maxPoints, "points must be between 2 and 10000.");
+        ResourceValidator.RequireSeriesPoints(maxPoints, nameof(maxPoints));
         return Task.FromResult(_monitor.Series(window, maxPoints, time.GetUtcNow()));
     }
 

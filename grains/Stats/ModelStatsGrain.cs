@@ -60,13 +60,7 @@ public sealed class ModelStatsGrain(
     {
         RecordValidator.Validate(record, time.GetUtcNow());
         EnsureOwnModel(record.Model, "model");
-        IReadOnlyList<ModelPerformanceRecord> records = [record];
-        _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: true);
-        await SeedLateMinutesAsync(records);
-        var result = await _commit.SubmitAsync(records);
-        PublishRoutingStats(force: false);
-        if (result.Recorded > 0) KyrosTelemetry.Records.Add(result.Recorded, new KeyValuePair<string, object?>("model", _model));
-        return result;
+        return await CommitAsync([record], single: true);
     }
 
     public async Task<RecordResult> RecordBatchAsync(IReadOnlyList<ModelPerformanceRecord> records)
@@ -75,7 +69,13 @@ public sealed class ModelStatsGrain(
         for (var i = 0; i < records.Count; i++)
             if (!string.Equals(records[i].Model, _model, StringComparison.Ordinal)) EnsureOwnModel(records[i].Model, $"[{i}].model");
         catalog.EnsureRecordable(_model, "[0].model");
-        _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single: false);
+        return await CommitAsync(records, single: false);
+    }
+
+    /// <summary>Checked records into the group commit, then to routing and the meter: one path for one record and a batch.</summary>
+    private async Task<RecordResult> CommitAsync(IReadOnlyList<ModelPerformanceRecord> records, bool single)
+    {
+        _ledger.ReserveInstances(records, options.Value.MaxInstancesPerModel, single);
         await SeedLateMinutesAsync(records);
         var result = await _commit.SubmitAsync(records);
         PublishRoutingStats(force: false);

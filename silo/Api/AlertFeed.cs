@@ -1,25 +1,26 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Kyros.Perf.Client;
 using Kyros.Perf.Resources;
-using Orleans.Streams;
 
 namespace Kyros.Perf.Silo.Api;
 
 /// <summary>
 /// The cluster's alert stream for this silo's HTTP listeners (<c>GET /v1/resources/alerts/stream</c>): one subscription
-/// per silo, taken on the first listener, fanned out to each. A slow listener loses its oldest events, never slows the others.
+/// per silo (the SDK's <see cref="KyrosPerfClient.SubscribeAlertsAsync"/>), taken on the first listener, fanned out to
+/// each. A slow listener loses its oldest events, never slows the others.
 /// </summary>
-public sealed class AlertFeed(IClusterClient cluster, ILogger<AlertFeed> logger) : IHostedService
+public sealed class AlertFeed(KyrosPerfClient client, ILogger<AlertFeed> logger) : IHostedService
 {
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
     private const int ListenerBuffer = 1_000;
     private readonly Lock _gate = new();
     private readonly List<Channel<AlertEvent>> _listeners = [];
-    private Task<StreamSubscriptionHandle<AlertEvent>>? _subscribed;
+    private Task<IAsyncDisposable>? _subscribed;
 
-    /// <summary>Alert events from now on as server-sent events (<c>alert</c>), with a <c>ping</c> when nothing happened for a while.</summary>
-    public async IAsyncEnumerable<SseItem<object>> ListenAsync(AlertLevel? minimumLevel, string? node, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Alert events from now on that match the filter (as the alert log's query does), as server-sent events (<c>alert</c>), with a <c>ping</c> when nothing happened for a while.</summary>
+    public async IAsyncEnumerable<SseItem<object>> ListenAsync(AlertQuery filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<AlertEvent>(new BoundedChannelOptions(ListenerBuffer) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
         lock (_gate) _listeners.Add(channel);
@@ -46,8 +47,7 @@ public sealed class AlertFeed(IClusterClient cluster, ILogger<AlertFeed> logger)
                     continue;
                 }
                 while (channel.Reader.TryRead(out var alert))
-                    if ((minimumLevel is null || alert.Level >= minimumLevel || alert.PreviousLevel >= minimumLevel) && (node is null || alert.Node == node))
-                        yield return new SseItem<object>(alert, "alert");
+                    if (filter.Matches(alert)) yield return new SseItem<object>(alert, "alert");
             }
         }
         finally
@@ -56,27 +56,21 @@ public sealed class AlertFeed(IClusterClient cluster, ILogger<AlertFeed> logger)
         }
     }
 
-    private Task<StreamSubscriptionHandle<AlertEvent>> SubscribeOnceAsync()
+    private Task<IAsyncDisposable> SubscribeOnceAsync()
     {
         lock (_gate)
         {
             // A failed subscription is tried again by the next listener.
-            if (_subscribed is null || _subscribed.IsFaulted || _subscribed.IsCanceled) _subscribed = SubscribeAsync();
+            if (_subscribed is null || _subscribed.IsFaulted || _subscribed.IsCanceled) _subscribed = client.SubscribeAlertsAsync(Deliver);
             return _subscribed;
         }
     }
 
-    private async Task<StreamSubscriptionHandle<AlertEvent>> SubscribeAsync()
+    private Task Deliver(AlertEvent alert)
     {
-        var stream = cluster.GetStreamProvider(AlertStreams.Provider).GetStream<AlertEvent>(StreamId.Create(AlertStreams.Namespace, AlertStreams.All));
-        var handle = await stream.SubscribeAsync((alert, _) =>
-        {
-            lock (_gate)
-                foreach (var listener in _listeners) listener.Writer.TryWrite(alert);
-            return Task.CompletedTask;
-        });
-        logger.LogDebug("Listening to the alert stream for HTTP listeners");
-        return handle;
+        lock (_gate)
+            foreach (var listener in _listeners) listener.Writer.TryWrite(alert);
+        return Task.CompletedTask;
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -84,12 +78,12 @@ public sealed class AlertFeed(IClusterClient cluster, ILogger<AlertFeed> logger)
     /// <summary>Before the silo stops: the subscription is given back, so that no stale consumer stays in the stream's pub-sub state.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        Task<StreamSubscriptionHandle<AlertEvent>>? subscribed;
+        Task<IAsyncDisposable>? subscribed;
         lock (_gate) subscribed = _subscribed;
         if (subscribed is null || !subscribed.IsCompletedSuccessfully) return;
         try
         {
-            await subscribed.Result.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+            await subscribed.Result.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
         {

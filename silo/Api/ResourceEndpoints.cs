@@ -24,7 +24,7 @@ public static class ResourceEndpoints
         api.MapGet("/nodes/{node}/series", GetSeries).Produces<NodeSeries>();
         api.MapGet("/alerts", GetAlerts);
         api.MapGet("/alerts/stream", (string? level, string? node, AlertFeed feed, CancellationToken cancellationToken) =>
-            TypedResults.ServerSentEvents(feed.ListenAsync(level is null ? null : AlertLevels.Parse(level), node, cancellationToken)))
+            TypedResults.ServerSentEvents(feed.ListenAsync(new AlertQuery(MinimumLevel: level is null ? null : AlertLevels.Parse(level), Node: node), cancellationToken)))
             .WithTags(nameof(ResourceEndpoints)).WithDescription("Alert events as they are raised, as server-sent events: ready, alert (an alert event), ping.");
         api.MapGet("/thresholds", GetThresholds);
         api.MapPut("/thresholds/{metric}", PutThreshold);
@@ -51,10 +51,10 @@ public static class ResourceEndpoints
     private static async Task<IResult> GetSeries(string node, string? window, HttpRequest request, IGrainFactory grains)
     {
         var span = TimeWindow.ParseOr(window, DefaultWindow);
-        var points = QueryFields.Int(request.Query, "points");
-        if (points is < 2 or > 10_000) return Problems.Field("points", $"points must be between 2 and 10000, not {points}.");
+        var points = QueryFields.Int(request.Query, "points") ?? ResourceValidator.DefaultSeriesPoints;
+        ResourceValidator.RequireSeriesPoints(points, "points");
         if (await UnknownNodeAsync(node, grains) is { } missing) return missing;
-        return Results.Ok(await grains.GetGrain<INodeResourceGrain>(node).GetSeriesAsync(span, points ?? 240));
+        return Results.Ok(await grains.GetGrain<INodeResourceGrain>(node).GetSeriesAsync(span, points));
     }
 
     private static async Task<IResult> PostSamples(string node, HttpRequest request, IGrainFactory grains)

@@ -12,19 +12,19 @@ namespace Kyros.Perf.Silo.Auth;
 public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOptions<AuthOptions> options)
 {
     public const string SessionCookie = "kyros_session";
-    private const string ActorItem = "kyros.key";
-    private const string ScopesItem = "kyros.scopes";
+    private const string KeyItem = "kyros.key";
+
+    private static ApiKeys.Entry? KeyOf(HttpContext context) => context.Items.TryGetValue(KeyItem, out var key) ? key as ApiKeys.Entry : null;
 
     /// <summary>Who is calling, for logs and change histories: the key's name, or the caller's address without keys.</summary>
-    public static string ActorOf(HttpContext context) => context.Items.TryGetValue(ActorItem, out var name) && name is string key
-        ? $"key {key}"
+    public static string ActorOf(HttpContext context) => KeyOf(context) is { } key
+        ? $"key {key.Name}"
         : $"http {context.Connection.RemoteIpAddress?.ToString() ?? "unknown"}";
 
-    public static string? KeyNameOf(HttpContext context) => context.Items.TryGetValue(ActorItem, out var name) ? name as string : null;
+    public static string? KeyNameOf(HttpContext context) => KeyOf(context)?.Name;
 
     /// <summary>The scopes of the caller's key (so the pages offer only what it may do); none without a key.</summary>
-    public static string[] ScopesOf(HttpContext context) =>
-        context.Items.TryGetValue(ScopesItem, out var scopes) && scopes is HashSet<string> set ? [.. set.Order(StringComparer.Ordinal)] : [];
+    public static string[] ScopesOf(HttpContext context) => KeyOf(context) is { } key ? [.. key.Scopes.Order(StringComparer.Ordinal)] : [];
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -52,8 +52,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
                     ?? (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? Scopes.Read : Scopes.Admin);
         if (!key.Scopes.Contains(scope))
             return Refuse(context, StatusCodes.Status403Forbidden, $"The key '{key.Name}' lacks the '{scope}' scope this request needs.");
-        context.Items[ActorItem] = key.Name;
-        context.Items[ScopesItem] = key.Scopes;
+        context.Items[KeyItem] = key;
         return next(context);
     }
 

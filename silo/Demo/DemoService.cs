@@ -7,8 +7,8 @@ namespace Kyros.Perf.Silo.Demo;
 /// <c>Kyros:Demo=true</c>: once the silo serves, it drives <see cref="DemoTraffic"/> through its own gateway, so that a
 /// newcomer's pages, dashboard and alerts come alive. Simulated models and hosts only; said in the log and on every page.
 /// </summary>
-public sealed class DemoService(IClusterClient cluster, IHostApplicationLifetime lifetime, IOptions<KyrosSiloOptions> options, DemoSettings settings,
-    ILogger<DemoService> logger) : BackgroundService
+/// <remarks>Registered only when <c>Kyros:Demo</c> is true.</remarks>
+public sealed class DemoService(KyrosPerfClient client, IHostApplicationLifetime lifetime, DemoSettings settings, ILogger<DemoService> logger) : BackgroundService
 {
     public const string Section = "Kyros:DemoTraffic";
 
@@ -29,24 +29,19 @@ public sealed class DemoService(IClusterClient cluster, IHostApplicationLifetime
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Demo) return;
         // Only once the silo and its HTTP port serve: the catalog and the gateway are ready then.
         var started = new TaskCompletionSource();
-        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        await using (stoppingToken.Register(() => started.TrySetCanceled()))
+        using var _ = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        try
         {
-            try
-            {
-                await started.Task;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await started.Task.WaitAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
         }
         logger.LogWarning("Demo mode (Kyros:Demo): driving SIMULATED traffic through the gateway to the catalog's simulated models, " +
                           "and simulated hosts {Hosts} (group {Group}). Turn it off for real use.", string.Join(", ", DemoTraffic.Hosts), DemoTraffic.HostGroup);
-        var demo = new DemoTraffic(new KyrosPerfClient(cluster, TimeProvider.System), TimeProvider.System);
-        await demo.RunAsync(settings, stoppingToken);
+        await new DemoTraffic(client, TimeProvider.System).RunAsync(settings, stoppingToken);
     }
 }

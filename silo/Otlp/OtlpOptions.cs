@@ -14,7 +14,7 @@ public sealed class OtlpOptions
     public string? HttpUrl { get; set; }
 
     /// <summary>Spans of these instrumentation scopes are Kyros' own (its gateway records its generations itself): never recorded twice.</summary>
-    public List<string> IgnoredScopes { get; set; } = ["Kyros.Perf"];
+    public List<string> IgnoredScopes { get; set; } = [Common.KyrosTelemetry.Prefix];
 }
 
 public sealed class OtlpOptionsValidator : IValidateOptions<OtlpOptions>

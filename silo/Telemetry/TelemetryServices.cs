@@ -1,6 +1,5 @@
 using Kyros.Perf.Common;
 using Kyros.Perf.Silo.Api;
-using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -21,7 +20,6 @@ public static class TelemetryServices
     public static TelemetryOptions AddKyrosTelemetry(this WebApplicationBuilder builder, string hostName)
     {
         var options = TelemetryOptions.Read(builder.Configuration);
-        builder.Services.AddSingleton(Options.Create(options));
         if (!options.Exporting) return options;
 
         var telemetry = builder.Services.AddOpenTelemetry()

@@ -26,24 +26,12 @@ public static class GatewayOverhead
         var (queuedSilo, queuedHttp) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: false);
         await using var __ = queuedSilo;
 
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
-        var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"));
-        var routed = (Url: $"http://127.0.0.1:{http}/v1/chat/completions", Body: Request.Replace("MODEL", "auto"));
-        var pinned = (Url: routed.Url, Body: Request.Replace("MODEL", "bench"));
-        var queued = (Url: $"http://127.0.0.1:{queuedHttp}/v1/chat/completions", Body: pinned.Body);
-        // The silo's first seconds of traffic run slower (JIT tiers, first activations, heap growth): spend them unmeasured.
-        await MeasureAsync(client, routed, 16, 3);
-        await MeasureAsync(client, pinned, 16, 3);
-        await MeasureAsync(client, queued, 16, 3);
-        var rows = new List<string>();
-        foreach (var concurrency in new[] { 1, 16 })
-        {
-            var baseline = await MeasureAsync(client, direct, concurrency, seconds);
-            rows.Add(Row("backend directly", concurrency, baseline, null));
-            rows.Add(Row("gateway, model: bench (named)", concurrency, await MeasureAsync(client, pinned, concurrency, seconds), baseline));
-            rows.Add(Row("gateway, model: bench, record queued (RecordBeforeAnswer=false)", concurrency, await MeasureAsync(client, queued, concurrency, seconds), baseline));
-            rows.Add(Row("gateway, model: auto (routed)", concurrency, await MeasureAsync(client, routed, concurrency, seconds), baseline));
-        }
+        var rows = await CompareAsync(backend, seconds,
+        [
+            ("gateway, model: bench (named)", Call(http, "bench")),
+            ("gateway, model: bench, record queued (RecordBeforeAnswer=false)", Call(queuedHttp, "bench")),
+            ("gateway, model: auto (routed)", Call(http, "auto")),
+        ]);
         Console.Error.WriteLine($"[gateway] CPU over the run: silos {silo.CpuTime.TotalSeconds:0.0} s and {queuedSilo.CpuTime.TotalSeconds:0.0} s, this process (load and backend) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s");
         return rows;
     }
@@ -64,19 +52,33 @@ public static class GatewayOverhead
             "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "--Kyros:Telemetry:SampleRatio=0.1");
         await using var ___ = sampled;
 
+        var rows = await CompareAsync(backend, seconds,
+        [
+            ("gateway, tracing off", Call(offHttp, "bench")),
+            ("gateway, tracing on, every trace exported", Call(onHttp, "bench")),
+            ("gateway, tracing on, 1 in 10 sampled", Call(sampledHttp, "bench")),
+        ]);
+        Console.Error.WriteLine($"[tracing] the collector took {collector.Exports} exports ({collector.Bytes / 1024:N0} KiB); CPU: off {off.CpuTime.TotalSeconds:0.0} s, on {on.CpuTime.TotalSeconds:0.0} s, sampled {sampled.CpuTime.TotalSeconds:0.0} s");
+        return rows;
+    }
+
+    private static (string Url, string Body) Call(int siloHttpPort, string model) =>
+        ($"http://127.0.0.1:{siloHttpPort}/v1/chat/completions", Request.Replace("MODEL", model));
+
+    /// <summary>Each path beside the backend called directly, at concurrency 1 and 16, with the direct call as the baseline of its level.</summary>
+    private static async Task<List<string>> CompareAsync(InstantBackend backend, double seconds, (string Name, (string Url, string Body) Call)[] paths)
+    {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
         var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"));
-        var paths = new[] { ("tracing off", offHttp), ("tracing on, every trace exported", onHttp), ("tracing on, 1 in 10 sampled", sampledHttp) }
-            .Select(p => (p.Item1, (Url: $"http://127.0.0.1:{p.Item2}/v1/chat/completions", Body: Request.Replace("MODEL", "bench")))).ToArray();
+        // The silo's first seconds of traffic run slower (JIT tiers, first activations, heap growth): spend them unmeasured.
         foreach (var (_, call) in paths) await MeasureAsync(client, call, 16, 3);
         var rows = new List<string>();
         foreach (var concurrency in new[] { 1, 16 })
         {
             var baseline = await MeasureAsync(client, direct, concurrency, seconds);
             rows.Add(Row("backend directly", concurrency, baseline, null));
-            foreach (var (name, call) in paths) rows.Add(Row($"gateway, {name}", concurrency, await MeasureAsync(client, call, concurrency, seconds), baseline));
+            foreach (var (name, call) in paths) rows.Add(Row(name, concurrency, await MeasureAsync(client, call, concurrency, seconds), baseline));
         }
-        Console.Error.WriteLine($"[tracing] the collector took {collector.Exports} exports ({collector.Bytes / 1024:N0} KiB); CPU: off {off.CpuTime.TotalSeconds:0.0} s, on {on.CpuTime.TotalSeconds:0.0} s, sampled {sampled.CpuTime.TotalSeconds:0.0} s");
         return rows;
     }
 

@@ -75,12 +75,12 @@ export const fmt = {
 export const windows = ["5m", "15m", "1h", "6h", "24h"];
 
 /** The window chosen in the address (?window=), so that a link keeps it. */
-export function currentWindow(fallback = "1h") {
+export function currentWindow(fallback = "1h", choices = windows) {
   const w = new URLSearchParams(location.search).get("window");
-  return windows.includes(w) ? w : fallback;
+  return choices.includes(w) ? w : fallback;
 }
 
-export function windowPicker(current, onChange) {
+export function windowPicker(current, onChange, choices = windows) {
   return h("label", {}, "Window ", h("select", {
     "aria-label": "Window", id: "window",
     onchange: e => {
@@ -89,7 +89,25 @@ export function windowPicker(current, onChange) {
       history.replaceState(null, "", url);
       onChange(e.target.value);
     },
-  }, windows.map(w => h("option", { value: w, selected: w === current }, w))));
+  }, choices.map(w => h("option", { value: w, selected: w === current }, w))));
+}
+
+/** The catalog, read once per page load (the pages badge simulated models and list candidates from it). */
+let catalog = null;
+export function catalogModels() {
+  catalog ??= api("/v1/models").then(c => c.models).catch(e => { catalog = null; throw e; });
+  return catalog;
+}
+
+/** The ids of the catalog's models on the simulated provider. */
+export async function simulatedIds() {
+  return new Set((await catalogModels()).filter(m => m.provider === "simulated").map(m => m.id));
+}
+
+/** A multi-select of the catalog's models, the simulated ones labelled so. */
+export function modelSelect(models, attrs, selected = () => false) {
+  return h("select", { multiple: true, size: Math.min(8, models.length), ...attrs },
+    models.map((m, i) => h("option", { value: m.id, selected: selected(m, i) }, m.provider === "simulated" ? `${m.id} (simulated)` : m.id)));
 }
 
 export function levelBadge(level) { return h("span", { class: `badge level-${level}` }, level); }

@@ -16,12 +16,7 @@ namespace Kyros.Perf.Tests.Deployment;
 /// </summary>
 public sealed class DeploymentManifestTests
 {
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "Kyros.Perf.sln"))) directory = directory.Parent;
-        return directory.FullName;
-    }
+    private static string RepositoryRoot() => BuiltAssembly.RepositoryRoot();
 
     [Fact]
     public async Task The_kubernetes_manifests_render_and_give_the_silo_what_it_needs()

@@ -109,18 +109,11 @@ public sealed class PagesFixture : IAsyncLifetime
 
     public static async Task ScreenshotAsync(IPage page, string name)
     {
-        var directory = Path.Combine(RepositoryRoot(), "TestResults", "screenshots");
+        var directory = Path.Combine(BuiltAssembly.RepositoryRoot(), "TestResults", "screenshots");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, $"{name}.png");
         await page.ScreenshotAsync(new() { Path = path, FullPage = true });
         TestContext.Current.AddAttachment($"screenshot-{name}", await File.ReadAllBytesAsync(path), "image/png");
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Kyros.Perf.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? Directory.GetCurrentDirectory();
     }
 
     /// <summary>The pages' own number formats (app.js), so that a figure on the page can be compared with the API's.</summary>

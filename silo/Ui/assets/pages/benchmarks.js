@@ -1,4 +1,4 @@
-import { h, api, fmt, card, errorBox, guarded, session, simulatedBadge } from "../app.js";
+import { h, api, fmt, card, errorBox, guarded, session, simulatedBadge, simulatedIds, catalogModels, modelSelect } from "../app.js";
 import { lineChart, palette } from "../charts.js";
 
 /** Benchmark runs: start one, watch its progress, read its report with charts, compare it with earlier runs of its configuration. */
@@ -9,10 +9,9 @@ export async function render(main, id) {
 async function renderList(main) {
   const message = h("div");
   const runs = h("div", { class: "panel", id: "runs" });
-  const catalog = await api("/v1/models");
+  const catalog = await catalogModels();
   const admin = session.can("admin");
-  const models = h("select", { name: "model_types", multiple: true, size: Math.min(8, catalog.models.length), "aria-label": "Models" },
-    catalog.models.map((m, i) => h("option", { value: m.id, selected: i < 2 }, m.provider === "simulated" ? `${m.id} (simulated)` : m.id)));
+  const models = modelSelect(catalog, { name: "model_types", "aria-label": "Models" }, (_, i) => i < 2);
   const prompts = h("textarea", { name: "test_prompts", rows: 3 }, "Say hello.\nExplain a p95 latency in one sentence.");
   const iterations = h("input", { type: "number", name: "iterations_per_model", min: 1, value: 10 });
   const levels = h("input", { type: "text", name: "concurrency_levels", value: "1, 2, 4", size: 10 });
@@ -72,12 +71,12 @@ async function renderRun(main, id) {
   main.replaceChildren(h("p", {}, h("a", { href: "/ui/benchmarks" }, "← Benchmarks")), h("h1", {}, id),
     h("div", { class: "toolbar" }, cancel, h("a", { href: `${path}/report?format=markdown` }, "Report (Markdown)"), h("a", { href: `${path}/report?format=csv` }, "CSV")),
     message, head, h("h2", {}, "Results"), results, h("h2", {}, "Charts"), charts, h("h2", {}, "Compared with earlier runs of this configuration"), trends);
-  let finished = false, providers = null;
+  let finished = false;
 
   async function refresh() {
     if (finished) return;
     const run = await api(path);
-    providers ??= new Map((await api("/v1/models")).models.map(m => [m.id, m.provider]));
+    const simulated = await simulatedIds();
     cancel.hidden = run.status !== "running" && run.status !== "queued";
     head.replaceChildren(
       card("Status", run.status, run.error ?? run.silo ?? ""),
@@ -87,7 +86,7 @@ async function renderRun(main, id) {
     results.replaceChildren(run.results.length === 0 ? h("p", { class: "muted" }, "No cell finished yet.") : h("table", {},
       h("thead", {}, h("tr", {}, ["Model", "Mode", "Level", "Requests", "Errors", "p50", "p95", "p99", "TTFT p50", "Tokens/s", "Req/s", "Goodput", "Cost/req"].map(c => h("th", {}, c)))),
       h("tbody", {}, run.results.map(r => h("tr", {},
-        h("td", {}, r.model, providers.get(r.model) === "simulated" ? [" ", simulatedBadge()] : null), h("td", {}, r.mode),
+        h("td", {}, r.model, simulated.has(r.model) ? [" ", simulatedBadge()] : null), h("td", {}, r.mode),
         h("td", { class: "num" }, r.mode === "load" ? `${r.target_rps} rps` : r.concurrency), h("td", { class: "num" }, fmt.number(r.requests)),
         h("td", { class: "num" }, fmt.percent(r.error_rate)), h("td", { class: "num" }, fmt.seconds(r.latency?.p50)), h("td", { class: "num" }, fmt.seconds(r.latency?.p95)),
         h("td", { class: "num" }, fmt.seconds(r.latency?.p99)), h("td", { class: "num" }, fmt.seconds(r.ttft?.p50)),

@@ -1,4 +1,4 @@
-import { h, api, fmt, card, errorBox, levelBadge, session, ApiError } from "../app.js";
+import { h, api, fmt, card, errorBox, levelBadge, session, currentWindow, windowPicker } from "../app.js";
 import { lineChart } from "../charts.js";
 
 const HostWindows = ["5m", "15m", "1h"];
@@ -13,23 +13,13 @@ const Charts = [
 
 /** Every host: its charts over the window, the patterns found, its alerts; scaling advice; thresholds (editable by an admin). */
 export async function render(main) {
-  const asked = new URLSearchParams(location.search).get("window");
-  let window = HostWindows.includes(asked) ? asked : "15m";
+  let window = currentWindow("15m", HostWindows);
   const message = h("div");
   const advice = h("div", { class: "panel", id: "scaling" });
   const hosts = h("div", { id: "hosts" });
   const thresholds = h("div", { class: "panel", id: "thresholds" });
   const thresholdsTitle = h("h2", {});
-  const picker = h("select", {
-    "aria-label": "Window", id: "window",
-    onchange: e => {
-      window = e.target.value;
-      const url = new URL(location.href);
-      url.searchParams.set("window", window);
-      history.replaceState(null, "", url);
-      refresh();
-    },
-  }, HostWindows.map(w => h("option", { value: w, selected: w === window }, w)));
+  const picker = windowPicker(window, w => { window = w; refresh(); }, HostWindows);
   // Charts for a dozen hosts at most (those with alerts first); a larger cluster picks one by name.
   const MaxCharted = 12;
   let only = new URLSearchParams(location.search).get("node") ?? "";
@@ -46,7 +36,7 @@ export async function render(main) {
     },
   });
   const shown = h("p", { class: "muted", id: "hosts-shown" });
-  main.replaceChildren(h("h1", {}, "Hosts"), h("div", { class: "toolbar" }, h("label", {}, "Window ", picker), h("label", {}, "Host ", hostInput), hostList), message,
+  main.replaceChildren(h("h1", {}, "Hosts"), h("div", { class: "toolbar" }, picker, h("label", {}, "Host ", hostInput), hostList), message,
     h("h2", {}, "Scaling advice"), advice, shown, hosts, thresholdsTitle, thresholds);
 
   let editing = false, summaryNodes = [];
@@ -128,7 +118,7 @@ export async function render(main) {
       if (!editing) await drawThresholds();
       message.replaceChildren();
     } catch (e) {
-      message.replaceChildren(errorBox(e instanceof ApiError ? e : new Error(String(e))));
+      message.replaceChildren(errorBox(e));
     }
   }
 

@@ -1,4 +1,4 @@
-import { h, api, fmt, card, sortableTable, currentWindow, windowPicker, levelBadge, simulatedBadge, errorBox } from "../app.js";
+import { h, api, fmt, card, sortableTable, currentWindow, windowPicker, levelBadge, simulatedBadge, simulatedIds, errorBox } from "../app.js";
 import { sparkline } from "../charts.js";
 
 const Levels = ["emergency", "critical", "warning", "info"];
@@ -22,7 +22,7 @@ export async function render(main) {
     message, clusterCards,
     h("h2", {}, "Models"), modelPanel);
 
-  let sparks = new Map(), sparksAt = 0, providers = new Map(), sort = { key: "count", desc: true };
+  let sparks = new Map(), sparksAt = 0, sort = { key: "count", desc: true };
 
   async function loadSparks(models) {
     const from = new Date(Date.now() - 3600e3).toISOString();
@@ -42,14 +42,13 @@ export async function render(main) {
 
   async function refresh() {
     try {
-      const [summary, resources, alerts, catalog] = await Promise.all([
+      const [summary, resources, alerts, simulated] = await Promise.all([
         api(`/v1/performance/summary?window=${window}`),
         // Hosts keep an hour of samples.
         api(`/v1/resources/summary?window=${window === "6h" || window === "24h" ? "1h" : window}`),
         api("/v1/resources/alerts?active=true&limit=1"),
-        providers.size ? null : api("/v1/models"),
+        simulatedIds(),
       ]);
-      if (catalog) providers = new Map(catalog.models.map(m => [m.id, m.provider]));
       const silos = (await api("/v1/cluster")).silos;
       const models = summary.models;
       const total = models.reduce((s, m) => s + m.count, 0);
@@ -67,7 +66,7 @@ export async function render(main) {
 
       const rows = models.map(m => ({ ...m, __key: m.model, share: total ? m.count / total : null }));
       const table = sortableTable([
-        { key: "model", label: "Model", value: r => r.model, render: r => h("span", {}, h("a", { href: `/ui/models/${encodeURIComponent(r.model)}?window=${window}` }, r.model), providers.get(r.model) === "simulated" ? [" ", simulatedBadge()] : null) },
+        { key: "model", label: "Model", value: r => r.model, render: r => h("span", {}, h("a", { href: `/ui/models/${encodeURIComponent(r.model)}?window=${window}` }, r.model), simulated.has(r.model) ? [" ", simulatedBadge()] : null) },
         { key: "count", label: "Requests", num: true, render: r => fmt.number(r.count) },
         { key: "p50", label: "p50", num: true, value: r => r.latency?.p50, render: r => fmt.seconds(r.latency?.p50) },
         { key: "p95", label: "p95", num: true, value: r => r.latency?.p95, render: r => fmt.seconds(r.latency?.p95) },

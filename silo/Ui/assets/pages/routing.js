@@ -1,10 +1,10 @@
-import { h, api, fmt, errorBox, levelBadge, session } from "../app.js";
+import { h, api, fmt, errorBox, levelBadge, session, catalogModels, modelSelect } from "../app.js";
 
 const Strategies = ["balanced", "lowest_latency", "highest_quality", "cost_effective", "adaptive"];
 
 /** Asks the router for a decision and shows it: the choice, each candidate's latency, quality and cost parts, the rejected and why. */
 export async function render(main) {
-  const catalog = await api("/v1/models");
+  const models = await catalogModels();
   const result = h("div", { id: "decision" });
   const strategy = h("select", { name: "strategy", "aria-label": "Strategy" }, Strategies.map(s => h("option", { value: s }, s)));
   const prompt = h("textarea", { name: "prompt", rows: 3, placeholder: "The prompt (its tokens are counted with each model's tokenizer)" }, "Write a short Python function that reverses a string.");
@@ -14,8 +14,7 @@ export async function render(main) {
   const flags = ["requires_code", "requires_vision", "requires_tools", "stream"].map(f => h("label", {}, h("input", { type: "checkbox", name: f }), f.replace("_", " ")));
   const creativity = h("input", { type: "range", name: "creativity_requirement", min: 0, max: 1, step: 0.1, value: 0 });
   const reasoning = h("input", { type: "range", name: "reasoning_requirement", min: 0, max: 1, step: 0.1, value: 0 });
-  const candidates = h("select", { name: "available_models", multiple: true, size: Math.min(8, catalog.models.length), "aria-label": "Candidates" },
-    catalog.models.map(m => h("option", { value: m.id }, m.provider === "simulated" ? `${m.id} (simulated)` : m.id)));
+  const candidates = modelSelect(models, { name: "available_models", "aria-label": "Candidates" });
 
   const form = h("form", { class: "stack panel", id: "route-form" },
     h("label", {}, "Strategy", strategy),
