@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Runs the Kyros.Perf test suite on a fresh machine: installs redis-server and chromium when missing, then runs dotnet test.
+# Runs the Kyros.Perf test suite on a fresh machine: installs redis-server, redis-sentinel and chromium when missing, then runs dotnet test.
 # Results land in TestResults/results.trx. Extra arguments go to dotnet test (e.g. --filter-class "*Http*").
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian's packages the tests use: redis-server (the tests start their own on a free port) and chromium (the page
+# Debian's packages the tests use: redis-server (the tests start their own on a free port), redis-sentinel (the
+# failover tests start Sentinels of their own; the package's service is not started here) and chromium (the page
 # tests drive it through Playwright; Playwright cannot download its own browsers here).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
@@ -20,5 +22,18 @@ fi
 rm -rf TestResults
 # The whole solution builds first (silo, CLI and benchmarks too: the tests start the silo and the CLI as processes).
 dotnet build Kyros.Perf.sln -nologo -v quiet
-exec dotnet test --project tests/Kyros.Perf.Tests --no-build \
-  --results-directory TestResults --report-xunit-trx --report-xunit-trx-filename results.trx "$@"
+status=0
+dotnet test --project tests/Kyros.Perf.Tests --no-build \
+  --results-directory TestResults --report-xunit-trx --report-xunit-trx-filename results.trx "$@" || status=$?
+
+# The last lines name every failed test and the start of its message: a long log's tail is what a CI report keeps.
+trx=TestResults/results.trx
+if [ "$status" -ne 0 ] && [ -f "$trx" ]; then
+  echo "test.sh: failed tests:" >&2
+  # The TRX is one line of XML: perl (in every Debian base) reads it whole.
+  perl -0777 -ne 'while (/<UnitTestResult ([^>]*[^\/])>(.*?)<\/UnitTestResult>/gs) { my ($a, $body) = ($1, $2);
+      next unless $a =~ /outcome="Failed"/; my ($name) = $a =~ /testName="([^"]*)"/;
+      my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s; $msg = substr($msg // "", 0, 400); $msg =~ s/\s+/ /g;
+      print STDERR "  $name: $msg\n" }' "$trx"
+fi
+exit "$status"

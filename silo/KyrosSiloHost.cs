@@ -1,5 +1,7 @@
 using System.Net;
 using Kyros.Perf.Common;
+using Kyros.Perf.Durability;
+using Kyros.Perf.Silo.Durability;
 using Kyros.Perf.HostSampling;
 using Kyros.Perf.Silo.Api;
 using Kyros.Perf.Silo.Auth;
@@ -9,6 +11,7 @@ using Kyros.Perf.Silo.Ui;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Storage;
 using Scalar.AspNetCore;
 using StackExchange.Redis;
 
@@ -76,15 +79,18 @@ public static class KyrosSiloHost
         app.MapScalarApiReference(ApiDocument.ReferencePath, o => o.WithTitle("Kyros.Perf API").WithOpenApiRoutePattern(ApiDocument.Path)).ExcludeFromDescription();
         app.MapPerformanceEndpoints();
         app.MapCatalogEndpoints();
+        app.MapKeyEndpoints();
         app.MapTracesEndpoint();
         app.MapMetricsEndpoint();
         app.MapRoutingEndpoints();
         app.MapResourceEndpoints();
+        app.MapAlertEndpoints();
         app.MapGatewayEndpoints();
         app.MapTuningEndpoints();
         app.MapBenchmarkEndpoints();
         app.MapProductPages();
-        if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
+        // The dashboard shows grain state and the silo's live log: an operator's view, for admin keys only.
+        if (options.Dashboard) app.MapOrleansDashboard("/dashboard").RequireScope(Scopes.Admin);
         var site = options.HttpUrl.TrimEnd('/');
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
             "Kyros.Perf is up: pages {Site}/ui, API reference {Site}/docs/api{Dashboard}", site, site, options.Dashboard ? $", Orleans dashboard {site}/dashboard" : ""));
@@ -116,8 +122,13 @@ public static class KyrosSiloHost
     {
         var options = new KyrosSiloOptions();
         configuration.GetSection(KyrosSiloOptions.Section).Bind(options);
-        var result = new KyrosSiloOptionsValidator().Validate(null, options);
-        if (result.Failed) throw new OptionsValidationException(KyrosSiloOptions.Section, typeof(KyrosSiloOptions), result.Failures);
+        var failures = new KyrosSiloOptionsValidator().Validate(null, options).Failures?.ToList() ?? [];
+        // A WAIT for replicas longer than the store's own timeout would be cut by it, and a records write would answer
+        // its 503 before the replicas had their time.
+        var durability = configuration.GetSection(RedisDurabilityOptions.Section).Get<RedisDurabilityOptions>() ?? new();
+        if (options.UsesRedis && durability.ReplicaAcks > 0 && durability.ReplicaAckTimeout >= options.StoreTimeout)
+            failures.Add($"{RedisDurabilityOptions.Section}:ReplicaAckTimeout ({durability.ReplicaAckTimeout}) must be shorter than Kyros:StoreTimeout ({options.StoreTimeout}).");
+        if (failures.Count > 0) throw new OptionsValidationException(KyrosSiloOptions.Section, typeof(KyrosSiloOptions), failures);
         return options;
     }
 
@@ -136,6 +147,8 @@ public static class KyrosSiloHost
             });
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
             silo.UseRedisClustering(o => o.ConfigurationOptions = options.RedisConfiguration());
+            // First of the repairs after Redis lost its data: before grains write back, the cluster can tell a dead silo again.
+            silo.Services.AddSingleton<IRedisLossRepair, MembershipRebuild>();
         }
         else
         {
@@ -172,13 +185,18 @@ public static class KyrosSiloHost
         silo.AddIncomingGrainCallFilter<StoreFaultFilter>();
         if (options.UsesRedis)
         {
-            silo.AddRedisGrainStorage(KyrosStorage.Name, o =>
+            // Orleans' Redis storage under names of its own; the grains use it through EpochAwareGrainStorage, which
+            // stores a state again after Redis lost its data (the names are not in the keys).
+            silo.AddRedisGrainStorage(RedisStorageOf(KyrosStorage.Name), o =>
             {
                 o.ConfigurationOptions = options.RedisConfiguration();
                 // A removed model's purged checkpoint leaves no key behind.
                 o.DeleteStateOnClear = true;
             });
-            silo.AddRedisGrainStorage("PubSubStore", o => o.ConfigurationOptions = options.RedisConfiguration());
+            silo.AddRedisGrainStorage(RedisStorageOf("PubSubStore"), o => o.ConfigurationOptions = options.RedisConfiguration());
+            foreach (var name in new[] { KyrosStorage.Name, "PubSubStore" })
+                silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
+                    new EpochAwareGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(RedisStorageOf(name)), services.GetRequiredService<RedisEpoch>()));
         }
         else
         {
@@ -188,4 +206,6 @@ public static class KyrosSiloHost
         // Alert events: every silo and every client that subscribes adds the same provider.
         silo.AddMemoryStreams(Resources.AlertStreams.Provider);
     }
+
+    private static string RedisStorageOf(string name) => $"{name}-redis";
 }

@@ -5,9 +5,17 @@ using Microsoft.Extensions.Options;
 if (args is ["healthcheck", ..])
     return await KyrosSiloHost.CheckHealthAsync(args[1..]);
 
+// StackExchange.Redis follows a Sentinel failover with blocking waits on pool threads (each connection's switch waits
+// for its reconfigure, and retries it every second): on 2 cores the pool's minimum of 2 starved, and every request
+// stalled up to 7 s past its bound. With 64, writes were back as soon as the Sentinels promoted the replica (SentinelProcessTests).
+ThreadPool.GetMinThreads(out var workerThreads, out var completionPortThreads);
+ThreadPool.SetMinThreads(Math.Max(workerThreads, 64), completionPortThreads);
+
 try
 {
     var app = KyrosSiloHost.Build(args);
+    // Here, not in Build: a test host stopping slowly must not end the test run's process.
+    ShutdownDeadline.Enforce(app.Lifetime, app.Services.GetRequiredService<IOptions<KyrosSiloOptions>>().Value.ShutdownTimeout);
     await app.RunAsync();
     return 0;
 }

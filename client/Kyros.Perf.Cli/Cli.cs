@@ -160,7 +160,8 @@ public static class Cli
         }
         catch (Exception exception) when (exception is Tuning.RecommendationNotFoundException or Tuning.RecommendationStateException
                                               or Benchmarking.BenchmarkNotFoundException or Catalog.CatalogModelNotFoundException
-                                              or Catalog.CatalogModelExistsException or Catalog.CatalogRevisionException)
+                                              or Catalog.CatalogModelExistsException or Catalog.CatalogRevisionException
+                                              or Keys.ApiKeyNotFoundException or Keys.ApiKeyNameTakenException or Keys.ApiKeyRevisionException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
             return BadInput;

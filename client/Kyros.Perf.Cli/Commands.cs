@@ -218,10 +218,7 @@ public static class Commands
                 }
                 catch (Gateway.GenerationFailedException failed)
                 {
-                    var attempts = new Table().AddColumns("model", "error", "seconds");
-                    foreach (var a in failed.Attempts) attempts.AddRow(Markup.Escape(a.Model), Markup.Escape(a.Error ?? ""), F(a.LatencySeconds));
-                    AnsiConsole.Write(attempts);
-                    throw new ArgumentException($"The generation failed ({failed.Status}): {failed.Message}");
+                    throw Failed("generation", failed);
                 }
                 AnsiConsole.WriteLine(result.Text);
                 AnsiConsole.MarkupLineInterpolated($"[bold]{result.Model}[/]{(result.Simulated ? " (simulated)" : "")}: {result.Decision.Reasoning}");
@@ -231,6 +228,56 @@ public static class Commands
                 AnsiConsole.Write(table);
             };
         });
+    }
+
+    public static Command Embed()
+    {
+        var words = new Argument<string[]>("text") { Description = "The text to embed: the words after the command, joined by spaces", Arity = ArgumentArity.ZeroOrMore };
+        var model = new Option<string>("--model")
+        {
+            Description = "auto (adaptive routing over the catalog's embedding models) or an embedding model's id (no fallback to others)", DefaultValueFactory = _ => "auto",
+        };
+        var dimensions = new Option<long?>("--dimensions") { Description = "The vector's length; the model's own when not given", HelpName = "n", CustomParser = Cli.OptionalNumber<long> };
+        return new Command("embed", "Route, embed the text, print the vector's length and first values, the model and the usage") { words, model, dimensions }
+            .SetClusterAction(parse =>
+            {
+                var named = parse.GetValue(model) is "auto" or null ? null : parse.GetValue(model);
+                var request = new Gateway.EmbedRequest
+                {
+                    Inputs = [parse.GetValue(words) is { Length: > 0 } rest ? string.Join(' ', rest) : throw new ArgumentException("A text is required: kyros-perf embed \"your text\".", "text")],
+                    Model = named,
+                    Strategy = named is null ? Routing.RoutingStrategy.Adaptive : Routing.RoutingStrategy.Balanced,
+                    Dimensions = parse.GetValue(dimensions) is { } n ? Gateway.EmbeddingValidator.Dimensions(n, "--dimensions") : null,
+                };
+                return async (client, _) =>
+                {
+                    Gateway.EmbedResult result;
+                    try
+                    {
+                        result = await client.EmbedAsync(request);
+                    }
+                    catch (Gateway.GenerationFailedException failed)
+                    {
+                        throw Failed("embedding", failed);
+                    }
+                    var vector = result.Vectors[0];
+                    AnsiConsole.WriteLine($"[{string.Join(", ", vector.Take(8).Select(v => v.ToString("0.######", CultureInfo.InvariantCulture)))}{(vector.Length > 8 ? ", ..." : "")}]");
+                    AnsiConsole.MarkupLineInterpolated($"[bold]{result.Model}[/]{(result.Simulated ? " (simulated)" : "")}: {result.Decision.Reasoning}");
+                    var table = new Table().AddColumns("request id", "dimensions", "latency s", "input tokens", "cost", "attempts");
+                    table.AddRow(Markup.Escape(result.RequestId), F(vector.Length), F(result.LatencySeconds), F(result.Usage.InputTokens),
+                        result.Cost.ToString("0.########", CultureInfo.InvariantCulture), string.Join(", ", result.Attempts.Select(a => a.Success ? a.Model : $"{a.Model} ({a.ErrorKind})")));
+                    AnsiConsole.Write(table);
+                };
+            });
+    }
+
+    /// <summary>Every model failed or refused: the attempts as a table, and the error that exits the command.</summary>
+    private static ArgumentException Failed(string what, Gateway.GenerationFailedException failed)
+    {
+        var attempts = new Table().AddColumns("model", "error", "seconds");
+        foreach (var a in failed.Attempts) attempts.AddRow(Markup.Escape(a.Model), Markup.Escape(a.Error ?? ""), F(a.LatencySeconds));
+        AnsiConsole.Write(attempts);
+        return new ArgumentException($"The {what} failed ({failed.Status}): {failed.Message}");
     }
 
     public static Command Feedback()

@@ -138,7 +138,7 @@ public static class ModelCommands
         private readonly Option<string> _provider = new("--provider") { Description = "simulated or openai-compatible" };
         private readonly Option<string> _endpoint = new("--endpoint") { Description = "The API's base URL, for openai-compatible", HelpName = "url" };
         private readonly Option<string> _remoteModel = new("--remote-model") { Description = "The model's name at its provider", HelpName = "name" };
-        private readonly Option<string> _apiKeyVariable = new("--api-key-variable") { Description = "The environment variable that holds its API key", HelpName = "name" };
+        private readonly Option<string> _apiKeyVariable = new("--api-key-variable") { Description = "The environment variable that holds its API key (KYROS_PROVIDER_<NAME>)", HelpName = "name" };
         private readonly Option<double?> _inputPrice = Number("--input-price", "Price per 1k input tokens");
         private readonly Option<double?> _outputPrice = Number("--output-price", "Price per 1k output tokens");
         private readonly Option<double?> _latencyPrior = Number("--latency-prior", "Expected latency in seconds before statistics exist");

@@ -29,8 +29,8 @@ public sealed record DemoSettings
 public sealed record DemoProgress(long Generations, long Failures, long Feedback, long Samples, IReadOnlyList<string> Models);
 
 /// <summary>
-/// Simulated traffic for a first look: generations through the gateway to every model on the <c>simulated</c>
-/// provider (named and routed, with the simulated providers' own errors), quality feedback on a share of the answers,
+/// Simulated traffic for a first look: generations (embeddings for an embedding model) through the gateway to every
+/// model on the <c>simulated</c> provider (named and routed, with the simulated providers' own errors), quality feedback on a share of the answers,
 /// and two simulated GPU hosts in the group <see cref="HostGroup"/>, one of which heats up and cools down in cycles
 /// and so raises and clears alerts. Only simulated models are called: the demo never spends a real provider's tokens.
 /// </summary>
@@ -102,6 +102,13 @@ public sealed class DemoTraffic(KyrosPerfClient client, TimeProvider time)
         };
         try
         {
+            // An embedding model embeds the prompt instead: a call to a model all the same, counted as one.
+            if (named is { Kind: ModelKinds.Embedding })
+            {
+                await client.EmbedAsync(new EmbedRequest { Inputs = [request.Prompt!], Model = named.Id }).WaitAsync(cancellationToken);
+                Interlocked.Increment(ref _generations);
+                return;
+            }
             var result = await client.GenerateAsync(request).WaitAsync(cancellationToken);
             Interlocked.Increment(ref _generations);
             if (random.NextDouble() < 0.4)

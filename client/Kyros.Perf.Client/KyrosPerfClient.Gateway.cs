@@ -3,7 +3,7 @@ using Kyros.Perf.Stats;
 
 namespace Kyros.Perf.Client;
 
-/// <summary>The gateway: generation with routing, and feedback on what came back.</summary>
+/// <summary>The gateway: generation and embeddings with routing, and feedback on what came back.</summary>
 public sealed partial class KyrosPerfClient
 {
     /// <summary>
@@ -15,6 +15,17 @@ public sealed partial class KyrosPerfClient
     {
         GatewayValidator.Validate(request);
         return Call(() => Cluster.GetGrain<IGatewayGrain>(0).GenerateAsync(request));
+    }
+
+    /// <summary>
+    /// Embeds each input with one of the catalog's embedding models (routed, or the one named), retrying and falling back
+    /// as a generation does, and records the call. Throws <see cref="ArgumentException"/> naming the field for bad input,
+    /// <see cref="GenerationFailedException"/> when every model failed or the provider refused the request.
+    /// </summary>
+    public Task<EmbedResult> EmbedAsync(EmbedRequest request)
+    {
+        EmbeddingValidator.Validate(request);
+        return Call(() => Cluster.GetGrain<IGatewayGrain>(0).EmbedAsync(request));
     }
 
     /// <summary>A quality score (0-1) for a request the gateway served; false when it already had one (the first stands).</summary>

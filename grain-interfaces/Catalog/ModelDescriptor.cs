@@ -5,7 +5,7 @@ namespace Kyros.Perf.Catalog;
 public sealed class ModelDescriptor
 {
     [Id(0)] public string Id { get; set; } = "";
-    /// <summary><c>simulated</c> or <c>openai-compatible</c>.</summary>
+    /// <summary><c>simulated</c>, <c>openai-compatible</c>, <c>anthropic</c>, <c>azure-openai</c> or <c>ollama</c>: who speaks to the model, and how.</summary>
     [Id(1)] public string Provider { get; set; } = "simulated";
     [Id(2)] public string? Endpoint { get; set; }
     [Id(3)] public ModelCapabilities Capabilities { get; set; } = new();
@@ -35,6 +35,23 @@ public sealed class ModelDescriptor
     /// whose tokenizers are their own) or <c>cl100k</c> (GPT-4, GPT-3.5).
     /// </summary>
     [Id(17)] public string Tokenizer { get; set; } = "o200k";
+    /// <summary><c>chat</c> (chat completions and messages) or <c>embedding</c> (<c>/v1/embeddings</c>); routing keeps the two apart.</summary>
+    [Id(18)] public string Kind { get; set; } = ModelKinds.Chat;
+    /// <summary>The <c>api-version</c> an <c>azure-openai</c> model is called with; null takes the client library's default.</summary>
+    [Id(19)] public string? ApiVersion { get; set; }
+    /// <summary>An embedding model's vector length when the request names none (the simulated provider's, and what the catalog shows).</summary>
+    [Id(20)] public int? EmbeddingDimensions { get; set; }
+    /// <summary>
+    /// Seconds an answer of this model stays in the exact response cache (1..86400); null (the default) caches nothing
+    /// unless a request asks with <c>x-kyros-cache-ttl</c>. Only deterministic requests are cached (docs/gateway.md).
+    /// </summary>
+    [Id(21)] public int? CacheTtlSeconds { get; set; }
+    /// <summary>The p95 latency (seconds) the model is held to; its latency alert is against this, not its own 24 h baseline (docs/alerts.md).</summary>
+    [Id(22)] public double? LatencySloSeconds { get; set; }
+    /// <summary>The p95 time to first token (seconds) the model is held to; as <see cref="LatencySloSeconds"/> for <c>ttft_p95</c>.</summary>
+    [Id(23)] public double? TtftSloSeconds { get; set; }
+    /// <summary>The share of calls that must succeed (0 &lt; x &lt; 1, such as 0.999): turns on the error budget burn alert.</summary>
+    [Id(24)] public double? AvailabilitySlo { get; set; }
 
     /// <summary>What a request of these tokens costs at the catalog's prices: what the router expects and the gateway records.</summary>
     public double PriceOf(long inputTokens, long outputTokens) => (inputTokens * InputPricePer1k + outputTokens * OutputPricePer1k) / 1000;
@@ -55,6 +72,8 @@ public sealed class SimulationProfile
     [Id(4)] public double TimeoutShare { get; set; } = 0.2;
     [Id(5)] public double RateLimitShare { get; set; } = 0.4;
     [Id(6)] public double RetryAfterSeconds { get; set; } = 1;
+    /// <summary>Of the answers to a request with tools (and no tool required), the share that call a tool.</summary>
+    [Id(7)] public double ToolCallShare { get; set; } = 0.5;
 }
 
 [GenerateSerializer, Alias("kyros.ModelCapabilities")]
@@ -63,8 +82,18 @@ public sealed class ModelCapabilities
     [Id(0)] public bool Vision { get; set; }
     [Id(1)] public bool Code { get; set; }
     [Id(2)] public bool Tools { get; set; }
+    /// <summary>Answers to a <c>json_schema</c> response format (structured output).</summary>
+    [Id(5)] public bool StructuredOutput { get; set; }
     /// <summary>0-1.</summary>
     [Id(3)] public double Reasoning { get; set; } = 0.5;
     /// <summary>0-1.</summary>
     [Id(4)] public double Creativity { get; set; } = 0.5;
+}
+
+/// <summary>What a catalog model is for.</summary>
+public static class ModelKinds
+{
+    public const string Chat = "chat";
+    public const string Embedding = "embedding";
+    public static readonly IReadOnlyList<string> All = [Chat, Embedding];
 }

@@ -15,8 +15,13 @@ public static class ModelDescriptorValidator
     /// <summary>Paths under <c>/v1/models/</c> that are endpoints, not models.</summary>
     public static readonly IReadOnlyList<string> ReservedIds = ["changes", "reseed", "route", "recommendations", "health", "generate"];
 
-    public static readonly IReadOnlyList<string> Providers = ["simulated", "openai-compatible"];
+    public static readonly IReadOnlyList<string> Providers = ["simulated", "openai-compatible", "anthropic", "azure-openai", "ollama"];
+    /// <summary>Providers with an embeddings API the gateway speaks.</summary>
+    public static readonly IReadOnlyList<string> EmbeddingProviders = ["simulated", "openai-compatible", "azure-openai", "ollama"];
     public static readonly IReadOnlyList<string> Tokenizers = ["o200k", "cl100k"];
+
+    /// <summary>The longest a response cache entry lives: a day.</summary>
+    public const int MaxCacheTtlSeconds = 86_400;
 
     /// <summary>A model's faults: the property path (as in C#, such as <c>Capabilities.Reasoning</c>) and what is wrong.</summary>
     public static List<(string Path, string Message)> Check(ModelDescriptor? m)
@@ -54,15 +59,26 @@ public static class ModelDescriptorValidator
             if (!(sim.ErrorRate is >= 0 and <= 1)) errors.Add(($"{at}.{nameof(sim.ErrorRate)}", "must be within 0..1."));
             if (!(sim.TimeoutShare >= 0) || !(sim.RateLimitShare >= 0) || !(sim.TimeoutShare + sim.RateLimitShare <= 1))
                 errors.Add(($"{at}.{nameof(sim.TimeoutShare)}", "and RateLimitShare must be non-negative with a sum of at most 1."));
+            if (!(sim.ToolCallShare is >= 0 and <= 1)) errors.Add(($"{at}.{nameof(sim.ToolCallShare)}", "must be within 0..1."));
             if (!(sim.RetryAfterSeconds >= 0)) errors.Add(($"{at}.{nameof(sim.RetryAfterSeconds)}", "must be non-negative."));
         }
-        if (m.Provider == "openai-compatible" && !Uri.TryCreate(m.Endpoint, UriKind.Absolute, out _))
-            errors.Add((nameof(m.Endpoint), "must be an absolute URL (the API's base, such as http://127.0.0.1:11434/v1) for an openai-compatible model."));
+        if (m.Provider != "simulated" && Providers.Contains(m.Provider) && !Uri.TryCreate(m.Endpoint, UriKind.Absolute, out _))
+            errors.Add((nameof(m.Endpoint), $"must be an absolute URL for a {m.Provider} model (the API's base: http://127.0.0.1:11434/v1 for openai-compatible, https://api.anthropic.com for anthropic, https://<resource>.openai.azure.com for azure-openai, http://127.0.0.1:11434 for ollama)."));
+        if (!ModelKinds.All.Contains(m.Kind)) errors.Add((nameof(m.Kind), $"must be one of {string.Join(", ", ModelKinds.All)}."));
+        else if (m.Kind == ModelKinds.Embedding && Providers.Contains(m.Provider) && !EmbeddingProviders.Contains(m.Provider))
+            errors.Add((nameof(m.Kind), $"embedding is not served by the {m.Provider} provider (one of {string.Join(", ", EmbeddingProviders)} is)."));
+        if (m.CacheTtlSeconds is < 1 or > MaxCacheTtlSeconds) errors.Add((nameof(m.CacheTtlSeconds), $"must be within 1..{MaxCacheTtlSeconds} seconds when set."));
+        if (m.LatencySloSeconds is { } latencySlo && !(latencySlo > 0 && latencySlo <= 3600)) errors.Add((nameof(m.LatencySloSeconds), "must be above 0 and at most 3600 seconds when set."));
+        if (m.TtftSloSeconds is { } ttftSlo && !(ttftSlo > 0 && ttftSlo <= 3600)) errors.Add((nameof(m.TtftSloSeconds), "must be above 0 and at most 3600 seconds when set."));
+        if (m.AvailabilitySlo is { } availability && !(availability > 0 && availability < 1)) errors.Add((nameof(m.AvailabilitySlo), "must be between 0 and 1 (exclusive), such as 0.999, when set."));
+        if (m.EmbeddingDimensions is < 1 or > 65_536) errors.Add((nameof(m.EmbeddingDimensions), "must be within 1..65536 when set."));
+        if (m.ApiVersion is { } version && (version.Length is 0 or > 64 || !version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.')))
+            errors.Add((nameof(m.ApiVersion), "must be an api-version such as 2024-10-21 (letters, digits, '-', '.')."));
         // The catalog is served by the API: a key in the URL would be served with it.
         if (Uri.TryCreate(m.Endpoint, UriKind.Absolute, out var endpoint) && (endpoint.UserInfo.Length > 0 || endpoint.Query.Length > 0))
             errors.Add((nameof(m.Endpoint), "must hold no user, password or query: put keys in ApiKeyVariable or Kyros:Gateway:ApiKeys."));
-        if (m.ApiKeyVariable is { } variable && (variable.Length is 0 or > 256 || !variable.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or ':')))
-            errors.Add((nameof(m.ApiKeyVariable), "must name an environment variable (letters, digits, '_'), not hold a key."));
+        if (m.ApiKeyVariable is { } variable && !IsApiKeyVariable(variable))
+            errors.Add((nameof(m.ApiKeyVariable), $"must name an environment variable of the form {ApiKeyVariablePrefix}<NAME> (letters, digits, '_'), not hold a key: only provider keys may be named."));
         if (!Tokenizers.Contains(m.Tokenizer)) errors.Add((nameof(m.Tokenizer), $"must be one of {string.Join(", ", Tokenizers)}."));
         if (m.Capabilities is not { } caps) errors.Add((nameof(m.Capabilities), "must be an object."));
         else
@@ -72,6 +88,16 @@ public static class ModelDescriptorValidator
         }
         return errors;
     }
+
+    /// <summary>
+    /// The start every <c>api_key_variable</c> must have. A catalog is edited over the API: without it a model could name
+    /// one of the silo's own secrets (<c>Kyros__Redis</c>, <c>Kyros__Auth__Keys__0__Key</c>) and have it sent to its endpoint.
+    /// </summary>
+    public const string ApiKeyVariablePrefix = "KYROS_PROVIDER_";
+
+    public static bool IsApiKeyVariable(string variable) =>
+        variable.Length > ApiKeyVariablePrefix.Length && variable.Length <= 256 && variable.StartsWith(ApiKeyVariablePrefix, StringComparison.Ordinal)
+        && variable.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_');
 
     /// <summary>The field as the HTTP API names it: <c>Capabilities.Reasoning</c> is <c>capabilities.reasoning</c>.</summary>
     public static string FieldName(string path) =>

@@ -11,6 +11,10 @@ public interface IGatewayGrain : IGrainWithIntegerKey
     [ResponseTimeout("00:10:00"), Alias("generate")]
     Task<GenerateResult> GenerateAsync(GenerateRequest request);
 
+    /// <summary>One vector per input; throws <see cref="GenerationFailedException"/> when every model failed or the provider refused the request.</summary>
+    [ResponseTimeout("00:10:00"), Alias("embed")]
+    Task<EmbedResult> EmbedAsync(EmbedRequest request);
+
     /// <summary>A quality score (0-1) for a request the gateway served, recorded as that request's quality.</summary>
     [Alias("feedback")]
     Task<FeedbackResult> FeedbackAsync(string requestId, double score);

@@ -43,11 +43,19 @@ public sealed record AlertThresholds(
 [GenerateSerializer, Immutable, Alias("kyros.MetricThresholds")]
 public sealed record MetricThresholds([property: Id(0)] string Metric, [property: Id(1)] AlertThresholds Levels, [property: Id(2)] string Scope);
 
+/// <summary>What an alert is about: a host (the first kind), a model, or a run-time API key's budget.</summary>
+public static class AlertSubjects
+{
+    public const string Host = "host", Model = "model", Key = "key";
+    public static readonly IReadOnlyList<string> All = [Host, Model, Key];
+}
+
 /// <summary>One change of an alert's state, or a notice. Every event of one alert shares its <see cref="AlertId"/>.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.AlertEvent")]
 public sealed record AlertEvent
 {
     [Id(0)] public required string AlertId { get; init; }
+    /// <summary>The name of what the alert is about (<see cref="Subject"/>): a host's node name, a model id, or a key's name.</summary>
     [Id(1)] public required string Node { get; init; }
     [Id(2)] public required string Series { get; init; }
     [Id(3)] public required string Metric { get; init; }
@@ -59,6 +67,8 @@ public sealed record AlertEvent
     [Id(8)] public double? Threshold { get; init; }
     [Id(9)] public required DateTimeOffset Timestamp { get; init; }
     [Id(10)] public required string Message { get; init; }
+    /// <summary>One of <see cref="AlertSubjects.All"/>: what <see cref="Node"/> names.</summary>
+    [Id(11)] public string Subject { get; init; } = AlertSubjects.Host;
 }
 
 /// <summary>An alert that has not resolved: its level now, since when, and the last value that moved it.</summary>

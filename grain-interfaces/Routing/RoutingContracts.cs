@@ -22,6 +22,12 @@ public sealed record RequestFeatures
     public const long DefaultOutputTokens = 256;
     /// <summary>Streaming requests are judged on time to first token rather than total latency.</summary>
     [Id(10)] public bool Stream { get; init; }
+    /// <summary>The request has a <c>json_schema</c> response format: only models with <c>structured_output</c> take it.</summary>
+    [Id(11)] public bool RequiresStructuredOutput { get; init; }
+    /// <summary>The kind of model the request is for (<c>chat</c> or <c>embedding</c>); a model of the other kind is never a candidate.</summary>
+    [Id(12)] public string Kind { get; init; } = Catalog.ModelKinds.Chat;
+    /// <summary>What the request carries that not every provider takes (input audio, logprobs, metadata): a model whose provider lacks one is not a candidate.</summary>
+    [Id(13)] public Gateway.ProviderNeeds ProviderNeeds { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("kyros.RoutingRequest")]

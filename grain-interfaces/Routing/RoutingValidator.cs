@@ -19,8 +19,10 @@ public static class RoutingValidator
         Unit(f.ReasoningRequirement, p + "reasoning_requirement");
         if (f.EstimatedTokens is < 0 or > MaxTokens)
             throw new ArgumentException($"{p}estimated_tokens must be within 0..{MaxTokens}; got {f.EstimatedTokens}.", p + "estimated_tokens");
-        if (f.OutputTokens is < 1 or > MaxTokens)
-            throw new ArgumentException($"{p}output_tokens must be within 1..{MaxTokens}; got {f.OutputTokens}.", p + "output_tokens");
+        // An embedding has no output: 0 is its budget.
+        var leastOutput = f.Kind == Catalog.ModelKinds.Embedding ? 0 : 1;
+        if (f.OutputTokens < leastOutput || f.OutputTokens > MaxTokens)
+            throw new ArgumentException($"{p}output_tokens must be within {leastOutput}..{MaxTokens}; got {f.OutputTokens}.", p + "output_tokens");
         if (f.MaxLatency is { } latency && !(double.IsFinite(latency) && latency > 0))
             throw new ArgumentException($"{p}max_latency must be a positive number of seconds; got {latency}.", p + "max_latency");
         if (f.MaxCost is { } cost && !(double.IsFinite(cost) && cost >= 0))

@@ -13,6 +13,10 @@ public sealed class MetricsAggregate
 
     // Stored in place of the count by an aggregate of feedback alone; no real count is negative.
     private const long QualityOnly = -1;
+    // Written before the count when tool calls were made: aggregates stored before they were counted read as none.
+    private const long ToolCallsFollow = -2;
+    // Written before the count when answers came from the response cache: older aggregates read as no hits.
+    private const long CacheHitsFollow = -3;
 
     [Id(0)] private long _count;
     [Id(1)] private long _successes;
@@ -26,6 +30,9 @@ public sealed class MetricsAggregate
     [Id(9)] private long _qualityCount;
     [Id(10)] private DateTimeOffset? _first;
     [Id(11)] private DateTimeOffset? _last;
+    [Id(12)] private long _toolCalls;
+    [Id(13)] private long _cacheHits;
+    [Id(14)] private double _costSaved;
 
     public long Count => _count;
     public long Successes => _successes;
@@ -34,6 +41,12 @@ public sealed class MetricsAggregate
     public QuantileSketch TimeToFirstToken => _ttft;
     public long InputTokens => _inputTokens;
     public long OutputTokens => _outputTokens;
+    /// <summary>Tool calls the model made in its answers.</summary>
+    public long ToolCalls => _toolCalls;
+    /// <summary>Requests answered from the response cache (counted in <see cref="Count"/>, not in the latency sketches).</summary>
+    public long CacheHits => _cacheHits;
+    /// <summary>What the cache hits would have cost: the cost of the calls that filled their entries.</summary>
+    public double CostSaved => _costSaved;
     public double CostTotal => _costTotal;
     public double QualitySum => _qualitySum;
     public long QualityCount => _qualityCount;
@@ -55,10 +68,20 @@ public sealed class MetricsAggregate
             var kind = record.ErrorKind ?? UnknownErrorKind;
             _errorsByKind[kind] = _errorsByKind.GetValueOrDefault(kind) + 1;
         }
-        _latency.Add(record.ExecutionTime);
-        if (record.TimeToFirstToken is { } ttft) _ttft.Add(ttft);
+        if (record.CacheHit)
+        {
+            // A hit's microseconds say nothing of the model: its latency and TTFT stay the model's own.
+            _cacheHits++;
+            _costSaved += record.CostSaved;
+        }
+        else
+        {
+            _latency.Add(record.ExecutionTime);
+            if (record.TimeToFirstToken is { } ttft) _ttft.Add(ttft);
+        }
         _inputTokens += record.InputTokens;
         _outputTokens += record.OutputTokens;
+        _toolCalls += record.ToolCalls;
         _costTotal += record.Cost;
         if (record.QualityScore is { } quality)
         {
@@ -86,6 +109,9 @@ public sealed class MetricsAggregate
         _ttft.Merge(other._ttft);
         _inputTokens += other._inputTokens;
         _outputTokens += other._outputTokens;
+        _toolCalls += other._toolCalls;
+        _cacheHits += other._cacheHits;
+        _costSaved += other._costSaved;
         _costTotal += other._costTotal;
         _qualitySum += other._qualitySum;
         _qualityCount += other._qualityCount;
@@ -108,6 +134,17 @@ public sealed class MetricsAggregate
             writer.Write(_qualitySum);
             writer.Write7BitEncodedInt64(_qualityCount);
             return;
+        }
+        if (_toolCalls > 0 && _count > 0)
+        {
+            writer.Write7BitEncodedInt64(ToolCallsFollow);
+            writer.Write7BitEncodedInt64(_toolCalls);
+        }
+        if (_cacheHits > 0 && _count > 0)
+        {
+            writer.Write7BitEncodedInt64(CacheHitsFollow);
+            writer.Write7BitEncodedInt64(_cacheHits);
+            writer.Write(_costSaved);
         }
         writer.Write7BitEncodedInt64(_count);
         if (_count == 0) return;
@@ -140,6 +177,17 @@ public sealed class MetricsAggregate
     public void MergeFrom(BinaryReader reader)
     {
         var count = reader.Read7BitEncodedInt64();
+        if (count == ToolCallsFollow)
+        {
+            _toolCalls += reader.Read7BitEncodedInt64();
+            count = reader.Read7BitEncodedInt64();
+        }
+        if (count == CacheHitsFollow)
+        {
+            _cacheHits += reader.Read7BitEncodedInt64();
+            _costSaved += reader.ReadDouble();
+            count = reader.Read7BitEncodedInt64();
+        }
         if (count == QualityOnly)
         {
             _qualitySum += reader.ReadDouble();

@@ -25,6 +25,18 @@ public sealed record ModelPerformanceRecord(
     bool IsFeedback = false)
 {
     public const string FeedbackSuffix = "#feedback";
+
+    /// <summary>How many tools the model called in its answer.</summary>
+    [Id(13), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int ToolCalls { get; init; }
+
+    /// <summary>Answered from the response cache: no model was called, so <see cref="Cost"/> is 0.</summary>
+    [Id(14), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool CacheHit { get; init; }
+
+    /// <summary>On a cache hit, what the call that filled the entry cost: what the hit saved.</summary>
+    [Id(15), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double CostSaved { get; init; }
 }
 
 /// <summary>How many records a call stored, and how many it skipped as already seen request ids.</summary>

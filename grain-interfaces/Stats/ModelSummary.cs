@@ -26,6 +26,16 @@ public sealed record ModelSummary(
     [property: Id(16)] DateTimeOffset? LastTimestamp,
     [property: Id(17)] string? Instance = null)
 {
+    /// <summary>Tool calls the model made in the window's answers.</summary>
+    [Id(18)] public long ToolCalls { get; init; }
+
+    /// <summary>Requests answered from the response cache (part of <see cref="Count"/>).</summary>
+    [Id(19)] public long CacheHits { get; init; }
+    /// <summary><see cref="CacheHits"/> over <see cref="Count"/>; 0 when there were no requests.</summary>
+    [Id(20)] public double CacheHitRate { get; init; }
+    /// <summary>What the cache hits would have cost had the model been called (the cost of the calls that filled the entries).</summary>
+    [Id(21)] public double CostSaved { get; init; }
+
     /// <summary>Builds the summary of <paramref name="aggregate"/>, which covers [start, end); of one instance when named.</summary>
     public static ModelSummary Create(string model, string window, DateTimeOffset start, DateTimeOffset end, MetricsAggregate aggregate, string? instance = null)
     {
@@ -44,7 +54,13 @@ public sealed record ModelSummary(
             new ThroughputSummary(count / seconds, aggregate.OutputTokens / seconds, seconds),
             new CostSummary(aggregate.CostTotal, count == 0 ? null : aggregate.CostTotal / count),
             new QualitySummary(aggregate.QualityCount == 0 ? null : aggregate.QualitySum / aggregate.QualityCount, aggregate.QualityCount),
-            aggregate.FirstTimestamp, aggregate.LastTimestamp, instance);
+            aggregate.FirstTimestamp, aggregate.LastTimestamp, instance)
+        {
+            ToolCalls = aggregate.ToolCalls,
+            CacheHits = aggregate.CacheHits,
+            CacheHitRate = count == 0 ? 0 : (double)aggregate.CacheHits / count,
+            CostSaved = aggregate.CostSaved,
+        };
     }
 }
 
@@ -85,7 +101,11 @@ public sealed record QualitySummary([property: Id(0)] double? Mean, [property: I
 public sealed record ClusterSummary(
     [property: Id(0)] string Window,
     [property: Id(1)] IReadOnlyList<ModelSummary> Models,
-    [property: Id(2)] ModelSummary Cluster);
+    [property: Id(2)] ModelSummary Cluster)
+{
+    /// <summary>Each run-time key's spend, requests and tokens in its budget period (not the window), in all and per model.</summary>
+    [Id(3)] public IReadOnlyList<Keys.KeySpend> Keys { get; init; } = [];
+}
 
 /// <summary>Where a model's grain lives and how much it holds; for operators and tests.</summary>
 [GenerateSerializer, Immutable, Alias("kyros.ModelStatsInfo")]

@@ -16,6 +16,7 @@ public static class RecordValidator
     /// <summary>Bounds that keep sums finite and exact: no request costs a million or uses a billion tokens.</summary>
     public const double MaxCost = 1_000_000;
     public const long MaxTokens = 1_000_000_000;
+    public const int MaxToolCalls = 10_000;
 
     public static void ValidateBatch(IReadOnlyList<ModelPerformanceRecord>? records, DateTimeOffset now)
     {
@@ -47,9 +48,13 @@ public static class RecordValidator
                 throw Error(prefix + "time_to_first_token", $"({ttft}) is longer than execution_time ({record.ExecutionTime}).");
         }
         if (record.InputTokens is < 0 or > MaxTokens) throw Error(prefix + "input_tokens", $"must be within 0..{MaxTokens}; got {record.InputTokens}.");
+        if (record.ToolCalls is < 0 or > MaxToolCalls) throw Error(prefix + "tool_calls", $"must be within 0..{MaxToolCalls}; got {record.ToolCalls}.");
         if (record.OutputTokens is < 0 or > MaxTokens) throw Error(prefix + "output_tokens", $"must be within 0..{MaxTokens}; got {record.OutputTokens}.");
         if (!double.IsFinite(record.Cost) || record.Cost < 0 || record.Cost > MaxCost)
             throw Error(prefix + "cost", $"must be a finite number within 0..{MaxCost}; got {record.Cost}.");
+        if (!double.IsFinite(record.CostSaved) || record.CostSaved < 0 || record.CostSaved > MaxCost)
+            throw Error(prefix + "cost_saved", $"must be a finite number within 0..{MaxCost}; got {record.CostSaved}.");
+        if (record.CostSaved > 0 && !record.CacheHit) throw Error(prefix + "cost_saved", "is only carried by a cache hit.");
         if (record.QualityScore is { } quality && !(quality >= 0 && quality <= 1))
             throw Error(prefix + "quality_score", $"must be within 0..1; got {quality}.");
 

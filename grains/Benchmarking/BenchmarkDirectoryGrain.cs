@@ -4,6 +4,7 @@ using System.Text.Json;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Common;
 using Microsoft.Extensions.Options;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Benchmarking;
 
@@ -17,8 +18,10 @@ public sealed class BenchmarkDirectoryGrain(
     ModelCatalog catalog,
     BenchmarkTrendsReader trends,
     IOptions<BenchmarkOptions> options,
-    TimeProvider time) : Grain, IBenchmarkDirectoryGrain
+    TimeProvider time) : Grain, IBenchmarkDirectoryGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
     /// <summary>Run ids the directory lists (older runs stay readable by id and in trends).</summary>
     private const int RecentCapacity = 1000;
@@ -32,7 +35,10 @@ public sealed class BenchmarkDirectoryGrain(
     public async Task<BenchmarkRun> SubmitAsync(BenchmarkConfig config)
     {
         BenchmarkValidator.Validate(config, options.Value.Limits);
-        for (var i = 0; i < config.ModelTypes.Length; i++) catalog.EnsureKnown(config.ModelTypes[i], $"model_types[{i}]");
+        for (var i = 0; i < config.ModelTypes.Length; i++)
+            // A benchmark times generations (first token, pace): an embedding model has neither.
+            if (catalog.EnsureKnown(config.ModelTypes[i], $"model_types[{i}]").Kind != ModelKinds.Chat)
+                throw new ArgumentException($"model_types[{i}] '{config.ModelTypes[i]}' is an embedding model; a benchmark runs chat generations.", $"model_types[{i}]");
         var id = $"bench-{time.GetUtcNow():yyyyMMdd-HHmmss}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}";
         await Run(id).CreateAsync(config, ConfigKey(config));
         state.State.Recent.Add(id);

@@ -5,6 +5,7 @@ using Kyros.Perf.History;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Benchmarking;
 
@@ -23,8 +24,10 @@ public sealed class BenchmarkGrain(
     IOptions<BenchmarkOptions> options,
     TimeProvider time,
     ILocalSiloDetails silo,
-    ILogger<BenchmarkGrain> logger) : Grain, IBenchmarkGrain
+    ILogger<BenchmarkGrain> logger) : Grain, IBenchmarkGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     private static readonly TimeSpan PumpInterval = TimeSpan.FromMilliseconds(250);
     private readonly ConcurrentQueue<BenchmarkCell> _cells = new();
     private readonly SemaphoreSlim _pumping = new(1, 1);

@@ -2,7 +2,7 @@ using Kyros.Perf.Routing;
 
 namespace Kyros.Perf.Catalog;
 
-/// <summary>The five models every fresh install knows, all on the simulated provider.</summary>
+/// <summary>The models every fresh install knows, all on the simulated provider: five chat models and one embedding model.</summary>
 public static class DefaultCatalog
 {
     public static IEnumerable<ModelDescriptor> Create() =>
@@ -12,7 +12,26 @@ public static class DefaultCatalog
         Model("claude", vision: true, code: true, reasoning: 0.95, creativity: 0.90, input: 0.003, output: 0.015, context: 200_000, latency: 1.8, quality: 0.90, ttft: 0.5, rate: 150),
         Model("gemini-pro", vision: true, code: true, reasoning: 0.85, creativity: 0.80, input: 0.00125, output: 0.005, context: 1_000_000, latency: 1.2, quality: 0.85, ttft: 0.3, rate: 250),
         Model("local-llama", vision: false, code: true, reasoning: 0.60, creativity: 0.60, input: 0, output: 0, context: 8_192, latency: 1.5, quality: 0.70, ttft: 0.25, rate: 200),
+        Embedding("text-embedding-3-small", dimensions: 1536, input: 0.00002, context: 8_191, latency: 0.15, ttft: 0.1),
     ];
+
+    private static ModelDescriptor Embedding(string id, int dimensions, double input, int context, double latency, double ttft) => new()
+    {
+        Id = id,
+        Provider = "simulated",
+        Kind = ModelKinds.Embedding,
+        EmbeddingDimensions = dimensions,
+        Capabilities = new ModelCapabilities { Reasoning = 0, Creativity = 0 },
+        InputPricePer1k = input,
+        OutputPricePer1k = 0,
+        ContextWindow = context,
+        LatencyPrior = latency,
+        QualityPrior = 0.8,
+        TimeoutSeconds = 30,
+        // An embedding is one answer: its latency is the simulated time to first token.
+        Simulation = new SimulationProfile { TtftMedianSeconds = ttft },
+        Tokenizer = PromptTokens.Cl100k,
+    };
 
     private static ModelDescriptor Model(string id, bool vision, bool code, double reasoning, double creativity,
         double input, double output, int context, double latency, double quality, double ttft, double rate) => new()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Streams;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Catalog;
 
@@ -19,8 +20,10 @@ public sealed class ModelCatalogGrain(
     IOptions<ModelCatalogOptions> options,
     Orleans.Serialization.Serializer<List<CatalogEntry>> packer,
     TimeProvider time,
-    ILogger<ModelCatalogGrain> logger) : Grain, IModelCatalogGrain
+    ILogger<ModelCatalogGrain> logger) : Grain, IModelCatalogGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     private CatalogBook _book = null!;
     // What silos are served: the catalog as last stored, never a change whose write has not finished.
     private CatalogSnapshot _stored = null!;

@@ -1,8 +1,11 @@
+using Kyros.Perf.Alerts;
 using Kyros.Perf.Benchmarking;
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Durability;
 using Kyros.Perf.Gateway;
 using Kyros.Perf.History;
 using Kyros.Perf.HostSampling;
+using Kyros.Perf.Keys;
 using Kyros.Perf.Resources;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Stats;
@@ -30,11 +33,18 @@ public static class KyrosGrainServices
         services.AddValidatedOptions<HistoryOptions, HistoryOptionsValidator>(configuration, HistoryOptions.Section);
         services.AddValidatedOptions<ModelStatsOptions, ModelStatsOptionsValidator>(configuration, ModelStatsOptions.Section);
         services.AddValidatedOptions<RecentRecordLogOptions, RecentRecordLogOptionsValidator>(configuration, RecentRecordLogOptions.Section);
+        services.AddValidatedOptions<RedisDurabilityOptions, RedisDurabilityOptionsValidator>(configuration, RedisDurabilityOptions.Section);
 
         services.AddValidatedOptions<RoutingOptions, RoutingOptionsValidator>(configuration, RoutingOptions.Section);
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<CatalogSync>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<CatalogSync>());
+        services.AddValidatedOptions<KeyDirectoryOptions, KeyDirectoryOptionsValidator>(configuration, KeyDirectoryOptions.Section);
+        services.Configure<KeyDirectoryOptions>(o => o.ConfiguredNames.UnionWith(
+            configuration.GetSection("Kyros:Auth:Keys").GetChildren().Select(k => k["Name"]).OfType<string>()));
+        services.AddSingleton<ApiKeyRing>();
+        services.AddSingleton<ApiKeySync>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ApiKeySync>());
         services.AddSingleton(sp => new ModelHealthBook(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<RateLeaseRenewal>();
@@ -49,13 +59,25 @@ public static class KyrosGrainServices
         services.AddPlacementDirector<HostAffinePlacement, HostAffinePlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LocalHostSampling>();
 
+        services.AddValidatedOptions<AlertOptions, AlertOptionsValidator>(configuration, AlertOptions.Section);
+        services.AddSingleton<ModelAlertRuleBook>();
+        services.AddSingleton<ModelAlertRulesSync>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelAlertRulesSync>());
+
         services.AddValidatedOptions<TuningOptions, TuningOptionsValidator>(configuration, TuningOptions.Section);
 
         services.AddValidatedOptions<GatewayOptions, GatewayOptionsValidator>(configuration, GatewayOptions.Section);
+        services.AddSingleton<ProviderConnections>();
         services.AddSingleton<ChatClients>();
         services.AddSingleton<GatewayRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRecorder>());
+        services.AddSingleton<RetryAndFallback>();
+        services.AddSingleton<KeyCharges>();
         services.AddSingleton<ModelGateway>();
+        services.AddValidatedOptions<ResponseCacheOptions, ResponseCacheOptionsValidator>(configuration, ResponseCacheOptions.Section);
+        services.AddSingleton<ResponseCache>();
+        services.AddSingleton<EmbeddingGenerators>();
+        services.AddSingleton<EmbeddingGateway>();
 
         services.AddValidatedOptions<BenchmarkOptions, BenchmarkOptionsValidator>(configuration, BenchmarkOptions.Section);
         services.AddSingleton<IBenchmarkBackend, GatewayBenchmarkBackend>();
@@ -67,11 +89,23 @@ public static class KyrosGrainServices
         if (string.IsNullOrWhiteSpace(redisConnectionString))
         {
             services.AddSingleton<IRecentRecordLog, InMemoryRecentRecordLog>();
+            services.AddSingleton<IStoreEpoch, InProcessEpoch>();
+            services.AddSingleton<IResponseCacheStore, InMemoryResponseCacheStore>();
         }
         else
         {
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
+            services.AddSingleton<ReplicaAcks>();
+            services.AddHostedService<ReplicaCheck>();
             services.AddSingleton<IRecentRecordLog, RedisRecentRecordLog>();
+            services.AddSingleton<IResponseCacheStore, RedisResponseCacheStore>();
+            services.AddHostedService<RedisPersistenceCheck>();
+            // Redis losing its data: found by the epoch marker, repaired by each silo's IRedisLossRepair in registration
+            // order (the silo registers the membership table's before this, the grains' state comes last).
+            services.AddSingleton<RedisEpoch>();
+            services.AddSingleton<IStoreEpoch>(sp => sp.GetRequiredService<RedisEpoch>());
+            services.AddHostedService(sp => sp.GetRequiredService<RedisEpoch>());
+            services.AddSingleton<IRedisLossRepair, GrainWriteBack>();
         }
         return services;
     }

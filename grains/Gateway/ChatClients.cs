@@ -1,26 +1,25 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
+using Azure.AI.OpenAI;
 using System.Collections.Concurrent;
+using Anthropic;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Common;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using OllamaSharp;
 using OpenAI;
 
 namespace Kyros.Perf.Gateway;
 
-/// <summary>One <see cref="IChatClient"/> per catalog model, made on first use: simulated, or any OpenAI-compatible endpoint.</summary>
-public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider time) : IDisposable
+/// <summary>
+/// One <see cref="IChatClient"/> per catalog model, made on first use by its provider: simulated, any OpenAI-compatible
+/// endpoint, Azure OpenAI (a deployment at an api-version), Anthropic's Messages API or Ollama's own API; all over one
+/// connection pool.
+/// </summary>
+public sealed class ChatClients(IOptions<GatewayOptions> options, ProviderConnections connections, TimeProvider time) : IDisposable
 {
     // Each client with the descriptor it was made from: a model changed at run time is a new descriptor, and gets a new client.
     private readonly ConcurrentDictionary<string, (ModelDescriptor Source, IChatClient Client)> _clients = new(StringComparer.Ordinal);
     private readonly int _seed = options.Value.SimulationSeed ?? Random.Shared.Next();
-
-    // One connection pool for every OpenAI-compatible model; the client's own timeout (NetworkTimeout) applies per call.
-    private readonly HttpClient _http = new(new StreamFallbackHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
 
     public IChatClient For(ModelDescriptor model)
     {
@@ -33,26 +32,39 @@ public sealed class ChatClients(IOptions<GatewayOptions> options, TimeProvider t
 
     private IChatClient Create(ModelDescriptor model)
     {
-        if (model.Provider == "simulated")
-            return new SimulatedChatClient(model, new Random(_seed ^ StableStringHash.Of(model.Id)), options.Value.SimulationTimeScale, time);
-        var key = options.Value.ApiKeys.GetValueOrDefault(model.Id)
-                  ?? (model.ApiKeyVariable is { } variable ? Environment.GetEnvironmentVariable(variable) : null)
-                  ?? "none"; // local servers (Ollama, vLLM, llama.cpp) take any key
-        var client = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
+        var remote = model.RemoteModel ?? model.Id;
+        return model.Provider switch
         {
-            Endpoint = new Uri(model.Endpoint!),
-            // The gateway retries and falls back itself, honouring Retry-After; the client's own retries would hide both.
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            // The gateway's own timeout (the catalog's) comes first; this only bounds a stuck connection.
-            NetworkTimeout = TimeSpan.FromSeconds(model.TimeoutSeconds + 5),
-            Transport = new HttpClientPipelineTransport(_http),
-        });
-        return client.GetChatClient(model.RemoteModel ?? model.Id).AsIChatClient();
+            "simulated" => new SimulatedChatClient(model, new Random(_seed ^ StableStringHash.Of(model.Id)), options.Value.SimulationTimeScale, time),
+            // Azure names the deployment, not the model: RemoteModel (or the id) is the deployment's name.
+            "azure-openai" => new AzureOpenAIClient(new Uri(model.Endpoint!), connections.Credential(model), connections.WithGatewayPolicy(ProviderConnections.AzureOptions(model), model))
+                .GetChatClient(remote).AsIChatClient(),
+            "ollama" => new OllamaApiClient(connections.HttpFor(model), remote),
+            "anthropic" => Anthropic(model, remote),
+            _ => new OpenAIClient(connections.Credential(model), connections.WithGatewayPolicy(new OpenAIClientOptions { Endpoint = new Uri(model.Endpoint!) }, model))
+                .GetChatClient(remote).AsIChatClient(),
+        };
+    }
+
+    private IChatClient Anthropic(ModelDescriptor model, string remote)
+    {
+        var anthropic = new AnthropicClient
+        {
+            ApiKey = connections.Key(model),
+            BaseUrl = model.Endpoint!,
+            HttpClient = connections.Http,
+            // The SDK does not expose a failure's Retry-After: this handler, around the client, keeps it.
+            Handlers = [new AnthropicRetryAfterHandler(model.Id, time)],
+            // The gateway retries and falls back itself, and bounds the call with the catalog's timeout first.
+            MaxRetries = 0,
+            Timeout = ProviderConnections.NetworkTimeout(model),
+        };
+        // The adapter sends max_tokens (required by Anthropic) from ChatOptions, or this default when a call gives none.
+        return anthropic.AsIChatClient(remote, model.MaxOutputTokens);
     }
 
     public void Dispose()
     {
         foreach (var (_, client) in _clients.Values) client.Dispose();
-        _http.Dispose();
     }
 }

@@ -37,6 +37,18 @@ public sealed class GatewayOptions
     /// killed in those milliseconds loses it).
     /// </summary>
     public bool RecordBeforeAnswer { get; set; } = true;
+
+    /// <summary>
+    /// Networks (CIDR) a provider may be reached on beyond public addresses (<see cref="ProviderNetworks"/>): a provider
+    /// inside the cluster's own network must be named here.
+    /// </summary>
+    public List<string> AllowedProviderNetworks { get; set; } = [];
+
+    /// <summary>Whether a provider on this machine (Ollama, vLLM beside the silo) may be reached: loopback addresses.</summary>
+    public bool AllowLoopbackProviders { get; set; } = true;
+
+    /// <summary>What <see cref="ProviderNetworks"/> allows beyond public addresses: the networks named, and loopback when allowed.</summary>
+    public IEnumerable<string> ProviderNetworksAllowed() => AllowLoopbackProviders ? [.. AllowedProviderNetworks, "127.0.0.0/8", "::1/128"] : AllowedProviderNetworks;
 }
 
 public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -51,6 +63,8 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (!(o.SimulationTimeScale is >= 0 and <= 100)) errors.Add($"{s}:SimulationTimeScale must be within 0..100.");
         if (o.Deadline < TimeSpan.FromSeconds(1) || o.Deadline > TimeSpan.FromMinutes(8)) errors.Add($"{s}:Deadline must be within 00:00:01..00:08:00 (the SDK's call waits 10 minutes).");
         if (o.MaxPromptCharacters is < 1 or > 100_000_000) errors.Add($"{s}:MaxPromptCharacters must be within 1..100000000.");
+        foreach (var network in o.AllowedProviderNetworks)
+            if (!System.Net.IPNetwork.TryParse(network, out _)) errors.Add($"{s}:AllowedProviderNetworks '{network}' is not a network in CIDR form (10.0.0.0/8, fd00::/8).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

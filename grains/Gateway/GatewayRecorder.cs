@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using Kyros.Perf.Catalog;
 using Kyros.Perf.Common;
 using Kyros.Perf.Stats;
 using Microsoft.Extensions.Hosting;
@@ -49,6 +51,22 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
     public void Enqueue(ModelPerformanceRecord record)
     {
         if (Storable(record)) _queue.Writer.TryWrite(record);
+    }
+
+    /// <summary>
+    /// A provider call that failed, in the gateway's terms: classified, marked on its span, listed in
+    /// <paramref name="attempts"/> and queued as a failed record (its request id suffixed by the attempt's number).
+    /// </summary>
+    public ProviderException RecordFailedAttempt(Exception error, ProviderCall call, TimeSpan timeoutInForce, double elapsedSeconds, double? ttftSeconds,
+        Activity? span, List<Attempt> attempts)
+    {
+        var failure = ProviderErrors.Classify(error, call.Model, timeoutInForce, time.GetUtcNow());
+        span?.SetStatus(ActivityStatusCode.Error, failure.Message);
+        span?.SetTag("error.type", failure.ErrorKind);
+        attempts.Add(new Attempt(call.Model.Id, false, failure.ErrorKind, failure.Message, elapsedSeconds, failure.RetryAfter?.TotalSeconds));
+        Enqueue(new ModelPerformanceRecord(call.Model.Id, null, call.StartedAt, elapsedSeconds, ttftSeconds, call.InputTokens, 0, false, failure.ErrorKind, 0, null,
+            $"{call.RequestId}.a{attempts.Count}"));
+        return failure;
     }
 
     /// <summary>A record that fails validation cannot be stored anyway: it is logged and left out, so it sinks no batch.</summary>
@@ -110,3 +128,6 @@ public sealed class GatewayRecorder(IGrainFactory grains, TimeProvider time, ILo
         return batch.Count > 0;
     }
 }
+
+/// <summary>One call to one model, as its records name it: the model, when it started, its input tokens and its request id.</summary>
+public readonly record struct ProviderCall(ModelDescriptor Model, DateTimeOffset StartedAt, long InputTokens, string RequestId);

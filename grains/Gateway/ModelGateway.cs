@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Kyros.Perf.Common;
 using Kyros.Perf.Catalog;
+using Kyros.Perf.Keys;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Stats;
 using Microsoft.Extensions.AI;
@@ -9,11 +10,17 @@ using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Gateway;
 
-/// <summary>Hears a generation as it happens (streaming): the model that started answering, then each piece of text.</summary>
+/// <summary>
+/// Hears a generation as it happens (streaming): the model that started answering, then each piece of text (with its
+/// tokens' log probabilities when asked for), a refusal, and each tool call, whole, as the model finished it.
+/// </summary>
 public interface IGenerationObserver
 {
     ValueTask OnStartAsync(string model, RoutingDecision decision, string requestId, bool simulated);
-    ValueTask OnTextAsync(string text);
+    ValueTask OnTextAsync(string text, IReadOnlyList<TokenLogprob>? logprobs);
+    ValueTask OnRefusalAsync(string refusal);
+    /// <summary>A tool call, complete: <paramref name="index"/> counts the answer's tool calls from 0.</summary>
+    ValueTask OnToolCallAsync(int index, ToolCall call);
 }
 
 /// <summary>
@@ -22,7 +29,8 @@ public interface IGenerationObserver
 /// Once text has reached a streaming caller there is no fallback: a failure then is the caller's error.
 /// </summary>
 public sealed class ModelGateway(
-    ModelCatalog catalog, RoutingEngine router, ChatClients clients, GatewayRecorder recorder, IOptions<GatewayOptions> options, TimeProvider time)
+    ModelCatalog catalog, RoutingEngine router, ChatClients clients, RetryAndFallback retryAndFallback, GatewayRecorder recorder, IOptions<GatewayOptions> options,
+    TimeProvider time)
 {
     private readonly GatewayOptions _options = options.Value;
 
@@ -30,13 +38,14 @@ public sealed class ModelGateway(
     /// One generation is one trace: this span, the routing decision's, each provider attempt's (GenAI conventions) and
     /// the record's grain call, all under the caller's <c>traceparent</c> when it sent one.
     /// </summary>
-    public async Task<GenerateResult> GenerateAsync(GenerateRequest request, IGenerationObserver? observer, CancellationToken cancellationToken)
+    /// <param name="caller">The run-time key whose account admits and pays for each call to a model; null for none.</param>
+    public async Task<GenerateResult> GenerateAsync(GenerateRequest request, IGenerationObserver? observer, KeyCaller? caller, CancellationToken cancellationToken)
     {
         using var activity = KyrosTelemetry.Gateway.StartActivity("generate");
         var started = time.GetTimestamp();
         try
         {
-            var result = await GenerateUntracedAsync(request, observer, cancellationToken);
+            var result = await GenerateUntracedAsync(request, observer, caller, cancellationToken);
             activity?.SetTag("kyros.model", result.Model);
             activity?.SetTag("kyros.attempts", result.Attempts.Count);
             activity?.SetTag("kyros.simulated", result.Simulated);
@@ -69,58 +78,47 @@ public sealed class ModelGateway(
                 new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("outcome", outcome));
     }
 
-    private async Task<GenerateResult> GenerateUntracedAsync(GenerateRequest request, IGenerationObserver? observer, CancellationToken cancellationToken)
+    private async Task<GenerateResult> GenerateUntracedAsync(GenerateRequest request, IGenerationObserver? observer, KeyCaller? caller, CancellationToken cancellationToken)
     {
-        var (decision, conversation, inputTokens) = Route(request);
-        var attempts = new List<Attempt>();
-        var started = time.GetTimestamp();
-        foreach (var modelId in decision.FallbackOrder.Prepend(decision.SelectedModel))
+        var (decision, conversation, inputTokens) = Route(request, observer is not null);
+        // With n > 1 every answer is a call of its own, all at once: providers without n (Anthropic, Ollama) answer alike,
+        // and each call is recorded. The first uses the decision's reservation; each other reserves its own.
+        var first = RunAsync(decision, request, conversation, inputTokens, observer, caller, cancellationToken);
+        if (request.Choices == 1) return await first;
+        var others = Enumerable.Range(1, request.Choices - 1).Select(_ => ReservedRunAsync(decision, request, conversation, inputTokens, caller, cancellationToken)).ToArray();
+        var results = await Task.WhenAll([first, .. others]);
+        var result = results[0];
+        return result with
         {
-            // The catalog may have changed since the decision: a model removed meanwhile is not called.
-            if (catalog.Find(modelId) is not { } model)
-            {
-                attempts.Add(new Attempt(modelId, false, "not_found", "skipped: removed from the catalog", 0, null));
-                continue;
-            }
-            var reserveTokens = inputTokens.For(model) + request.MaxTokens;
-            // The decision reserved its chosen model; a fallback reserves its own, or is skipped at its limit.
-            if (modelId != decision.SelectedModel && router.Reserve(model, reserveTokens) is { } limited)
-            {
-                attempts.Add(new Attempt(modelId, false, "rate_limit", $"skipped: {limited}", 0, null));
-                continue;
-            }
-            var reservedAt = time.GetUtcNow();
-            long used = 0;
-            try
-            {
-                for (var retry = 0; ; retry++)
-                {
-                    var (result, failure) = await CallAsync(model, request, conversation, inputTokens.For(model), decision, observer, attempts, cancellationToken);
-                    if (result is not null)
-                    {
-                        used = result.Usage.TotalTokens;
-                        return result;
-                    }
-                    if (failure!.CallersFault) throw Failed(failure.Message, failure.Status, attempts);
-                    var wait = failure.RetryAfter ?? _options.RetryDelay;
-                    if (!failure.Retryable || retry >= _options.MaxRetries || wait > _options.MaxRetryAfter) break;
-                    if (time.GetElapsedTime(started) + wait > _options.Deadline) break;
-                    await Task.Delay(wait, time, cancellationToken);
-                }
-            }
-            finally
-            {
-                router.Settle(model, reserveTokens, used, reservedAt);
-            }
-            if (time.GetElapsedTime(started) > _options.Deadline) break;
-        }
-        var timeouts = attempts.Count > 0 && attempts.All(a => a.ErrorKind == "timeout");
-        throw Failed($"Every candidate failed: {string.Join("; ", attempts.Select(a => $"{a.Model}: {a.Error}"))}", timeouts ? 504 : 502, attempts);
+            MoreChoices = [.. results.Skip(1).Select(r => new GeneratedChoice
+                { Text = r.Text, FinishReason = r.FinishReason, ToolCalls = r.ToolCalls, Refusal = r.Refusal, Logprobs = r.Logprobs })],
+            Usage = new TokenUsage(results.Sum(r => r.Usage.InputTokens), results.Sum(r => r.Usage.OutputTokens), result.Usage.Source),
+            Cost = results.Sum(r => r.Cost),
+            Attempts = [.. results.SelectMany(r => r.Attempts)],
+            LatencySeconds = results.Max(r => r.LatencySeconds),
+        };
     }
 
-    private (RoutingDecision Decision, List<ChatMessage> Conversation, InputTokens Tokens) Route(GenerateRequest request)
+    private Task<GenerateResult> RunAsync(RoutingDecision decision, GenerateRequest request, List<ChatMessage> conversation, InputTokens inputTokens,
+        IGenerationObserver? observer, KeyCaller? caller, CancellationToken cancellationToken) =>
+        retryAndFallback.RunAsync(decision, model => (inputTokens.For(model), request.MaxTokens),
+            (model, tried) => CallAsync(model, request, conversation, inputTokens.For(model), decision, observer, tried, cancellationToken),
+            result => (result.Usage.InputTokens, result.Usage.OutputTokens, result.Cost), caller, cancellationToken);
+
+    private Task<GenerateResult> ReservedRunAsync(RoutingDecision decision, GenerateRequest request, List<ChatMessage> conversation, InputTokens inputTokens,
+        KeyCaller? caller, CancellationToken cancellationToken)
+    {
+        var chosen = catalog.Find(decision.SelectedModel);
+        if (chosen is not null && router.Reserve(chosen, inputTokens.For(chosen) + request.MaxTokens) is { } limited)
+            throw RetryAndFallback.Failed($"n = {request.Choices} is more than {chosen.Id}'s rate limit admits now: {limited}", 429,
+                [new Attempt(chosen.Id, false, "rate_limit", $"skipped: {limited}", 0, null)]);
+        return RunAsync(decision, request, conversation, inputTokens, null, caller, cancellationToken);
+    }
+
+    private (RoutingDecision Decision, List<ChatMessage> Conversation, InputTokens Tokens) Route(GenerateRequest request, bool streaming)
     {
         GatewayValidator.Validate(request);
+        if (streaming && request.Choices > 1) throw new ArgumentException("n > 1 cannot be streamed: ask for one answer per streamed request.", "n");
         var conversation = request.Conversation;
         if (conversation.Sum(m => (long)m.Content.Length) > _options.MaxPromptCharacters)
             throw new ArgumentException($"The conversation is longer than {_options.MaxPromptCharacters} characters.", request.Prompt is null ? "messages" : "prompt");
@@ -131,17 +129,72 @@ public sealed class ModelGateway(
         if (request.MaxTokens > limit)
             throw new ArgumentException($"max_tokens {request.MaxTokens} is above {(request.Model is null ? "every model's" : request.Model + "'s")} limit of {limit}.", "max_tokens");
 
+        // What the request carries decides who may take it: tools, images and a JSON schema need the capability, and
+        // some fields only some providers take. A model lacking one is never called, as chosen or as a fallback.
+        var asked = request.Features ?? new RequestFeatures();
+        var features = asked with
+        {
+            RequiresTools = asked.RequiresTools || request.Tools is { Count: > 0 },
+            RequiresVision = asked.RequiresVision || GatewayValidator.HasImages(request),
+            RequiresStructuredOutput = asked.RequiresStructuredOutput || request.ResponseFormat?.Type == ResponseFormat.JsonSchema,
+            ProviderNeeds = asked.ProviderNeeds | GatewayValidator.NeedsOf(request),
+            Kind = ModelKinds.Chat,
+        };
         var routing = request.Model is { } only
-            ? new RoutingRequest(request.Features ?? new RequestFeatures(), [only], RoutingStrategy.Balanced)
-            : new RoutingRequest(request.Features ?? new RequestFeatures(), request.Candidates, request.Strategy);
+            ? new RoutingRequest(features, [only], RoutingStrategy.Balanced)
+            : new RoutingRequest(features, request.Candidates, request.Strategy);
         // The conversation is counted once with each encoding its candidates use; each model is routed, reserved and recorded on its own count.
         var candidates = routing.Candidates?.Select(n => n is null ? null : view.Find(n)).OfType<ModelDescriptor>() ?? view.Models;
-        var inputTokens = InputTokens.Count([.. conversation.Select(t => t.Content)], candidates);
+        RequireCapable(features, candidates);
+        // An image counts as ImageTokens in every encoding until the provider says what it cost.
+        var images = request.Conversation.Sum(m => m.Parts?.Count(p => p.Type == ContentPart.ImageType) ?? 0) * (long)ImageTokens;
+        var counted = InputTokens.Count(CountedTexts(request), candidates);
+        var inputTokens = new InputTokens(counted.O200k + images, counted.Cl100k + images);
         routing = routing with { Features = routing.Features with { EstimatedTokens = null, Prompt = null, OutputTokens = request.MaxTokens } };
         var decision = router.Decide(routing, RoutingEngine.SharedDraw, inputTokens);
-        var messages = conversation.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)).ToList();
-        return (decision, messages, inputTokens);
+        return (decision, ChatRequestMapping.Messages(conversation), inputTokens);
     }
+
+    /// <summary>
+    /// A request no candidate could ever take is the caller's to change: 400 naming the field and the capability it
+    /// needs, rather than a routing failure (a candidate refused for its health or rate limit is another matter).
+    /// </summary>
+    private static void RequireCapable(RequestFeatures features, IEnumerable<ModelDescriptor> candidates)
+    {
+        var chat = candidates.Where(m => m.Kind == ModelKinds.Chat).ToList();
+        if (features.RequiresTools && !chat.Any(m => m.Capabilities.Tools))
+            throw new ArgumentException("tools need a model with the tools capability, and no candidate has it.", "tools");
+        if (features.RequiresVision && !chat.Any(m => m.Capabilities.Vision))
+            throw new ArgumentException("images need a model with the vision capability, and no candidate has it.", "messages");
+        if (features.RequiresStructuredOutput && !chat.Any(m => m.Capabilities.StructuredOutput))
+            throw new ArgumentException("a json_schema response format needs a model with the structured_output capability, and no candidate has it.", "response_format");
+        if (features.ProviderNeeds != ProviderNeeds.None && chat.Count > 0 && chat.All(m => ProviderSupport.Lacks(m.Provider, features.ProviderNeeds) is not null))
+        {
+            var field = ProviderSupport.Lacks(chat[0].Provider, features.ProviderNeeds)!;
+            throw new ArgumentException($"{field} is not carried by the provider of any candidate ({string.Join(", ", chat.Select(m => m.Provider).Distinct())}).",
+                field.StartsWith("an image", StringComparison.Ordinal) ? "messages" : field.Split('/')[0]);
+        }
+    }
+
+    /// <summary>
+    /// The request's text as a model reads it: messages, tool calls and results, tool definitions and the response
+    /// schema. Images are counted apart, as <see cref="ImageTokens"/> each.
+    /// </summary>
+    private static List<string> CountedTexts(GenerateRequest request)
+    {
+        var texts = new List<string>();
+        foreach (var turn in request.Conversation)
+        {
+            texts.Add(turn.Content);
+            if (turn.ToolCalls is { } calls) texts.AddRange(calls.Select(c => c.Name + c.ArgumentsJson));
+        }
+        if (request.Tools is { } tools) texts.AddRange(tools.Select(t => t.Name + t.Description + t.ParametersJson));
+        if (request.ResponseFormat?.SchemaJson is { } schema) texts.Add(schema);
+        return texts;
+    }
+
+    /// <summary>What an image counts as before the provider says: a low-detail image's cost at OpenAI.</summary>
+    public const int ImageTokens = 85;
 
     /// <summary>One call to one model: its result, or how it failed. Either way it is recorded.</summary>
     private async Task<(GenerateResult? Result, ProviderException? Failure)> CallAsync(ModelDescriptor model, GenerateRequest request,
@@ -152,6 +205,9 @@ public sealed class ModelGateway(
         var requestId = RequestIds.Create(model.Id, startedAt);
         var simulated = model.Provider == "simulated";
         var text = new StringBuilder();
+        var toolCalls = new List<ToolCall>();
+        List<TokenLogprob>? logprobs = null;
+        string? refusal = null;
         double? ttft = null;
         UsageDetails? usage = null;
         string? finish = null;
@@ -159,7 +215,7 @@ public sealed class ModelGateway(
         // The timeout in force: the catalog's, or the tuner's from the model's observed latency.
         var timeoutInForce = TimeSpan.FromSeconds(router.TimeoutSecondsOf(model));
         timeout.CancelAfter(timeoutInForce);
-        var chat = new ChatOptions { MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
+        var chat = ChatRequestMapping.Options(request, model);
         // The attempt as a GenAI client span (OpenTelemetry's semantic conventions for model calls).
         using var span = KyrosTelemetry.Gateway.HasListeners() ? KyrosTelemetry.Gateway.StartActivity($"chat {model.Id}", ActivityKind.Client) : null;
         span?.SetTag("gen_ai.operation.name", "chat");
@@ -185,29 +241,56 @@ public sealed class ModelGateway(
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    var failure = ProviderErrors.Classify(e, model, timeoutInForce, time.GetUtcNow());
-                    span?.SetStatus(ActivityStatusCode.Error, failure.Message);
-                    span?.SetTag("error.type", failure.ErrorKind);
-                    var elapsed = time.GetElapsedTime(started).TotalSeconds;
-                    attempts.Add(new Attempt(model.Id, false, failure.ErrorKind, failure.Message, elapsed, failure.RetryAfter?.TotalSeconds));
-                    recorder.Enqueue(new ModelPerformanceRecord(model.Id, null, startedAt, elapsed, ttft, inputTokens, 0, false, failure.ErrorKind, 0, null,
-                        $"{requestId}.a{attempts.Count}"));
+                    var failure = recorder.RecordFailedAttempt(e, new(model, startedAt, inputTokens, requestId), timeoutInForce, time.GetElapsedTime(started).TotalSeconds, ttft,
+                        span, attempts);
                     // Text already reached a streaming caller: no retry, no fallback, the caller hears of the failure.
                     if (observer is not null && ttft is not null)
-                        throw Failed($"{model.Id} failed after it started answering: {failure.Message}", failure.ErrorKind == "timeout" ? 504 : 502, attempts);
+                        throw RetryAndFallback.Failed($"{model.Id} failed after it started answering: {failure.Message}", failure.ErrorKind == "timeout" ? 504 : 502, attempts);
                     return (null, failure);
                 }
-                foreach (var content in update.Contents)
-                    if (content is UsageContent u) usage = u.Details;
-                if (update.FinishReason is { } reason) finish = reason == ChatFinishReason.Length ? "length" : reason.Value;
-                if (string.IsNullOrEmpty(update.Text)) continue;
-                if (ttft is null)
+                if (update.FinishReason is { } reason) finish = reason.Value;
+                var chunkLogprobs = ResponseReading.Logprobs(update);
+                if (ResponseReading.RefusalPiece(update) is { } refusalPiece)
                 {
-                    ttft = time.GetElapsedTime(started).TotalSeconds;
-                    if (observer is not null) await observer.OnStartAsync(model.Id, decision, requestId, simulated);
+                    await StartedAsync();
+                    refusal += refusalPiece;
+                    if (observer is not null) await observer.OnRefusalAsync(refusalPiece);
                 }
-                text.Append(update.Text);
-                if (observer is not null) await observer.OnTextAsync(update.Text);
+                if (chunkLogprobs is not null) (logprobs ??= []).AddRange(chunkLogprobs);
+                foreach (var content in update.Contents)
+                {
+                    switch (content)
+                    {
+                        case UsageContent u:
+                            usage = u.Details;
+                            continue;
+                        case TextContent { Text.Length: > 0 } piece:
+                            await StartedAsync();
+                            text.Append(piece.Text);
+                            if (observer is not null) await observer.OnTextAsync(piece.Text, chunkLogprobs);
+                            chunkLogprobs = null;
+                            continue;
+                        // A refusal the provider's client gave whole, when none came in pieces (from providers other than OpenAI's).
+                        case ErrorContent { ErrorCode: "Refusal" } refused when refusal is null:
+                            await StartedAsync();
+                            refusal += refused.Message;
+                            if (observer is not null) await observer.OnRefusalAsync(refused.Message);
+                            continue;
+                        case FunctionCallContent call:
+                            await StartedAsync();
+                            var made = ResponseReading.ToolCall(call);
+                            toolCalls.Add(made);
+                            if (observer is not null) await observer.OnToolCallAsync(toolCalls.Count - 1, made);
+                            continue;
+                    }
+                }
+            }
+
+            async ValueTask StartedAsync()
+            {
+                if (ttft is not null) return;
+                ttft = time.GetElapsedTime(started).TotalSeconds;
+                if (observer is not null) await observer.OnStartAsync(model.Id, decision, requestId, simulated);
             }
         }
         finally
@@ -225,7 +308,9 @@ public sealed class ModelGateway(
         var latency = time.GetElapsedTime(started).TotalSeconds;
         var tokens = usage is { InputTokenCount: { } i, OutputTokenCount: { } o }
             ? new TokenUsage(i, o, "provider")
-            : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString(), model.Tokenizer), "tokenizer");
+            : new TokenUsage(inputTokens, PromptTokens.Count(text.ToString() + string.Concat(toolCalls.Select(c => c.Name + c.ArgumentsJson)), model.Tokenizer), "tokenizer");
+        // Some servers end a tool-calling answer with "stop"; the caller's client decides on the finish reason, so it says what happened.
+        if (toolCalls.Count > 0 && finish is null or "stop") finish = "tool_calls";
         var cost = model.PriceOf(tokens.InputTokens, tokens.OutputTokens);
         if (span is not null)
         {
@@ -237,7 +322,7 @@ public sealed class ModelGateway(
         }
         attempts.Add(new Attempt(model.Id, true, null, null, latency, null));
         var record = new ModelPerformanceRecord(model.Id, null, startedAt, latency, Math.Min(ttft ?? latency, latency), tokens.InputTokens,
-            tokens.OutputTokens, true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId);
+            tokens.OutputTokens, true, null, Math.Min(cost, RecordValidator.MaxCost), null, requestId) { ToolCalls = toolCalls.Count };
         // Durable before the caller has the last bytes (a stream's finish and usage, or the whole answer), unless configured off.
         if (_options.RecordBeforeAnswer) await recorder.RecordAnsweredAsync(record);
         else recorder.Enqueue(record);
@@ -254,8 +339,9 @@ public sealed class ModelGateway(
             Attempts = attempts.ToArray(),
             Simulated = simulated,
             FinishReason = finish ?? "stop",
+            ToolCalls = toolCalls,
+            Refusal = refusal,
+            Logprobs = logprobs,
         }, null);
     }
-
-    private static GenerationFailedException Failed(string message, int status, List<Attempt> attempts) => new(message, status, attempts.ToArray());
 }

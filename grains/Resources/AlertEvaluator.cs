@@ -6,11 +6,35 @@ namespace Kyros.Perf.Resources;
 /// One host's alerts, series by series. A level is entered after <c>ConsecutiveSamples</c> samples in a row at or above
 /// its threshold, and left (de-escalated or resolved) after as many samples in a row below the threshold less the
 /// hysteresis margin. One alert per series: it escalates and de-escalates in place and keeps its id until resolved.
+/// Hosts use it with their options; models' and keys' rules (<c>Kyros.Perf.Alerts</c>) give their own subject, margin and wording.
 /// </summary>
-public sealed class AlertEvaluator(string node, ResourceOptions options)
+public sealed class AlertEvaluator
 {
     private static readonly AlertLevel[] Levels = [AlertLevel.Info, AlertLevel.Warning, AlertLevel.Critical, AlertLevel.Emergency];
     private readonly Dictionary<string, SeriesState> _states = new(StringComparer.Ordinal);
+    private readonly string _node;
+    private readonly string _subject;
+    private readonly int _consecutive;
+    private readonly Func<string, double, double> _margin;
+    private readonly AlertWording? _wording;
+
+    /// <summary>A host's alerts: margins in points for percentages and °C, a share of the threshold otherwise.</summary>
+    public AlertEvaluator(string node, ResourceOptions options)
+        : this(node, AlertSubjects.Host, options.ConsecutiveSamples,
+            (metric, threshold) => ResourceMetrics.IsPercentage(metric) || metric == ResourceMetrics.GpuTemperature ? options.HysteresisPoints : options.HysteresisFraction * threshold)
+    {
+    }
+
+    /// <param name="margin">The hysteresis margin of a metric's threshold.</param>
+    /// <param name="wording">Each event's message; null words it as a host's.</param>
+    public AlertEvaluator(string node, string subject, int consecutiveSamples, Func<string, double, double> margin, AlertWording? wording = null)
+    {
+        _node = node;
+        _subject = subject;
+        _consecutive = consecutiveSamples;
+        _margin = margin;
+        _wording = wording;
+    }
 
     public IEnumerable<ActiveAlert> Active => _states.Values.Where(s => s.Alert is not null).Select(s => s.Alert!);
 
@@ -33,8 +57,8 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
             seen.Add(series);
             if (thresholdsOf(metric) is not { } thresholds) continue;
             var state = State(series);
-            state.Push(LevelAt(value, thresholds, metric, hysteresis: false), LevelAt(value, thresholds, metric, hysteresis: true), options.ConsecutiveSamples);
-            if (!state.Full(options.ConsecutiveSamples)) continue;
+            state.Push(LevelAt(value, thresholds, metric, hysteresis: false), LevelAt(value, thresholds, metric, hysteresis: true), _consecutive);
+            if (!state.Full(_consecutive)) continue;
 
             var current = state.Alert?.Level ?? AlertLevel.None;
             var sustainedUp = state.Recent.Min(r => r.Up);
@@ -56,10 +80,12 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
                 state.Missed = 0;
                 continue;
             }
-            if (state.Alert is not { } alert || ++state.Missed < options.ConsecutiveSamples) continue;
+            if (state.Alert is not { } alert || ++state.Missed < _consecutive) continue;
             state.Recent.Clear();
-            events.Add(Transition(state, series, ResourceMetrics.MetricOf(series), alert.Level, AlertLevel.None, alert.Value, thresholds: null, at,
-                $"{series} on {node} is no longer reported: its {Name(alert.Level)} alert is resolved."));
+            var message = _wording?.Invoke(AlertEventKind.Resolved, series, alert.Level, AlertLevel.None, alert.Value, threshold: null)
+                ?? $"{series} on {_node} is no longer reported: its {Name(alert.Level)} alert is resolved.";
+            events.Add(Transition(state, series, _subject == AlertSubjects.Host ? ResourceMetrics.MetricOf(series) : series, alert.Level, AlertLevel.None,
+                alert.Value, thresholds: null, at, message));
         }
     }
 
@@ -70,19 +96,22 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
         var kind = from == AlertLevel.None ? AlertEventKind.Raised
             : to == AlertLevel.None ? AlertEventKind.Resolved
             : to > from ? AlertEventKind.Escalated : AlertEventKind.DeEscalated;
-        var id = state.Alert?.AlertId ?? $"{node}:{series}:{at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff", CultureInfo.InvariantCulture)}";
+        // A host's ids stay as they were; other subjects say theirs, so a model and a host of one name never share an id.
+        var prefix = _subject == AlertSubjects.Host ? "" : _subject + ":";
+        var id = state.Alert?.AlertId ?? $"{prefix}{_node}:{series}:{at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff", CultureInfo.InvariantCulture)}";
         var unit = ResourceMetrics.Unit(metric);
         var threshold = thresholds?.For(kind == AlertEventKind.Resolved ? from : to);
+        message ??= _wording?.Invoke(kind, series, from, to, value, threshold);
         message ??= kind switch
         {
-            AlertEventKind.Resolved => $"{series} on {node} is back to {value:0.##}{unit}, below the {Name(from)} threshold {threshold:0.##}{unit} by the hysteresis margin: resolved.",
-            AlertEventKind.Raised => $"{series} on {node} at {value:0.##}{unit} is {Name(to)} (threshold {threshold:0.##}{unit}).",
-            _ => $"{series} on {node} at {value:0.##}{unit} moved from {Name(from)} to {Name(to)} (threshold {threshold:0.##}{unit}).",
+            AlertEventKind.Resolved => $"{series} on {_node} is back to {value:0.##}{unit}, below the {Name(from)} threshold {threshold:0.##}{unit} by the hysteresis margin: resolved.",
+            AlertEventKind.Raised => $"{series} on {_node} at {value:0.##}{unit} is {Name(to)} (threshold {threshold:0.##}{unit}).",
+            _ => $"{series} on {_node} at {value:0.##}{unit} moved from {Name(from)} to {Name(to)} (threshold {threshold:0.##}{unit}).",
         };
         var e = new AlertEvent
         {
             AlertId = id,
-            Node = node,
+            Node = _node,
             Series = series,
             Metric = metric,
             Kind = kind,
@@ -92,6 +121,7 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
             Threshold = threshold,
             Timestamp = at,
             Message = message,
+            Subject = _subject,
         };
         state.Alert = ActiveAlert.After(state.Alert, e);
         return e;
@@ -106,9 +136,7 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
         return level;
     }
 
-    /// <summary>Points on a fixed scale (percentages, °C); a share of the threshold for counts, rates and watts.</summary>
-    private double Margin(string metric, double threshold) =>
-        ResourceMetrics.IsPercentage(metric) || metric == ResourceMetrics.GpuTemperature ? options.HysteresisPoints : options.HysteresisFraction * threshold;
+    private double Margin(string metric, double threshold) => _margin(metric, threshold);
 
     private SeriesState State(string series) =>
         _states.TryGetValue(series, out var state) ? state : _states[series] = new SeriesState();
@@ -131,3 +159,6 @@ public sealed class AlertEvaluator(string node, ResourceOptions options)
         public bool Full(int keep) => Recent.Count >= keep;
     }
 }
+
+/// <summary>An alert event's message: the kind, the series, the levels left and entered, the value and the threshold (null for a series no longer reported).</summary>
+public delegate string AlertWording(AlertEventKind kind, string series, AlertLevel from, AlertLevel to, double value, double? threshold);

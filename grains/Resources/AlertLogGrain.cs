@@ -3,6 +3,7 @@ using Kyros.Perf.History;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Resources;
 
@@ -14,8 +15,10 @@ public sealed class AlertLogGrain(
     [PersistentState("alert-log", KyrosStorage.Name)] IPersistentState<AlertLogState> state,
     SqliteHistoryStore history,
     ClusterHistory clusterHistory,
-    IOptions<ResourceOptions> options) : Grain, IAlertLogGrain
+    IOptions<ResourceOptions> options) : Grain, IAlertLogGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.RecordExists) return;

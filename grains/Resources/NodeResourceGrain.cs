@@ -1,3 +1,4 @@
+using Kyros.Perf.Alerts;
 using Kyros.Perf.Common;
 using Kyros.Perf.HostSampling;
 using Kyros.Perf.Resources;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Streams;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Resources;
 
@@ -20,8 +22,10 @@ public sealed class NodeResourceGrain(
     TimeProvider time,
     IOptions<ResourceOptions> options,
     IOptions<SiloOptions> silo,
-    ILogger<NodeResourceGrain> logger) : Grain, INodeResourceGrain
+    ILogger<NodeResourceGrain> logger) : Grain, INodeResourceGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     private NodeMonitor _monitor = null!;
     private IReadOnlyDictionary<string, AlertThresholds> _cluster = new Dictionary<string, AlertThresholds>();
     private IAsyncStream<AlertEvent> _stream = null!;
@@ -34,7 +38,7 @@ public sealed class NodeResourceGrain(
         _node = this.GetPrimaryKeyString();
         _monitor = new NodeMonitor(_node, options.Value);
         _monitor.Restore(state.State.ActiveAlerts, state.State.KnownGpus);
-        _stream = this.GetStreamProvider(AlertStreams.Provider).GetStream<AlertEvent>(StreamId.Create(AlertStreams.Namespace, AlertStreams.All));
+        _stream = this.Stream();
         _cluster = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetClusterThresholdsAsync();
     }
 
@@ -144,16 +148,7 @@ public sealed class NodeResourceGrain(
     private async Task DeliverAsync()
     {
         var pending = state.State.Outbox.ToArray();
-        try
-        {
-            await GrainFactory.GetGrain<IAlertLogGrain>(0).AppendAsync(pending);
-            foreach (var alert in pending) await _stream.OnNextAsync(alert);
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException or Microsoft.Data.Sqlite.SqliteException)
-        {
-            logger.LogWarning("Delivering {Count} alert events of {Node} failed; they are kept for the next sample: {Reason}", pending.Length, _node, e.Message);
-            return;
-        }
+        if (!await AlertDelivery.TryDeliverAsync(GrainFactory, _stream, pending, logger, _node)) return;
         state.State.Outbox.RemoveRange(0, pending.Length);
         await state.WriteStateAsync();
     }

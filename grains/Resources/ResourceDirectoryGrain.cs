@@ -2,14 +2,17 @@ using Kyros.Perf.Common;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Resources;
 
 /// <summary>The hosts the cluster has heard from, and the cluster's thresholds, which it hands to every host when they change.</summary>
 public sealed class ResourceDirectoryGrain(
     [PersistentState("resource-directory", KyrosStorage.Name)] IPersistentState<ResourceDirectoryState> state,
-    ILogger<ResourceDirectoryGrain> logger) : Grain, IResourceDirectoryGrain
+    ILogger<ResourceDirectoryGrain> logger) : Grain, IResourceDirectoryGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     public async Task<IReadOnlyDictionary<string, AlertThresholds>> RegisterAsync(string node)
     {
         ResourceValidator.RequireNodeName(node);

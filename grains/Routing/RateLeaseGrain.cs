@@ -1,5 +1,6 @@
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Common;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Routing;
 
@@ -10,8 +11,10 @@ namespace Kyros.Perf.Routing;
 public sealed class RateLeaseGrain(
     [PersistentState("rate-leases", KyrosStorage.Name)] IPersistentState<RateLeaseState> state,
     ModelCatalog catalog,
-    TimeProvider time) : Grain, IRateLeaseGrain
+    TimeProvider time) : Grain, IRateLeaseGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     private RateLeaseBook _book = new();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Common;
+using Kyros.Perf.Gateway;
 using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Routing;
@@ -226,9 +227,13 @@ public sealed class RoutingEngine(
         if (features.RequiresVision && !model.Capabilities.Vision) return "requires vision, which it lacks";
         if (features.RequiresCode && !model.Capabilities.Code) return "requires code, which it lacks";
         if (features.RequiresTools && !model.Capabilities.Tools) return "requires tools, which it lacks";
+        if (features.RequiresStructuredOutput && !model.Capabilities.StructuredOutput) return "requires structured_output, which it lacks";
+        if (model.Kind != features.Kind) return $"serves {model.Kind}, not {features.Kind}";
+        if (ProviderSupport.Lacks(model.Provider, features.ProviderNeeds) is { } field) return $"its provider ({model.Provider}) does not take {field}";
         if (features.OutputTokens > model.MaxOutputTokens)
             return $"output_tokens {features.OutputTokens} exceed its limit of {model.MaxOutputTokens}";
-        if (tokens + features.OutputTokens > model.ContextWindow)
+        // An embedding request's inputs are embedded one by one: the gateway holds each to the window, not their sum.
+        if (features.Kind != ModelKinds.Embedding && tokens + features.OutputTokens > model.ContextWindow)
             return $"{tokens} input + {features.OutputTokens} output tokens exceed its context window of {model.ContextWindow}";
         return null;
     }

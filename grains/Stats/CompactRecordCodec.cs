@@ -20,7 +20,7 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
 {
     /// <summary>Names a log numbers at most; one beyond is written in full.</summary>
     private const int MaxNames = 1024;
-    private const byte Success = 1, Feedback = 2, HasInstance = 4, HasTtft = 8, HasErrorKind = 16, HasQuality = 32;
+    private const byte Success = 1, Feedback = 2, HasInstance = 4, HasTtft = 8, HasErrorKind = 16, HasQuality = 32, HasToolCalls = 64, CacheHit = 128;
     private const byte RawId = 0, HexTailId = 1, GuidId = 2, GatewayId = 3;
     private string? _gatewayPrefix;
     private readonly NameTable _instances = new(numberNames ? MaxNames : 0);
@@ -83,7 +83,8 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
     public void WriteBody(ArrayBufferWriter<byte> buffer, ModelPerformanceRecord record, long appendedAtMs)
     {
         var flags = (byte)((record.Success ? Success : 0) | (record.IsFeedback ? Feedback : 0) | (record.Instance is null ? 0 : HasInstance)
-            | (record.TimeToFirstToken is null ? 0 : HasTtft) | (record.ErrorKind is null ? 0 : HasErrorKind) | (record.QualityScore is null ? 0 : HasQuality));
+            | (record.TimeToFirstToken is null ? 0 : HasTtft) | (record.ErrorKind is null ? 0 : HasErrorKind) | (record.QualityScore is null ? 0 : HasQuality) | (record.ToolCalls == 0 ? 0 : HasToolCalls)
+            | (record.CacheHit ? CacheHit : 0));
         Write(buffer, flags);
         if (record.Instance is not null) _instances.Write(buffer, record.Instance);
         WriteVarint(buffer, ZigZag(record.Timestamp.UtcTicks - appendedAtMs * TimeSpan.TicksPerMillisecond));
@@ -94,6 +95,8 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
         if (record.ErrorKind is not null) _errorKinds.Write(buffer, record.ErrorKind);
         WriteDouble(buffer, record.Cost);
         if (record.QualityScore is { } quality) WriteDouble(buffer, quality);
+        if (record.ToolCalls != 0) WriteVarint(buffer, (ulong)record.ToolCalls);
+        if (record.CacheHit) WriteDouble(buffer, record.CostSaved);
     }
 
     public ModelPerformanceRecord ReadBody(ref SpanReader reader, string model, string requestId, long appendedAtMs)
@@ -108,8 +111,14 @@ public sealed class CompactRecordCodec(string model, bool numberNames = true)
         var errorKind = (flags & HasErrorKind) != 0 ? _errorKinds.Read(ref reader) : null;
         var cost = reader.ReadDouble();
         double? quality = (flags & HasQuality) != 0 ? reader.ReadDouble() : null;
+        // Entries written before tool calls were counted have no such flag, and read as none.
+        var toolCalls = (flags & HasToolCalls) != 0 ? (int)reader.ReadVarint() : 0;
+        // Likewise entries written before the response cache: no flag, no hit.
+        var cacheHit = (flags & CacheHit) != 0;
+        var costSaved = cacheHit ? reader.ReadDouble() : 0;
         return new ModelPerformanceRecord(model, instance, new DateTimeOffset(ticks, TimeSpan.Zero), executionTime, ttft, input, output,
-            (flags & Success) != 0, errorKind, cost, quality, requestId, IsFeedback: (flags & Feedback) != 0);
+            (flags & Success) != 0, errorKind, cost, quality, requestId, IsFeedback: (flags & Feedback) != 0)
+            { ToolCalls = toolCalls, CacheHit = cacheHit, CostSaved = costSaved };
     }
 
     public static void WriteVarint(ArrayBufferWriter<byte> buffer, ulong value) => buffer.Advance(WriteVarint(buffer.GetSpan(10), value));

@@ -7,8 +7,18 @@ namespace Kyros.Perf.Stats;
 /// </summary>
 public interface IRecentRecordLog
 {
-    /// <summary>Appends the records whose request id is new; a duplicate's position is 0. Atomic per call.</summary>
-    ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records);
+    /// <summary>
+    /// Appends the records whose request id is new; a duplicate's position is 0. Atomic per call. With
+    /// <paramref name="writer"/>, refuses with <see cref="LogEpochException"/> (writing nothing) when the store no longer
+    /// holds the model's data under the writer's epoch: Redis lost it, and the writer must write back what it holds first.
+    /// </summary>
+    ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records, WriterEpoch? writer = null);
+
+    /// <summary>
+    /// After the writer wrote back everything it holds (a checkpoint up to <paramref name="position"/>) under
+    /// <paramref name="epoch"/>: its appends are taken again, and get positions above <paramref name="position"/>.
+    /// </summary>
+    Task MarkWrittenBackAsync(string model, string epoch, long position);
 
     /// <summary>Records after <paramref name="afterPosition"/>, oldest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<LoggedRecord>> ReadAfterAsync(string model, long afterPosition, int max);
@@ -30,6 +40,17 @@ public interface IRecentRecordLog
 }
 
 public readonly record struct LoggedRecord(long Position, ModelPerformanceRecord Record);
+
+/// <summary>
+/// The epoch under which a writer's state is in the store (<see cref="Durability.RedisEpoch"/>), and whether it holds
+/// nothing from the store (a model's first records, or state rebuilt from history): such a writer may start the model's
+/// log under its epoch.
+/// </summary>
+public readonly record struct WriterEpoch(string Epoch, bool HoldsNothing);
+
+/// <summary>The store does not hold the model's data under the writer's epoch: nothing was written.</summary>
+public sealed class LogEpochException(string model, string found)
+    : Exception($"The recent-record log of model '{model}' is under epoch {found}, not the writer's: Redis lost its data since the writer read it.");
 
 public sealed class RecentRecordLogOptions
 {

@@ -33,7 +33,8 @@ public sealed class InMemoryRecentRecordLog : IRecentRecordLog, IDisposable
 
     public void Dispose() => _sweep.Dispose();
 
-    public ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records)
+    // This process is the store: it cannot lose the log and keep the writer, so an epoch never changes here.
+    public ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records, WriterEpoch? writer = null)
     {
         var log = Get(model);
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -107,6 +108,8 @@ public sealed class InMemoryRecentRecordLog : IRecentRecordLog, IDisposable
         }
         return Task.FromResult<IReadOnlyList<ModelPerformanceRecord>>(result);
     }
+
+    public Task MarkWrittenBackAsync(string model, string epoch, long position) => MarkCheckpointAsync(model, position);
 
     public Task MarkCheckpointAsync(string model, long position)
     {

@@ -1,29 +1,40 @@
+using Kyros.Perf.Alerts;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Common;
+using Kyros.Perf.Durability;
 using Kyros.Perf.History;
 using Kyros.Perf.Routing;
 using Kyros.Perf.Stats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Streams;
+using Kyros.Perf.Resources;
 
 namespace Kyros.Perf.Stats;
 
 public sealed class ModelStatsGrain(
     [PersistentState("model-stats", KyrosStorage.Name)] IPersistentState<ModelStatsCheckpoint> checkpoint,
+    [PersistentState("model-alerts", KyrosStorage.Name)] IPersistentState<ModelAlertState> alertState,
     IRecentRecordLog log,
     SqliteHistoryStore history,
     ClusterHistory clusterHistory,
     ModelCatalog catalog,
+    IStoreEpoch epochs,
     TimeProvider time,
     IOptions<ModelStatsOptions> options,
     IOptions<RoutingOptions> routing,
-    ILogger<ModelStatsGrain> logger) : Grain, IModelStatsGrain
+    IOptions<AlertOptions> alertOptions,
+    ModelAlertRuleBook alertRules,
+    ILogger<ModelStatsGrain> logger) : Grain, IModelStatsGrain, IStateWriteBack
 {
     private const int ReplayPage = 10_000;
     private ModelStatsLedger _ledger = new();
     private GroupCommit _commit = null!;
     private string _model = "";
+    // The store's epoch this activation's state is in: the log refuses its records under any other (Redis lost them).
+    private string _epoch = "";
+    private readonly SemaphoreSlim _saving = new(1, 1);
     private bool _resync;
     private long _checkpointedPosition;
     private int _replayedOnActivation;
@@ -32,10 +43,15 @@ public sealed class ModelStatsGrain(
     // The history part of windows that reach past the minutes kept, while the ledger's edge version holds.
     private readonly Dictionary<(DateTimeOffset From, DateTimeOffset To), MetricsAggregate> _edges = [];
     private int _edgesVersion;
+    private ModelAlertMonitor _alerts = null!;
+    private IAsyncStream<AlertEvent> _alertStream = null!;
+    // The 24 h latency baseline, taken again once a minute (it barely moves in one).
+    private (DateTimeOffset Minute, ModelSummary Summary)? _baseline;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _model = this.GetPrimaryKeyString();
+        _epoch = await epochs.CurrentAsync();
         _ledger = RestoreLedger();
         _checkpointedPosition = _ledger.AppliedPosition;
         _commit = new GroupCommit(AppendAsync, _ledger.Apply, options.Value.MaxGroupRecords);
@@ -47,7 +63,71 @@ public sealed class ModelStatsGrain(
         }
         var period = options.Value.CheckpointInterval;
         this.RegisterGrainTimer(ct => CheckpointAsync(writeState: true, ct), new GrainTimerCreationOptions(period, period) { KeepAlive = false });
+        _alerts = new ModelAlertMonitor(_model, alertOptions.Value);
+        _alerts.Restore(alertState.State.Active);
+        _alertStream = this.Stream();
+        var every = alertOptions.Value.ModelEvaluationInterval;
+        this.RegisterGrainTimer(EvaluateAlertsAsync, new GrainTimerCreationOptions(every, every) { KeepAlive = false });
     }
+
+    /// <summary>
+    /// The model's alert rules on its windows (<see cref="ModelAlertMonitor"/>); events are kept with the alert state
+    /// they belong to, then delivered; what fails to go out goes with the next evaluation.
+    /// </summary>
+    private async Task EvaluateAlertsAsync(CancellationToken cancellationToken)
+    {
+        var model = catalog.Find(_model);
+        if (model is null && !_alerts.Active.Any() && alertState.State.Outbox.Count == 0) return;
+        var now = time.GetUtcNow();
+        var span = alertOptions.Value.ErrorRateWindow;
+        List<AlertEvent> events;
+        try
+        {
+            // A model removed from the catalog is judged on nothing, so its open alerts resolve before its grain goes.
+            model ??= new ModelDescriptor { Id = _model };
+            var window = catalog.Contains(_model) ? await SummaryAsync(now, span)
+                : ModelSummary.Create(_model, TimeWindow.Format(span), now, now, new MetricsAggregate());
+            // Nothing to judge and nothing open: the 24 h and 1 h windows are not worth reading.
+            if (window.Count == 0 && !_alerts.Active.Any() && alertState.State.Outbox.Count == 0) return;
+            var hour = model.AvailabilitySlo is null ? null : await SummaryAsync(now, TimeSpan.FromHours(1));
+            var day = model.LatencySloSeconds is not null && model.TtftSloSeconds is not null ? null : await BaselineAsync(now);
+            events = _alerts.Evaluate(now, new ModelWindows(window, hour, day),
+                new ModelSlos(model.LatencySloSeconds, model.TtftSloSeconds, model.AvailabilitySlo), alertRules.Current.Rules);
+        }
+        catch (Exception exception) when (exception is Microsoft.Data.Sqlite.SqliteException or KyrosUnavailableException or TimeoutException or OrleansException)
+        {
+            logger.LogWarning("Model {Model}: alert rules not evaluated (history unreadable): {Reason}", _model, exception.Message);
+            return;
+        }
+        if (events.Count > 0)
+        {
+            alertState.State.Active = [.. _alerts.Active];
+            alertState.State.Outbox.AddRange(events);
+            await alertState.WriteStateAsync(cancellationToken);
+            foreach (var alert in events)
+            {
+                logger.LogInformation("Alert {Kind} {Level}: {Message}", alert.Kind, alert.Level, alert.Message);
+                KyrosTelemetry.AlertEvents.Add(1, new("level", AlertLevels.Name(alert.Level)), new("metric", alert.Metric), new("kind", alert.Kind.ToString().ToLowerInvariant()));
+            }
+        }
+        if (alertState.State.Outbox.Count == 0) return;
+        var pending = alertState.State.Outbox.ToArray();
+        if (!await AlertDelivery.TryDeliverAsync(GrainFactory, _alertStream, pending, logger, _model)) return;
+        alertState.State.Outbox.RemoveRange(0, pending.Length);
+        await alertState.WriteStateAsync(cancellationToken);
+    }
+
+    private async ValueTask<ModelSummary> BaselineAsync(DateTimeOffset now)
+    {
+        var minute = TimeWindow.StartAt(now, TimeWindow.Min);
+        if (_baseline is { } kept && kept.Minute == minute) return kept.Summary;
+        var summary = await SummaryAsync(now, TimeWindow.Max);
+        _baseline = (minute, summary);
+        return summary;
+    }
+
+    private async ValueTask<ModelSummary> SummaryAsync(DateTimeOffset now, TimeSpan window) =>
+        ModelSummary.Create(_model, TimeWindow.Format(window), _ledger.WindowStart(now, window, null), now, await WindowAsync(now, window));
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -90,8 +170,8 @@ public sealed class ModelStatsGrain(
         if (instance is not null && !_ledger.KnowsInstance(instance))
             throw new ArgumentException($"instance '{instance}' has no records for model '{_model}' in the last {TimeWindow.Format(ModelStatsLedger.MinuteSpan)}.", "instance");
         var now = time.GetUtcNow();
-        var aggregate = instance is null ? await WindowAsync(now, window) : _ledger.Window(now, window, instance);
-        return ModelSummary.Create(_model, TimeWindow.Format(window), _ledger.WindowStart(now, window, instance), now, aggregate, instance);
+        if (instance is null) return await SummaryAsync(now, window);
+        return ModelSummary.Create(_model, TimeWindow.Format(window), _ledger.WindowStart(now, window, instance), now, _ledger.Window(now, window, instance), instance);
     }
 
     public Task<IReadOnlyList<ModelSummary>> GetInstanceSummariesAsync(TimeSpan window)
@@ -268,13 +348,37 @@ public sealed class ModelStatsGrain(
         }
         try
         {
-            return await log.AppendAsync(_model, records);
+            try
+            {
+                return await log.AppendAsync(_model, records, Writer);
+            }
+            catch (LogEpochException exception)
+            {
+                // Redis lost the model's data since this activation read it: nothing was written. Everything the
+                // activation holds goes back first, so the records are acknowledged only once all of it is stored again.
+                logger.LogWarning("Model {Model}: {Reason}; writing back what the grain holds", _model, exception.Message);
+                await WriteBackAsync(await epochs.ReadAsync());
+                return await log.AppendAsync(_model, records, Writer);
+            }
+        }
+        catch (LogEpochException exception)
+        {
+            throw new KyrosUnavailableException($"Model '{_model}': Redis lost its data and the grain's write-back did not take: {exception.Message}");
         }
         catch
         {
             _resync = true;
             throw;
         }
+    }
+
+    private WriterEpoch Writer => new(_epoch, HoldsNothing: _ledger.AppliedPosition == 0);
+
+    /// <summary>Writes the whole ledger as a checkpoint under <paramref name="epoch"/> and starts the model's log again under it, above the checkpoint's position.</summary>
+    public async Task WriteBackAsync(string epoch)
+    {
+        await SaveCheckpointAsync(epoch, CancellationToken.None);
+        await alertState.WriteBackAsync();
     }
 
     /// <summary>Applies the log's records that the checkpoint does not hold yet.</summary>
@@ -312,14 +416,39 @@ public sealed class ModelStatsGrain(
                 logger.LogWarning(exception, "Model {Model}: history write failed; it is retried at the next checkpoint", _model);
             }
         }
-        // The snapshot is taken in this turn: records applied later are beyond its position and get replayed.
-        var position = _ledger.AppliedPosition;
-        if (!writeState || position == _checkpointedPosition) return;
-        checkpoint.State = new ModelStatsCheckpoint { Ledger = _ledger.ToSnapshot(), SavedAt = now };
-        await checkpoint.WriteStateAsync(cancellationToken);
-        // Stored: the ledger is read from it only at activation, so the copy need not stay in memory.
-        checkpoint.State.Ledger = null;
-        _checkpointedPosition = position;
-        await log.MarkCheckpointAsync(_model, position);
+        if (writeState) await SaveCheckpointAsync(writtenBackUnder: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the ledger as the checkpoint when it holds records the last one does not, or, with
+    /// <paramref name="writtenBackUnder"/>, always, and then starts the model's log again under that epoch. One write at a
+    /// time: the timer, a write-back and a record's own write-back may overlap (records interleave), and two writes of one
+    /// state at once would conflict on its ETag.
+    /// </summary>
+    private async Task SaveCheckpointAsync(string? writtenBackUnder, CancellationToken cancellationToken)
+    {
+        await _saving.WaitAsync(cancellationToken);
+        try
+        {
+            // The snapshot is taken in this turn: records applied later are beyond its position and get replayed.
+            var position = _ledger.AppliedPosition;
+            if (writtenBackUnder is null && position == _checkpointedPosition) return;
+            checkpoint.State = new ModelStatsCheckpoint { Ledger = _ledger.ToSnapshot(), SavedAt = time.GetUtcNow() };
+            await checkpoint.WriteStateAsync(cancellationToken);
+            // Stored: the ledger is read from it only at activation, so the copy need not stay in memory.
+            checkpoint.State.Ledger = null;
+            _checkpointedPosition = position;
+            if (writtenBackUnder is null)
+            {
+                await log.MarkCheckpointAsync(_model, position);
+                return;
+            }
+            await log.MarkWrittenBackAsync(_model, writtenBackUnder, position);
+            _epoch = writtenBackUnder;
+        }
+        finally
+        {
+            _saving.Release();
+        }
     }
 }

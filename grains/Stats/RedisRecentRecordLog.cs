@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Kyros.Perf.Common;
+using Kyros.Perf.Durability;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -11,9 +12,11 @@ namespace Kyros.Perf.Stats;
 /// The recent-record log in Redis: per model a stream of records (the entry id is the position), a hash of
 /// the request ids it holds (the dedupe index) and the last checkpointed entry id. An entry holds the request id and the
 /// rest of the record packed (<see cref="CompactRecordCodec"/>), about a quarter of its JSON. One script call appends a
-/// whole group atomically, so concurrent callers share one round trip.
+/// whole group atomically, so concurrent callers share one round trip; with <see cref="ReplicaAcks"/> it returns once
+/// the replicas asked for hold it.
 /// </summary>
-public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<RecentRecordLogOptions> options) : IRecentRecordLog
+public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<RecentRecordLogOptions> options, ReplicaAcks? replicaAcks = null)
+    : IRecentRecordLog
 {
     // Deletes entries older than the retention that a checkpoint already holds, with their request ids; then, while the
     // model holds more than the cap, the oldest that a checkpoint holds. Nothing here expires by TTL: an entry that no
@@ -45,10 +48,23 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
         end
         """;
 
-    // ARGV[2..]: request id and JSON pairs. Returns each record's entry id, or '' for a request id already held.
+    // KEYS[4]: the model's epoch marker. ARGV[2]: the writer's epoch, or '' for no check; ARGV[3]: '1' when the writer
+    // holds nothing from the store. A marker that is gone while the writer holds state means Redis lost the model's data:
+    // refuse, writing nothing. A log from before markers existed (its keys present, no marker) takes the writer's.
+    // ARGV[4..]: request id and packed record pairs. Returns each record's entry id, or '' for a request id already held.
     private const string AppendScript = """
+        if ARGV[2] ~= '' then
+          local marker = redis.call('GET', KEYS[4])
+          if marker ~= ARGV[2] then
+            if marker == false and (ARGV[3] == '1' or redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1) then
+              redis.call('SET', KEYS[4], ARGV[2])
+            else
+              return redis.error_reply('KYROS_EPOCH ' .. (marker or 'gone'))
+            end
+          end
+        end
         local out = {}
-        for i = 2, #ARGV, 2 do
+        for i = 4, #ARGV, 2 do
           if redis.call('HSETNX', KEYS[2], ARGV[i], 1) == 1 then
             out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'i', ARGV[i], 'r', ARGV[i + 1])
           else
@@ -58,6 +74,29 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
 
         """ + "\n" + TrimLua + "\n" + """
         return out
+        """;
+
+    // After a write-back: the marker takes the writer's epoch, and the stream's last id is raised to the checkpoint's
+    // position (a new stream's ids could otherwise fall below it, and replay would skip them); the checkpoint mark moves.
+    // ARGV[1]: epoch; ARGV[2]: the checkpoint's entry id.
+    private const string WrittenBackScript = """
+        redis.call('SET', KEYS[4], ARGV[1])
+        if ARGV[2] ~= '0-0' then
+          if redis.call('EXISTS', KEYS[1]) == 0 then
+            redis.call('XADD', KEYS[1], ARGV[2], 'i', '', 'r', '')
+            redis.call('XDEL', KEYS[1], ARGV[2])
+          else
+            local info = redis.call('XINFO', 'STREAM', KEYS[1])
+            local last
+            for i = 1, #info, 2 do if info[i] == 'last-generated-id' then last = info[i + 1] end end
+            local lms, lseq = string.match(last, '^(%d+)-(%d+)$')
+            local ms, seq = string.match(ARGV[2], '^(%d+)-(%d+)$')
+            if tonumber(ms) > tonumber(lms) or (tonumber(ms) == tonumber(lms) and tonumber(seq) > tonumber(lseq)) then
+              redis.call('XSETID', KEYS[1], ARGV[2])
+            end
+          end
+          redis.call('SET', KEYS[3], ARGV[2])
+        end
         """;
 
     // ARGV[2]: the checkpointed entry id; it only ever moves forward.
@@ -74,22 +113,38 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
         """ + "\n" + TrimLua;
 
     private readonly RecentRecordLogOptions _options = options.Value;
+    private readonly ReplicaAcks _replicaAcks = replicaAcks ?? ReplicaAcks.None;
     private IDatabase Db => redis.GetDatabase();
 
-    public async ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records)
+    public async ValueTask<long[]> AppendAsync(string model, IReadOnlyList<ModelPerformanceRecord> records, WriterEpoch? writer = null)
     {
-        var args = new RedisValue[1 + records.Count * 2];
+        var args = new RedisValue[3 + records.Count * 2];
         args[0] = RetentionMs;
+        args[1] = writer?.Epoch ?? "";
+        args[2] = writer is { HoldsNothing: true } ? "1" : "0";
         var codec = new CompactRecordCodec(model, numberNames: false);
         var body = new ArrayBufferWriter<byte>(128);
         for (var i = 0; i < records.Count; i++)
         {
-            args[1 + i * 2] = records[i].RequestId;
+            args[3 + i * 2] = records[i].RequestId;
             body.ResetWrittenCount();
             codec.WriteBody(body, records[i], appendedAtMs: 0);
-            args[2 + i * 2] = body.WrittenSpan.ToArray();
+            args[4 + i * 2] = body.WrittenSpan.ToArray();
         }
-        var result = (RedisResult[])(await Guard(Db.ScriptEvaluateAsync(AppendScript, Keys(model), args)))!;
+        RedisResult[] result;
+        try
+        {
+            result = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendScript, Keys(model), args))!;
+        }
+        catch (RedisServerException exception) when (exception.Message.StartsWith("KYROS_EPOCH ", StringComparison.Ordinal))
+        {
+            throw new LogEpochException(model, exception.Message["KYROS_EPOCH ".Length..]);
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+        await _replicaAcks.WaitAsync(Db);
         var positions = new long[records.Count];
         for (var i = 0; i < positions.Length; i++)
         {
@@ -114,6 +169,13 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
         var entries = await Guard(Db.StreamRangeAsync(Key(model, "log"), $"{oldest.ToUnixTimeMilliseconds()}-0", "+", limit, Order.Descending));
         var codec = new CompactRecordCodec(model, numberNames: false);
         return entries.Select(e => Parse(codec, model, e)).ToArray();
+    }
+
+    public async Task MarkWrittenBackAsync(string model, string epoch, long position)
+    {
+        await Guard(Db.ScriptEvaluateAsync(WrittenBackScript, Keys(model), [epoch, ToEntryId(position)]));
+        // The log takes records again once this is on the replicas too.
+        await _replicaAcks.WaitAsync(Db);
     }
 
     public Task MarkCheckpointAsync(string model, long position) =>
@@ -145,9 +207,11 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
         }
         catch (Exception exception)
         {
-            throw new KyrosUnavailableException($"The recent-record log (Redis) failed: {exception.Message}");
+            throw Unavailable(exception);
         }
     }
+
+    private static KyrosUnavailableException Unavailable(Exception exception) => new($"The recent-record log (Redis) failed: {exception.Message}");
 
     // A stream entry id "ms-seq" as one rising number: ms in the high bits, seq in the low 20.
     internal static long ToPosition(string entryId)
@@ -178,7 +242,7 @@ public sealed class RedisRecentRecordLog(IConnectionMultiplexer redis, IOptions<
 
     public Task DeleteAsync(string model) => Guard(Db.KeyDeleteAsync(Keys(model)));
 
-    private RedisKey[] Keys(string model) => [Key(model, "log"), Key(model, "ids"), Key(model, "ckpt")];
+    private RedisKey[] Keys(string model) => [Key(model, "log"), Key(model, "ids"), Key(model, "ckpt"), Key(model, "epoch")];
 
     // The hash tag keeps one model's keys on one shard of a Redis cluster.
     private RedisKey Key(string model, string part) => $"{_options.KeyPrefix}:records:{{{model}}}:{part}";

@@ -355,8 +355,8 @@ public sealed class AdaptiveObjective
         return total / _features.Length;
     }
 
-    /// <summary>The router's hard filters that need no live figures: capabilities, output budget, context window.</summary>
+    /// <summary>The router's hard filters that need no live figures: kind, capabilities, output budget, context window.</summary>
     private static bool Serves(Catalog.ModelDescriptor model, RequestFeatures f, long tokens) =>
-        !(f.RequiresVision && !model.Capabilities.Vision) && !(f.RequiresCode && !model.Capabilities.Code) && !(f.RequiresTools && !model.Capabilities.Tools)
+        model.Kind == f.Kind && !(f.RequiresVision && !model.Capabilities.Vision) && !(f.RequiresCode && !model.Capabilities.Code) && !(f.RequiresTools && !model.Capabilities.Tools)
         && f.OutputTokens <= model.MaxOutputTokens && tokens + f.OutputTokens <= model.ContextWindow;
 }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Streams;
+using Kyros.Perf.Durability;
 
 namespace Kyros.Perf.Tuning;
 
@@ -27,8 +28,10 @@ public sealed class TunerGrain(
     TimeProvider time,
     IOptions<TuningOptions> options,
     ILocalSiloDetails silo,
-    ILogger<TunerGrain> logger) : Grain, ITunerGrain
+    ILogger<TunerGrain> logger) : Grain, ITunerGrain, IStateWriteBack
 {
+    public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
+
     private static readonly TimeSpan SummaryWindow = TimeSpan.FromHours(1);
     private IAsyncStream<AlertEvent> _stream = null!;
     private TuningOverrides _overrides = TuningOverrides.None;

@@ -31,6 +31,15 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             Catalog.CatalogModelExistsException exists => Problems.Field("id", exists.Message, StatusCodes.Status409Conflict),
             Catalog.CatalogRevisionException stale => Problems.Field("If-Match", stale.Message, StatusCodes.Status412PreconditionFailed),
             Catalog.ModelRemovedException removed => Problems.Field("model", removed.Message, StatusCodes.Status404NotFound),
+            Auth.ModelNotAllowedException notAllowed => Problems.Field(notAllowed.Field, notAllowed.Message, StatusCodes.Status403Forbidden),
+            Keys.ApiKeyNotFoundException unknownKey => Problems.Field("id", unknownKey.Message, StatusCodes.Status404NotFound),
+            Keys.ApiKeyNameTakenException taken => Problems.Field("name", taken.Message, StatusCodes.Status409Conflict),
+            // Over the key's budget or its requests or tokens a minute: the wait, when known, in Retry-After.
+            Keys.KeyLimitException { Code: Keys.KeyRefusals.Revoked } revoked => Problems.Field("Authorization", revoked.Message, StatusCodes.Status401Unauthorized),
+            Keys.KeyLimitException limit => Results.Problem(title: limit.Code == Keys.KeyRefusals.BudgetExceeded ? "Budget exceeded" : "Rate limit exceeded",
+                detail: limit.Message, statusCode: StatusCodes.Status429TooManyRequests,
+                extensions: new Dictionary<string, object?> { ["field"] = "Authorization", ["code"] = limit.Code }),
+            Keys.ApiKeyRevisionException staleKey => Problems.Field("If-Match", staleKey.Message, StatusCodes.Status412PreconditionFailed),
             ModelNotFoundException missing => Problems.Field("model", missing.Message, StatusCodes.Status404NotFound),
             Benchmarking.BenchmarkNotFoundException unknownRun => Problems.Field("id", unknownRun.Message, StatusCodes.Status404NotFound),
             Tuning.RecommendationNotFoundException unknown => Problems.Field("id", unknown.Message, StatusCodes.Status404NotFound),
@@ -50,7 +59,9 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         }
         if (exception is Routing.NoCandidateException { Temporary: true } || unavailable is not null)
             context.Response.Headers.RetryAfter = $"{KyrosUnavailableException.RetryAfterSeconds}";
-        if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path)) AddOpenAiError(result, unavailable: unavailable is not null);
+        if (exception is Keys.KeyLimitException { RetryAfter: { } wait })
+            context.Response.Headers.RetryAfter = $"{(long)Math.Ceiling(wait.TotalSeconds)}";
+        AddWireError(context, result, unavailable: unavailable is not null);
         await result.ExecuteAsync(context);
         return true;
     }
@@ -59,16 +70,29 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     private static KyrosUnavailableException? Unavailable(Exception exception) =>
         TransientFaults.IsTransient(exception) ? TransientFaults.Describe(exception) : StoreFaultFilter.Unavailable(exception);
 
-    /// <summary>OpenAI's clients read <c>error.message</c>: the problem carries that object too, so they show our message.</summary>
-    public static void AddOpenAiError(IResult result, bool unavailable)
+    /// <summary>
+    /// On the endpoints that speak a vendor's wire format, the problem also carries that vendor's error object, so its
+    /// SDK shows our message: OpenAI's on chat completions, Anthropic's on messages.
+    /// </summary>
+    public static void AddWireError(HttpContext context, IResult result, bool unavailable)
     {
         if (result is not ProblemHttpResult { ProblemDetails: var problem }) return;
+        if (context.Request.Path.StartsWithSegments(ChatCompletionsEndpoint.Path) || context.Request.Path.StartsWithSegments(EmbeddingsEndpoint.Path))
+            AddOpenAiError(problem, unavailable);
+        else if (context.Request.Path.StartsWithSegments(MessagesEndpoint.Path)) MessagesEndpoint.AddAnthropicError(problem, unavailable);
+    }
+
+    /// <summary>OpenAI's clients read <c>error.message</c>.</summary>
+    private static void AddOpenAiError(Microsoft.AspNetCore.Mvc.ProblemDetails problem, bool unavailable)
+    {
+        // A key's refusal names its own code (budget_exceeded, rate_limit_exceeded); OpenAI calls a spent budget a quota.
+        var code = problem.Extensions.TryGetValue("code", out var given) ? given as string : null;
         problem.Extensions["error"] = new Dictionary<string, object?>
         {
             ["message"] = problem.Detail,
-            ["type"] = problem.Status >= 500 ? "server_error" : "invalid_request_error",
+            ["type"] = problem.Status >= 500 ? "server_error" : code == Keys.KeyRefusals.BudgetExceeded ? "insufficient_quota" : "invalid_request_error",
             ["param"] = problem.Extensions.TryGetValue("field", out var field) ? field : null,
-            ["code"] = unavailable ? "service_unavailable" : problem.Status switch
+            ["code"] = unavailable ? "service_unavailable" : code ?? problem.Status switch
             {
                 401 => "invalid_api_key", 403 => "insufficient_permissions", 404 => "model_not_found", 429 or 503 => "rate_limit_exceeded", _ => null,
             },

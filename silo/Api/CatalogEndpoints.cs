@@ -20,7 +20,7 @@ public static class CatalogEndpoints
         app.MapGet("/v1/models", (HttpContext context, ModelCatalog catalog) =>
         {
             var view = catalog.Current;
-            context.Response.Headers.ETag = Tag(view.Version);
+            context.Response.Headers.ETag = RevisionTags.Tag(view.Version);
             return Results.Ok(new { view.Version, view.Models });
         }).WithSummary("Every model in the catalog, and its version");
         app.MapGet("/v1/models/changes", GetChanges).WithSummary("The catalog's change history, newest first");
@@ -41,7 +41,7 @@ public static class CatalogEndpoints
     private static async Task<IResult> GetAsync(string id, HttpContext context, IGrainFactory grains, ModelCatalog catalog)
     {
         if (await Catalog(grains).GetModelAsync(id) is not { } entry) return NotInCatalog(id, catalog);
-        context.Response.Headers.ETag = Tag(entry.Revision);
+        context.Response.Headers.ETag = RevisionTags.Tag(entry.Revision);
         return Results.Ok(entry.Model);
     }
 
@@ -62,7 +62,7 @@ public static class CatalogEndpoints
 
     private static async Task<IResult> ReplaceAsync(string id, HttpRequest request, IGrainFactory grains, CatalogSync sync)
     {
-        var expected = IfMatch(request);
+        var expected = RevisionTags.IfMatch(request);
         using var document = await JsonBody.ReadAsync(request);
         var model = ModelJson.Read(document.RootElement, id);
         ModelDescriptorValidator.Validate(model);
@@ -76,11 +76,15 @@ public static class CatalogEndpoints
     /// </summary>
     private static async Task<IResult> PatchAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog, CatalogSync sync)
     {
-        var expected = IfMatch(request);
+        var expected = RevisionTags.IfMatch(request);
         using var document = await JsonBody.ReadAsync(request);
         if (document.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object of the fields to change.", "body");
         if (await Catalog(grains).GetModelAsync(id) is not { } current) return NotInCatalog(id, catalog);
         var model = ModelJson.Patch(current.Model, JsonNode.Parse(document.RootElement.GetRawText())!.AsObject());
+        // A key belongs to the host it was given for: moving the endpoint leaves the key behind unless it is named again.
+        if (Gateway.ProviderConnections.Authority(model.Endpoint) != Gateway.ProviderConnections.Authority(current.Model.Endpoint)
+            && !document.RootElement.TryGetProperty("api_key_variable", out _))
+            model.ApiKeyVariable = null;
         ModelDescriptorValidator.Validate(model);
         // The caller's revision if it sent one, else the one just read: the catalog grain refuses either once stale.
         var edit = await Catalog(grains).ReplaceAsync(model, expected ?? current.Revision, Actor(request));
@@ -89,7 +93,7 @@ public static class CatalogEndpoints
 
     private static async Task<IResult> RemoveAsync(string id, HttpRequest request, IGrainFactory grains, ModelCatalog catalog, CatalogSync sync)
     {
-        var expected = IfMatch(request);
+        var expected = RevisionTags.IfMatch(request);
         var edit = await Catalog(grains).RemoveAsync(id, expected, Actor(request));
         await sync.PullAsync();
         var removedAt = edit.Change.Timestamp;
@@ -116,24 +120,10 @@ public static class CatalogEndpoints
     {
         await sync.PullAsync();
         var entry = edit.Entry!;
-        context.Response.Headers.ETag = Tag(entry.Revision);
+        context.Response.Headers.ETag = RevisionTags.Tag(entry.Revision);
         if (status == StatusCodes.Status201Created) context.Response.Headers.Location = $"/v1/models/{Uri.EscapeDataString(entry.Model.Id)}";
         return Results.Json(entry.Model, KyrosJson.Options, statusCode: status);
     }
-
-    /// <summary>The revision an edit is made against: <c>If-Match: "12"</c> (or weak, <c>W/"12"</c>); none, or <c>*</c>, for any.</summary>
-    private static long? IfMatch(HttpRequest request)
-    {
-        if (StringValues.IsNullOrEmpty(request.Headers.IfMatch)) return null;
-        var text = request.Headers.IfMatch.ToString().Trim();
-        if (text == "*") return null;
-        if (text.StartsWith("W/", StringComparison.Ordinal)) text = text[2..];
-        return text.Length > 2 && text[0] == '"' && text[^1] == '"' && long.TryParse(text[1..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var revision)
-            ? revision
-            : throw new ArgumentException($"If-Match must be one ETag this API gave (such as \"12\"); got {request.Headers.IfMatch}.", "If-Match");
-    }
-
-    private static string Tag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
 
     /// <summary>Who made a change, for the log and the change history: the API key's name, or the caller's address without keys.</summary>
     private static string Actor(HttpRequest request) => Auth.ApiKeyMiddleware.ActorOf(request.HttpContext);

@@ -20,65 +20,55 @@ public static class ChatCompletionsEndpoint
 
     public static void MapChatCompletions(this IEndpointRouteBuilder app) => app.MapPost(Path, CompleteAsync).RequireScope(Scopes.Write);
 
-    private static async Task CompleteAsync(HttpContext context, ModelGateway gateway, ModelCatalog catalog)
+    private static async Task CompleteAsync(HttpContext context, ModelGateway gateway, ModelCatalog catalog, ResponseCache cache, TimeProvider time)
     {
         using var document = await JsonBody.ReadAsync(context.Request);
-        var (request, stream) = Read(document.RootElement, catalog);
+        var (read, stream, includeUsage) = ChatCompletionJson.Read(document.RootElement, catalog);
+        var request = ModelScope.Restrict(context, read);
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        if (!stream)
-        {
-            var result = await gateway.GenerateAsync(request, null, context.RequestAborted);
-            SetHeaders(context.Response, result.Model, result.Decision.DecisionId, result.RequestId, result.Simulated);
-            await context.Response.WriteAsJsonAsync(new
-            {
-                Id = result.RequestId,
-                Object = "chat.completion",
-                Created = created,
-                result.Model,
-                Choices = new[] { new { Index = 0, Message = new { Role = "assistant", Content = result.Text }, result.FinishReason } },
-                Usage = Usage(result.Usage),
-                Kyros = Extension(result),
-            }, KyrosJson.Options, context.RequestAborted);
-            return;
-        }
-
-        var events = new EventStream(context.Response, created);
-        try
-        {
-            var result = await gateway.GenerateAsync(request, events, context.RequestAborted);
-            await events.FinishAsync(result);
-        }
-        catch (Exception e) when (events.Started && e is GenerationFailedException or OperationCanceledException)
-        {
-            // Text has been sent: the failure reaches the client as an error event, never as a clean end.
-            if (!context.RequestAborted.IsCancellationRequested) await events.FailAsync(e.Message);
-        }
+        await StreamedAnswer.RespondAsync(context, gateway, cache, time, request,
+            stream ? new EventStream(context.Response, created, includeUsage, request.Logprobs) : null, result => WriteCompletionAsync(context, result, created));
     }
 
-    private static (GenerateRequest Request, bool Stream) Read(JsonElement root, ModelCatalog catalog)
+    private static async Task WriteCompletionAsync(HttpContext context, GenerateResult result, long created)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a chat completion request object.", "body");
-        var model = JsonFields.String(root, "", "model") ?? throw new ArgumentException("model is required: auto, kyros/<strategy> or a model id.", "model");
-        if (JsonFields.Integer(root, "", "n") is { } n && n != 1) throw new ArgumentException("n must be 1: one completion per request.", "n");
-        var messages = GatewayEndpoints.ReadMessages(root) ?? throw new ArgumentException("messages is required.", "messages");
-        var (strategy, only) = model switch
+        SetHeaders(context.Response, result.Model, result.Decision.DecisionId, result.RequestId, result.Simulated);
+        var choices = new List<object>
         {
-            "auto" => (RoutingStrategy.Adaptive, null),
-            _ when model.StartsWith(StrategyPrefix, StringComparison.Ordinal) => (ParseStrategy(model), null),
-            _ when catalog.Contains(model) => (RoutingStrategy.Balanced, model),
-            _ => throw new ModelNotFoundException(model),
+            Choice(0, result.Text, result.Refusal, result.ToolCalls, result.Logprobs, result.FinishReason),
         };
-        var request = new GenerateRequest
+        choices.AddRange(result.MoreChoices.Select((c, i) => Choice(i + 1, c.Text, c.Refusal, c.ToolCalls, c.Logprobs, c.FinishReason)));
+        await context.Response.WriteAsJsonAsync(new
         {
-            Messages = messages,
-            Strategy = strategy,
-            Model = only,
-            MaxTokens = GatewayEndpoints.ReadMaxTokens(root, "max_completion_tokens") ?? GatewayEndpoints.ReadMaxTokens(root, "max_tokens") ?? GenerateRequest.DefaultMaxTokens,
-            Temperature = JsonFields.Number(root, "", "temperature"),
-            Features = RoutingEndpoints.ReadFeatures(root),
-        };
-        return (request, JsonFields.Bool(root, "", "stream") ?? false);
+            Id = result.RequestId,
+            Object = "chat.completion",
+            Created = created,
+            result.Model,
+            Choices = choices,
+            Usage = Usage(result.Usage),
+            Kyros = Extension(result),
+        }, KyrosJson.Options, context.RequestAborted);
     }
+
+    private static object Choice(int index, string text, string? refusal, IReadOnlyList<ToolCall> toolCalls, IReadOnlyList<TokenLogprob>? logprobs, string finishReason) => new
+    {
+        Index = index,
+        Message = ChatCompletionJson.Message(text, refusal, toolCalls),
+        Logprobs = ChatCompletionJson.Logprobs(logprobs),
+        FinishReason = finishReason,
+    };
+
+    /// <summary>
+    /// The <c>model</c> field of the vendor-shaped endpoints: <c>auto</c> (adaptive routing), <c>kyros/&lt;strategy&gt;</c>, or a
+    /// catalog model (the only one tried).
+    /// </summary>
+    public static (RoutingStrategy Strategy, string? Model) ResolveModel(string model, ModelCatalog catalog) => model switch
+    {
+        "auto" => (RoutingStrategy.Adaptive, null),
+        _ when model.StartsWith(StrategyPrefix, StringComparison.Ordinal) => (ParseStrategy(model), null),
+        _ when catalog.Contains(model) => (RoutingStrategy.Balanced, model),
+        _ => throw new ModelNotFoundException(model),
+    };
 
     private static RoutingStrategy ParseStrategy(string model)
     {
@@ -92,7 +82,7 @@ public static class ChatCompletionsEndpoint
         }
     }
 
-    private static void SetHeaders(HttpResponse response, string model, string decisionId, string requestId, bool simulated)
+    internal static void SetHeaders(HttpResponse response, string model, string decisionId, string requestId, bool simulated)
     {
         response.Headers["x-kyros-model"] = model;
         response.Headers["x-kyros-decision-id"] = decisionId;
@@ -103,7 +93,7 @@ public static class ChatCompletionsEndpoint
     private static object Usage(TokenUsage usage) =>
         new { PromptTokens = usage.InputTokens, CompletionTokens = usage.OutputTokens, TotalTokens = usage.TotalTokens };
 
-    private static object Extension(GenerateResult result) => new
+    internal static object Extension(GenerateResult result) => new
     {
         result.RequestId,
         result.Decision.DecisionId,
@@ -117,8 +107,11 @@ public static class ChatCompletionsEndpoint
         UsageSource = result.Usage.Source,
     };
 
-    /// <summary>Server-sent events in OpenAI's chunk format: a role chunk, content chunks, a finish chunk, a usage chunk, [DONE].</summary>
-    private sealed class EventStream(HttpResponse response, long created) : IGenerationObserver
+    /// <summary>
+    /// Server-sent events in OpenAI's chunk format: a role chunk, content (and refusal) chunks, each tool call as an
+    /// opening chunk (id, name) and its arguments in pieces, a finish chunk, a usage chunk when asked for, [DONE].
+    /// </summary>
+    private sealed class EventStream(HttpResponse response, long created, bool includeUsage, bool logprobs) : IStreamedAnswer
     {
         private string _id = "";
         private string _model = "";
@@ -134,14 +127,39 @@ public static class ChatCompletionsEndpoint
             await WriteAsync(Chunk(new { Role = "assistant", Content = "" }, null));
         }
 
-        public ValueTask OnTextAsync(string text) => WriteAsync(Chunk(new { Content = text }, null));
+        public ValueTask OnTextAsync(string text, IReadOnlyList<TokenLogprob>? tokens) =>
+            WriteAsync(Chunk(new { Content = text }, null, logprobs ? ChatCompletionJson.Logprobs(tokens ?? []) : null));
+
+        public ValueTask OnRefusalAsync(string refusal) => WriteAsync(Chunk(new { Refusal = refusal }, null));
+
+        public async ValueTask OnToolCallAsync(int index, ToolCall call)
+        {
+            await WriteAsync(Chunk(new { ToolCalls = new[] { new { Index = index, call.Id, Type = "function", Function = new { call.Name, Arguments = "" } } } }, null));
+            // Arguments in pieces, as models stream them: clients assemble them by index.
+            for (var at = 0; at < call.ArgumentsJson.Length; at += ArgumentPiece)
+                await WriteAsync(Chunk(new { ToolCalls = new[] { new { Index = index, Function = new { Arguments = call.ArgumentsJson.Substring(at, Math.Min(ArgumentPiece, call.ArgumentsJson.Length - at)) } } } }, null));
+        }
+
+        private const int ArgumentPiece = 32;
 
         public async Task FinishAsync(GenerateResult result)
         {
             // An answer without text (all of it spent on reasoning, say) still gets its opening chunk and headers.
             if (!Started) await OnStartAsync(result.Model, result.Decision, result.RequestId, result.Simulated);
-            await WriteAsync(Chunk(new { }, result.FinishReason));
-            await WriteAsync(new { Id = _id, Object = "chat.completion.chunk", Created = created, Model = _model, Choices = Array.Empty<object>(), Usage = Usage(result.Usage), Kyros = Extension(result) });
+            if (includeUsage)
+            {
+                await WriteAsync(Chunk(new { }, result.FinishReason));
+                await WriteAsync(new { Id = _id, Object = "chat.completion.chunk", Created = created, Model = _model, Choices = Array.Empty<object>(), Usage = Usage(result.Usage), Kyros = Extension(result) });
+            }
+            else
+            {
+                // No usage chunk unasked (a chunk without choices trips some clients): Kyros' own figures ride on the finish chunk.
+                await WriteAsync(new
+                {
+                    Id = _id, Object = "chat.completion.chunk", Created = created, Model = _model,
+                    Choices = new[] { new { Index = 0, Delta = new { }, Logprobs = (object?)null, result.FinishReason } }, Kyros = Extension(result),
+                });
+            }
             await response.WriteAsync("data: [DONE]\n\n");
             await response.Body.FlushAsync();
         }
@@ -149,13 +167,13 @@ public static class ChatCompletionsEndpoint
         public async Task FailAsync(string message) =>
             await WriteAsync(new { Error = new { Message = message, Type = "server_error", Code = "model_failed" } });
 
-        private object Chunk(object delta, string? finishReason) => new
+        private object Chunk(object delta, string? finishReason, object? tokens = null) => new
         {
             Id = _id,
             Object = "chat.completion.chunk",
             Created = created,
             Model = _model,
-            Choices = new[] { new { Index = 0, Delta = delta, FinishReason = finishReason } },
+            Choices = new[] { new { Index = 0, Delta = delta, Logprobs = tokens, FinishReason = finishReason } },
         };
 
         private async ValueTask WriteAsync(object payload)

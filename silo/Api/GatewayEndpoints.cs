@@ -8,7 +8,10 @@ using Kyros.Perf.Silo.Auth;
 
 namespace Kyros.Perf.Silo.Api;
 
-/// <summary><c>/v1/models/generate</c> (the product's shape) and <c>/v1/feedback</c>; <see cref="ChatCompletionsEndpoint"/> speaks OpenAI's.</summary>
+/// <summary>
+/// <c>/v1/models/generate</c> (the product's shape) and <c>/v1/feedback</c>; <see cref="ChatCompletionsEndpoint"/> speaks
+/// OpenAI's, <see cref="MessagesEndpoint"/> Anthropic's.
+/// </summary>
 public static class GatewayEndpoints
 {
     private static readonly HashSet<string> GenerateFields =
@@ -21,6 +24,8 @@ public static class GatewayEndpoints
             .ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status504GatewayTimeout).WithSummary("Route, call the model, record");
         app.MapPost("/v1/feedback", PostFeedback).RequireScope(Scopes.Write);
         app.MapChatCompletions();
+        app.MapEmbeddings();
+        app.MapMessages();
     }
 
     private static async Task<IResult> Generate(HttpRequest request, ModelGateway gateway)
@@ -32,7 +37,7 @@ public static class GatewayEndpoints
         var generate = new GenerateRequest
         {
             Prompt = JsonFields.String(root, "", "prompt"),
-            Messages = ReadMessages(root),
+            Messages = ChatCompletionJson.ReadMessages(root),
             Strategy = RoutingStrategies.Parse(JsonFields.String(root, "", "strategy")),
             Features = RoutingEndpoints.ReadFeatures(root),
             MaxTokens = ReadMaxTokens(root, "max_tokens") ?? GenerateRequest.DefaultMaxTokens,
@@ -40,7 +45,7 @@ public static class GatewayEndpoints
             Model = JsonFields.String(root, "", "model"),
             Candidates = RoutingEndpoints.ReadCandidates(root),
         };
-        var result = await gateway.GenerateAsync(generate, null, request.HttpContext.RequestAborted);
+        var result = await gateway.GenerateAsync(ModelScope.Restrict(request.HttpContext, generate), null, ApiKeyMiddleware.CallerOf(request.HttpContext), request.HttpContext.RequestAborted);
         return Results.Ok(result);
     }
 
@@ -58,35 +63,6 @@ public static class GatewayEndpoints
             FeedbackResult.Duplicate => Problems.Field("request_id", $"Request {requestId} already has a score; the first one stands.", StatusCodes.Status409Conflict),
             _ => Problems.Field("request_id", $"Request {requestId} is unknown, or older than the recent-record log keeps (Kyros:RecentRecords:Retention).", StatusCodes.Status404NotFound),
         };
-    }
-
-    /// <summary>OpenAI's message shape: a role and content as a string or a list of text parts.</summary>
-    public static IReadOnlyList<ChatTurn>? ReadMessages(JsonElement root)
-    {
-        return JsonFields.Field(root, "messages") switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select(Message).ToArray(),
-            _ => throw JsonFields.WrongType("", "messages", "an array of {role, content}"),
-        };
-
-        static ChatTurn Message(JsonElement m, int i)
-        {
-            var at = $"messages[{i}].";
-            if (m.ValueKind != JsonValueKind.Object) throw JsonFields.WrongType("", $"messages[{i}]", "an object with role and content");
-            var role = JsonFields.String(m, at, "role") ?? throw new ArgumentException($"{at}role is required.", at + "role");
-            var content = JsonFields.Field(m, "content") switch
-            {
-                null => throw new ArgumentException($"{at}content is required.", at + "content"),
-                { ValueKind: JsonValueKind.String } text => text.GetString()!,
-                { ValueKind: JsonValueKind.Array } parts => string.Concat(parts.EnumerateArray().Select((p, j) =>
-                    p.ValueKind == JsonValueKind.Object && JsonFields.String(p, $"{at}content[{j}].", "type") == "text"
-                        ? JsonFields.String(p, $"{at}content[{j}].", "text") ?? ""
-                        : throw new ArgumentException($"{at}content[{j}] must be a text part (type: text); images and other parts are not supported.", $"{at}content[{j}]"))),
-                _ => throw JsonFields.WrongType(at, "content", "a string or a list of text parts"),
-            };
-            return new ChatTurn(role, content);
-        }
     }
 
     public static int? ReadMaxTokens(JsonElement root, string name) => GatewayValidator.MaxTokens(JsonFields.Integer(root, "", name), name);

@@ -15,14 +15,50 @@ public static class MetricsEndpoint
 {
     private static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(5);
 
-    public static void MapMetricsEndpoint(this IEndpointRouteBuilder app) => app.MapGet("/metrics", async (string? window, IGrainFactory grains) =>
+    public static void MapMetricsEndpoint(this IEndpointRouteBuilder app) => app.MapGet("/metrics", async (string? window, IGrainFactory grains, Keys.ApiKeyRing ring) =>
     {
         var span = TimeWindow.ParseOr(window, DefaultWindow);
-        var summary = await grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span);
+        var summary = grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span);
         // Hosts: each series' latest value from the last minute, so a host that stopped reporting drops out.
-        var hosts = await grains.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(TimeWindow.Min);
-        return Results.Text(Render(summary) + RenderHosts(hosts), "text/plain; version=0.0.4; charset=utf-8");
+        var hosts = grains.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(TimeWindow.Min);
+        var keys = Keys.KeySpendReport.ReadAsync(grains, ring);
+        return Results.Text(Render(await summary) + RenderHosts(await hosts) + RenderKeys(await keys), "text/plain; version=0.0.4; charset=utf-8");
     });
+
+    /// <summary>Each run-time key's figures for its budget period, by name (never its secret), per model where they split.</summary>
+    public static string RenderKeys(IReadOnlyList<Keys.KeySpend> keys)
+    {
+        var text = new StringBuilder();
+        if (keys.Count == 0) return "";
+        KeyFamily(text, "kyros_key_spend_usd", "Spend in the key's budget period, in US dollars, by model.",
+            keys.SelectMany(k => k.Usage.Models.Select(m => (k, $"model=\"{Escape(m.Model)}\"", (double?)m.SpendUsd))));
+        KeyFamily(text, "kyros_key_budget_usd", "The key's budget for its period, in US dollars.", keys.Select(k => (k, "", k.Usage.BudgetUsd)));
+        KeyFamily(text, "kyros_key_remaining_usd", "What the key may still spend in its period (budget less spent and held).", keys.Select(k => (k, "", k.Usage.RemainingUsd)));
+        KeyFamily(text, "kyros_key_reserved_usd", "Worst-case cost held by the key's calls in flight.", keys.Select(k => (k, "", (double?)k.Usage.ReservedUsd)));
+        KeyFamily(text, "kyros_key_requests", "Calls to models in the key's budget period, by model.",
+            keys.SelectMany(k => k.Usage.Models.Select(m => (k, $"model=\"{Escape(m.Model)}\"", (double?)m.Requests))));
+        KeyFamily(text, "kyros_key_tokens", "Tokens in the key's budget period, by model.",
+            keys.SelectMany(k => k.Usage.Models.SelectMany(m => new[]
+            {
+                (k, $"model=\"{Escape(m.Model)}\",direction=\"input\"", (double?)m.InputTokens), (k, $"model=\"{Escape(m.Model)}\",direction=\"output\"", (double?)m.OutputTokens),
+            })));
+        KeyFamily(text, "kyros_key_refused", "Calls the key's account refused since its activation (budget, requests or tokens a minute).",
+            keys.Select(k => (k, "", (double?)k.Usage.Refused)));
+        return text.ToString();
+    }
+
+    private static void KeyFamily(StringBuilder text, string name, string help, IEnumerable<(Keys.KeySpend Key, string Labels, double? Value)> samples)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(" gauge\n");
+        foreach (var (key, labels, value) in samples)
+        {
+            if (value is not { } v) continue;
+            text.Append(name).Append("{key=\"").Append(Escape(key.Name)).Append("\",period=\"").Append(key.Usage.Period).Append('"');
+            if (labels.Length > 0) text.Append(',').Append(labels);
+            text.Append("} ").Append(v.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
 
     public static string RenderHosts(Resources.ClusterResourceSummary hosts)
     {

@@ -85,10 +85,12 @@ public static class PerformanceEndpoints
         return Results.Ok(new { Model = model, records.Count, Records = records });
     }
 
-    private static async Task<IResult> GetClusterSummary(string? window, IGrainFactory grains)
+    private static async Task<IResult> GetClusterSummary(string? window, IGrainFactory grains, Keys.ApiKeyRing ring)
     {
         var span = TimeWindow.ParseOr(window, DefaultWindow);
-        return Results.Ok(await grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span));
+        var summary = grains.GetGrain<IPerformanceSummaryGrain>(0).GetClusterSummaryAsync(span);
+        var keys = Keys.KeySpendReport.ReadAsync(grains, ring);
+        return Results.Ok(await summary with { Keys = await keys });
     }
 
     private static async Task<IResult> GetHistory(string model, string? from, string? to, string? resolution,

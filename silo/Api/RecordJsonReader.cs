@@ -12,7 +12,7 @@ public static class RecordJsonReader
     private static readonly HashSet<string> KnownFields =
     [
         "model", "instance", "timestamp", "execution_time", "time_to_first_token", "input_tokens", "output_tokens",
-        "success", "error_kind", "cost", "quality_score", "request_id",
+        "success", "error_kind", "cost", "quality_score", "request_id", "tool_calls",
     ];
 
     /// <summary>One record (an object) or a batch (an array); the batch's fields are prefixed with "[i].".</summary>
@@ -59,6 +59,11 @@ public static class RecordJsonReader
             ErrorKind: JsonFields.String(json, prefix, "error_kind"),
             Cost: JsonFields.Number(json, prefix, "cost") ?? 0,
             QualityScore: JsonFields.Number(json, prefix, "quality_score"),
-            RequestId: JsonFields.String(json, prefix, "request_id") ?? throw JsonFields.Missing(prefix, "request_id"));
+            RequestId: JsonFields.String(json, prefix, "request_id") ?? throw JsonFields.Missing(prefix, "request_id"))
+        {
+            ToolCalls = JsonFields.Integer(json, prefix, "tool_calls") is { } calls
+                ? calls is >= 0 and <= RecordValidator.MaxToolCalls ? (int)calls : throw new ArgumentException($"{prefix}tool_calls must be within 0..{RecordValidator.MaxToolCalls}; got {calls}.", prefix + "tool_calls")
+                : 0,
+        };
     }
 }

@@ -27,7 +27,7 @@ public static class RoutingEndpoints
     private static async Task<IResult> Route(HttpRequest request, IGrainFactory grains)
     {
         using var document = await JsonBody.ReadAsync(request);
-        var routing = ReadRequest(document.RootElement);
+        var routing = ModelScope.Restrict(request.HttpContext, ReadRequest(document.RootElement));
         // When no candidate passes the filters, ApiExceptionHandler answers 422 (or 503) with every candidate's reason.
         return Results.Ok(await grains.GetGrain<IRouterGrain>(0).SelectModelAsync(routing));
     }
@@ -50,7 +50,7 @@ public static class RoutingEndpoints
             Stream = QueryFields.Bool(q, "stream") ?? false,
         };
         var candidates = q["available_models"].FirstOrDefault()?.Split(',', StringSplitOptions.TrimEntries);
-        var routing = new RoutingRequest(features, candidates, RoutingStrategies.Parse(q["strategy"].FirstOrDefault()));
+        var routing = ModelScope.Restrict(request.HttpContext, new RoutingRequest(features, candidates, RoutingStrategies.Parse(q["strategy"].FirstOrDefault())));
         // Here the features are query parameters of their own, and errors name them so.
         RoutingValidator.Validate(routing, featuresPrefix: "");
         // Without top_n: up to three of the candidates that pass the filters.

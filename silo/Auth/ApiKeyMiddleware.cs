@@ -6,15 +6,16 @@ namespace Kyros.Perf.Silo.Auth;
 /// <summary>
 /// With keys configured: a request needs a key (<c>Authorization: Bearer</c>, <c>x-api-key</c>, or the pages' session
 /// cookie) with the endpoint's scope. None or a wrong one is 401, too small a scope 403, both problem+json (OpenAI-shaped
-/// on <c>/v1/chat/completions</c>). <c>/healthz</c> and the sign-in page stay open; a browser asking for the dashboard is
-/// sent to sign in. The key's name becomes the request's actor; the key itself is never logged or returned.
+/// on <c>/v1/chat/completions</c>, Anthropic-shaped on <c>/v1/messages</c>). <c>/healthz</c> and the sign-in page stay open; a browser asking for the dashboard is
+/// sent to sign in. The key's name becomes the request's actor; the key itself is never logged or returned. A run-time key
+/// (<see cref="Kyros.Perf.Keys.IApiKeyDirectoryGrain"/>) is checked the same way; its models are held by <see cref="ModelScope"/>.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOptions<AuthOptions> options)
 {
     public const string SessionCookie = "kyros_session";
     private const string KeyItem = "kyros.key";
 
-    private static ApiKeys.Entry? KeyOf(HttpContext context) => context.Items.TryGetValue(KeyItem, out var key) ? key as ApiKeys.Entry : null;
+    public static ApiKeys.Entry? KeyOf(HttpContext context) => context.Items.TryGetValue(KeyItem, out var key) ? key as ApiKeys.Entry : null;
 
     /// <summary>Who is calling, for logs and change histories: the key's name, or the caller's address without keys.</summary>
     public static string ActorOf(HttpContext context) => KeyOf(context) is { } key
@@ -22,6 +23,9 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
         : $"http {context.Connection.RemoteIpAddress?.ToString() ?? "unknown"}";
 
     public static string? KeyNameOf(HttpContext context) => KeyOf(context)?.Name;
+
+    /// <summary>The run-time key whose account admits and pays for the request's gateway calls; null for a configured key or none.</summary>
+    public static Keys.KeyCaller? CallerOf(HttpContext context) => KeyOf(context)?.Caller;
 
     /// <summary>The scopes of the caller's key (so the pages offer only what it may do); none without a key.</summary>
     public static string[] ScopesOf(HttpContext context) => KeyOf(context) is { } key ? [.. key.Scopes.Order(StringComparer.Ordinal)] : [];
@@ -67,7 +71,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
     private static Task Refuse(HttpContext context, int status, string detail)
     {
         var problem = Api.Problems.Field(status == StatusCodes.Status401Unauthorized ? "Authorization" : "scope", detail, status);
-        if (context.Request.Path.StartsWithSegments(Api.ChatCompletionsEndpoint.Path)) Api.ApiExceptionHandler.AddOpenAiError(problem, unavailable: false);
+        Api.ApiExceptionHandler.AddWireError(context, problem, unavailable: false);
         return problem.ExecuteAsync(context);
     }
 }

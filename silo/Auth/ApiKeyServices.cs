@@ -19,11 +19,11 @@ public static class ApiKeyServices
         var result = new AuthOptionsValidator().Validate(null, auth);
         var failures = result.Failed ? result.Failures.ToList() : [];
         if (AuthOptionsValidator.RefuseOpenListening(auth, urls) is { } refusal) failures.Add(refusal);
+        if (failures.Count == 0) failures.AddRange(AuthOptionsValidator.RefuseWeakKeys(auth, urls));
         if (failures.Count > 0) throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), failures);
         services.AddSingleton(Options.Create(auth));
         services.AddSingleton<ApiKeys>();
-        var perKey = auth.Keys.Where(k => k.RequestsPerMinute is not null).ToDictionary(k => k.Name, k => k.RequestsPerMinute!.Value);
-        if (perKey.Count > 0) services.AddRateLimiter(limits => Limit(limits, perKey));
+        if (auth.Enabled) services.AddRateLimiter(Limit);
         return auth;
     }
 
@@ -34,23 +34,29 @@ public static class ApiKeyServices
             app.Logger.LogWarning("No API keys are configured (Kyros:Auth:Keys): the HTTP API serves anyone who reaches {Urls}", string.Join(", ", urls));
         app.UseRouting();
         app.UseMiddleware<ApiKeyMiddleware>();
-        // Without a limit the limiter is not in the pipeline: recording and routing pay nothing for it.
-        if (auth.Keys.Any(k => k.RequestsPerMinute is not null)) app.UseRateLimiter();
+        // Without keys the limiter is not in the pipeline: recording and routing pay nothing for it. With keys it is, since
+        // a run-time key may get a limit at any time; a key without one costs a dictionary lookup.
+        if (auth.Enabled) app.UseRateLimiter();
     }
 
-    private static void Limit(RateLimiterOptions limits, Dictionary<string, int> perKey)
+    /// <summary>
+    /// Each key's requests a minute, counted on this silo (a cluster of n silos lets a key make up to n times as many).
+    /// The partition is the key's name and its limit, so a run-time key whose limit changes starts a window at the new one.
+    /// </summary>
+    private static void Limit(RateLimiterOptions limits)
     {
         limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            ApiKeyMiddleware.KeyNameOf(context) is { } name && perKey.TryGetValue(name, out var perMinute)
-                ? RateLimitPartition.GetFixedWindowLimiter(name, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
+            ApiKeyMiddleware.KeyOf(context) is { RequestsPerMinute: { } perMinute } key
+                ? RateLimitPartition.GetFixedWindowLimiter($"{key.Name}/{perMinute}", _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
                 : RateLimitPartition.GetNoLimiter(""));
         limits.OnRejected = (rejected, _) =>
         {
             var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
             rejected.HttpContext.Response.Headers.RetryAfter = $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))}";
-            var name = ApiKeyMiddleware.KeyNameOf(rejected.HttpContext)!;
-            return new ValueTask(Problems.Field("Authorization", $"The key '{name}' is over its {perKey[name]} requests a minute.",
-                StatusCodes.Status429TooManyRequests).ExecuteAsync(rejected.HttpContext));
+            var key = ApiKeyMiddleware.KeyOf(rejected.HttpContext)!;
+            var problem = Problems.Field("Authorization", $"The key '{key.Name}' is over its {key.RequestsPerMinute} requests a minute.", StatusCodes.Status429TooManyRequests);
+            ApiExceptionHandler.AddWireError(rejected.HttpContext, problem, unavailable: false);
+            return new ValueTask(problem.ExecuteAsync(rejected.HttpContext));
         };
     }
 }

@@ -81,6 +81,30 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
               $"configure keys, or set {AuthOptions.Section}:AllowAnonymous=true to serve anyone who reaches the port.";
     }
 
+    /// <summary>Beyond loopback a configured key must be at least this long: 32 characters of a generated key are 128 bits or more.</summary>
+    public const int MinExposedKeyLength = 32;
+
+    /// <summary>Keys that ship in examples and manifests: deployed unchanged, everyone knows them.</summary>
+    private static readonly string[] Placeholders = ["replace-with-a-generated-key", "change-me", "changeme", "your-api-key", "placeholder"];
+
+    /// <summary>
+    /// Listening beyond loopback, a placeholder key or one under <see cref="MinExposedKeyLength"/> characters stops the
+    /// silo (exit code 2), naming the key's setting but never the key.
+    /// </summary>
+    public static IEnumerable<string> RefuseWeakKeys(AuthOptions options, IEnumerable<string> urls)
+    {
+        var exposed = urls.Where(u => !IsLoopback(u)).ToList();
+        if (exposed.Count == 0) yield break;
+        for (var i = 0; i < options.Keys.Count; i++)
+        {
+            var key = options.Keys[i].Key ?? "";
+            if (Placeholders.Any(p => key.Contains(p, StringComparison.OrdinalIgnoreCase)))
+                yield return $"{AuthOptions.Section}:Keys:{i}:Key is a placeholder from an example or manifest, and the silo listens on {string.Join(", ", exposed)}: generate a key (openssl rand -hex 32).";
+            else if (key.Length < MinExposedKeyLength)
+                yield return $"{AuthOptions.Section}:Keys:{i}:Key is under {MinExposedKeyLength} characters, and the silo listens on {string.Join(", ", exposed)}: generate a key (openssl rand -hex 32).";
+        }
+    }
+
     public static bool IsLoopback(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return false;

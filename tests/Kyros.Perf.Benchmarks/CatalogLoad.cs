@@ -21,7 +21,7 @@ public static class CatalogLoad
         var rows = new List<string>();
         var work = Directory.CreateTempSubdirectory("kyros-catalog-").FullName;
         var redisPort = ChildProcess.FreePort();
-        await using var redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work]);
+        await using var redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", work]);
         await ChildProcess.WaitForPortAsync(redisPort, TimeSpan.FromSeconds(10));
         var catalogFile = Path.Combine(work, "catalog.json");
         File.WriteAllText(catalogFile, JsonDocument.Parse(RoutingLoad.CatalogJson(models)).RootElement.GetProperty("Kyros").GetProperty("Catalog").GetRawText());

@@ -62,14 +62,54 @@ public static class GatewayOverhead
         return rows;
     }
 
-    private static (string Url, string Body) Call(int siloHttpPort, string model) =>
-        ($"http://127.0.0.1:{siloHttpPort}/v1/chat/completions", Request.Replace("MODEL", model));
+    /// <summary>
+    /// What a key's account and the response cache cost, on one silo with Redis (AOF, as shipped): the named-model call
+    /// with a configured key (no account), with a run-time key with a budget (each call held at its account before the
+    /// model and settled, stored, after), and answered from the response cache.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RunKeysAsync(string siloDll, double seconds)
+    {
+        await using var backend = await InstantBackend.StartAsync();
+        var work = Directory.CreateTempSubdirectory("kyros-keys-").FullName;
+        var redisPort = ChildProcess.FreePort();
+        await using var redis = ChildProcess.Start("redis", "redis-server",
+            ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", work]);
+        await ChildProcess.WaitForPortAsync(redisPort, TimeSpan.FromSeconds(10));
+        const string admin = "bench-admin-key-0123456789abcdef";
+        var (silo, http) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: true, $"--Kyros:Redis=127.0.0.1:{redisPort}",
+            "--Kyros:Auth:Keys:0:Name=bench", $"--Kyros:Auth:Keys:0:Key={admin}", "--Kyros:Auth:Keys:0:Scopes:0=read", "--Kyros:Auth:Keys:0:Scopes:1=write",
+            "--Kyros:Auth:Keys:0:Scopes:2=admin", "--Kyros:Catalog:Models:0:InputPricePer1k=0.001", "--Kyros:Catalog:Models:0:OutputPricePer1k=0.002");
+        await using var _ = silo;
+        using var setup = new HttpClient();
+        using var create = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{http}/v1/keys")
+        {
+            Content = new StringContent("""{"name": "bench-budget", "scopes": ["write"], "budget_usd": 1000000, "budget_period": "month"}""", Encoding.UTF8, "application/json"),
+        };
+        create.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin);
+        using var created = await setup.SendAsync(create);
+        var runtime = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
+        var url = $"http://127.0.0.1:{http}/v1/chat/completions";
+        var plain = Request.Replace("MODEL", "bench");
+        var seeded = plain.Replace("\"max_tokens\": 16", "\"max_tokens\": 16, \"seed\": 1");
+        var rows = await CompareAsync(backend, seconds,
+        [
+            ("gateway, configured key (no account)", (url, plain, admin, null)),
+            ("gateway, run-time key with a budget (held and settled)", (url, plain, runtime, null)),
+            ("gateway, response cache hit", (url, seeded, admin, "60")),
+        ]);
+        Console.Error.WriteLine($"[keys] CPU over the run: silo {silo.CpuTime.TotalSeconds:0.0} s, this process (load and backend) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s");
+        return rows;
+    }
+
+    private static (string Url, string Body, string? Key, string? CacheTtl) Call(int siloHttpPort, string model) =>
+        ($"http://127.0.0.1:{siloHttpPort}/v1/chat/completions", Request.Replace("MODEL", model), null, null);
 
     /// <summary>Each path beside the backend called directly, at concurrency 1 and 16, with the direct call as the baseline of its level.</summary>
-    private static async Task<List<string>> CompareAsync(InstantBackend backend, double seconds, (string Name, (string Url, string Body) Call)[] paths)
+    private static async Task<List<string>> CompareAsync(InstantBackend backend, double seconds,
+        (string Name, (string Url, string Body, string? Key, string? CacheTtl) Call)[] paths)
     {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
-        var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"));
+        var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"), Key: (string?)null, CacheTtl: (string?)null);
         // The silo's first seconds of traffic run slower (JIT tiers, first activations, heap growth): spend them unmeasured.
         foreach (var (_, call) in paths) await MeasureAsync(client, call, 16, 3);
         var rows = new List<string>();
@@ -143,11 +183,14 @@ public static class GatewayOverhead
     private static string Added(double value, double? baseline) =>
         baseline is { } b ? (value - b).ToString("+#,0;-#,0", CultureInfo.InvariantCulture) : "-";
 
-    private static async Task<Figures> MeasureAsync(HttpClient client, (string Url, string Body) call, int concurrency, double seconds)
+    private static async Task<Figures> MeasureAsync(HttpClient client, (string Url, string Body, string? Key, string? CacheTtl) call, int concurrency, double seconds)
     {
         async Task<bool> Once()
         {
-            using var response = await client.PostAsync(call.Url, new StringContent(call.Body, Encoding.UTF8, "application/json"));
+            using var request = new HttpRequestMessage(HttpMethod.Post, call.Url) { Content = new StringContent(call.Body, Encoding.UTF8, "application/json") };
+            if (call.Key is { } key) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            if (call.CacheTtl is { } ttl) request.Headers.Add("x-kyros-cache-ttl", ttl);
+            using var response = await client.SendAsync(request);
             await response.Content.ReadAsByteArrayAsync();
             return response.IsSuccessStatusCode;
         }

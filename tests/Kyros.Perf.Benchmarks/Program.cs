@@ -16,10 +16,11 @@ using Microsoft.Extensions.Logging;
 // otlp: OTLP trace exports of 512 GenAI spans into one embedded silo, beside the same records as JSON.
 // catalog: 10,000 models on two silos with Redis: an edit's time, until both silos serve it, decisions over 1,000 of them.
 // tuning (tuning-redis: with its own redis-server) measures one tuning cycle over 1,000 models and 100 hosts, and recording beside it.
+// keys: the gateway's named-model call with a configured key, a run-time key with a budget (its account), and a response cache hit.
 // tracing: the gateway's named-model call with the silo's OpenTelemetry traces off, all exported, and 1 in 10 sampled.
 // loadgen measures the benchmark's open-loop load generator against a backend that answers at once, beside autocannon
 // (--autocannon PATH or KYROS_AUTOCANNON; without either it runs ours alone).
-//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,tracing,tuning,tuning-redis,loadgen,scale,soak,catalog,otlp] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
+//   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,keys,tracing,tuning,tuning-redis,loadgen,scale,soak,catalog,otlp] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
@@ -45,6 +46,7 @@ var results = new List<Result>();
 IReadOnlyList<string> samplingRows = [];
 IReadOnlyList<string> gatewayRows = [];
 IReadOnlyList<string> tracingRows = [];
+IReadOnlyList<string> keyRows = [];
 IReadOnlyList<string> loadGeneratorRows = [];
 var scaleRows = new List<string>();
 IReadOnlyList<string> soakRows = [];
@@ -56,6 +58,11 @@ foreach (var mode in modes)
     if (mode == "gateway")
     {
         gatewayRows = await GatewayOverhead.RunAsync(siloDll, seconds);
+        continue;
+    }
+    if (mode == "keys")
+    {
+        keyRows = await GatewayOverhead.RunKeysAsync(siloDll, seconds);
         continue;
     }
     if (mode == "tracing")
@@ -101,7 +108,7 @@ foreach (var mode in modes)
     if (mode is "redis" or "tuning-redis")
     {
         var redisPort = ChildProcess.FreePort();
-        redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work]);
+        redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", work]);
         await ChildProcess.WaitForPortAsync(redisPort, TimeSpan.FromSeconds(10));
         redisConnection = $"127.0.0.1:{redisPort}";
     }
@@ -200,6 +207,8 @@ Table.Print($"Gateway overhead: /v1/chat/completions against the backend directl
     ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, gatewayRows);
 Table.Print($"Tracing cost on the gateway: the same named-model call with the silo's traces off, all exported over OTLP, and 1 in 10 sampled, {seconds:0.#} s per cell ({configuration})",
     ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, tracingRows);
+Table.Print($"Key accounts and the response cache on the gateway: one silo with Redis (AOF everysec), the named-model call, {seconds:0.#} s per cell ({configuration})",
+    ["path", "concurrency", "requests/s", "mean µs", "p50 µs", "p99 µs", "added mean µs", "added p50 µs", "added p99 µs"], textColumns: 1, keyRows);
 Table.Print($"Load generator ceiling: open-loop requests against a backend that answers at once, {seconds:0.#} s per cell, generators, silo and backend on this machine ({configuration})",
     ["generator", "target requests/s", "achieved requests/s", "successes", "errors", "late sends (> 10 ms)", "max send delay ms", "p50 ms", "p99 ms",
      "generator CPU µs/request", "backend CPU µs/request"], textColumns: 1, loadGeneratorRows);

@@ -31,7 +31,7 @@ public static class RecordLogFootprint
 
         var work = Directory.CreateTempSubdirectory("kyros-bench-log-").FullName;
         var port = ChildProcess.FreePort();
-        await using var redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work]);
+        await using var redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", work]);
         var connection = await ConnectAsync($"127.0.0.1:{port}");
         var log = new RedisRecentRecordLog(connection, Options.Create(new RecentRecordLogOptions { KeyPrefix = "bench" }));
         var (redisModel, redisBatch) = Gateway("gpt-4", DateTimeOffset.UtcNow, count: 20_000);

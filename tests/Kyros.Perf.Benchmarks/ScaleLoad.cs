@@ -25,7 +25,7 @@ public static class ScaleLoad
         var rows = new List<string>();
         var work = Directory.CreateTempSubdirectory("kyros-scale-").FullName;
         var redisPort = ChildProcess.FreePort();
-        await using var redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work]);
+        await using var redis = ChildProcess.Start("redis", "redis-server", ["--port", $"{redisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", work]);
         await ChildProcess.WaitForPortAsync(redisPort, TimeSpan.FromSeconds(10));
         var catalog = System.Text.Json.Nodes.JsonNode.Parse(RoutingLoad.CatalogJson(models))!["Kyros"]!["Catalog"]!.ToJsonString();
         File.WriteAllText(Path.Combine(work, "catalog.json"), catalog);

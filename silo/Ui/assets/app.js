@@ -170,6 +170,7 @@ const pages = {
   routing: () => import("./pages/routing.js"),
   tuning: () => import("./pages/tuning.js"),
   benchmarks: () => import("./pages/benchmarks.js"),
+  keys: () => import("./pages/keys.js"),
 };
 
 function route(path) {

@@ -99,7 +99,7 @@ public sealed class ApiKeyTests
     }
 
     [Fact]
-    public async Task A_browser_signs_in_once_and_its_cookie_opens_the_dashboard_without_holding_the_key()
+    public async Task A_browser_signs_in_once_and_its_cookie_opens_the_dashboard_for_an_admin_only_without_holding_the_key()
     {
         await using var silo = await StartAsync("--Kyros:Dashboard=true", "--Kyros:Auth:OpenMetrics=true");
         using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
@@ -121,10 +121,14 @@ public sealed class ApiKeyTests
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(Reader, cookie);
-        using (var dashboard = await browser.GetAsync("/dashboard/")) Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        // The dashboard shows grain state and the silo's live log: not for a read key.
+        using (var dashboard = await browser.GetAsync("/dashboard/")) Assert.Equal(HttpStatusCode.Forbidden, dashboard.StatusCode);
         using (var api = await browser.GetAsync("/v1/models")) Assert.Equal(HttpStatusCode.OK, api.StatusCode);
         // The cookie carries read only: it cannot record.
         using (var post = await browser.PostAsJsonAsync("/v1/performance/records", Record("d"))) Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+        using (var admin = await browser.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = Operator, ["return"] = "/dashboard/" })))
+            Assert.Equal("/dashboard/", admin.Headers.Location!.OriginalString);
+        using (var dashboard = await browser.GetAsync("/dashboard/")) Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         // OpenMetrics: Prometheus scrapes without a key.
         using (var metrics = await silo.Http.GetAsync("/metrics")) Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
     }
@@ -145,6 +149,16 @@ public sealed class ApiKeyTests
         Assert.Null(AuthOptionsValidator.RefuseOpenListening(new AuthOptions { AllowAnonymous = true }, ["http://0.0.0.0:5080"]));
 
         // The silo itself refuses to build (the process exits 2 with these lines).
+        // Beyond loopback a key must be a generated one: no placeholder, at least 32 characters; on loopback a short one is fine.
+        var weak = new AuthOptions { Keys = [new ApiKeyOptions { Name = "a", Key = "sixteen-chars-ok-0123", Scopes = ["read"] }, new ApiKeyOptions { Name = "b", Key = "replace-with-a-generated-key-0000000000", Scopes = ["read"] }] };
+        Assert.Empty(AuthOptionsValidator.RefuseWeakKeys(weak, ["http://127.0.0.1:5080"]));
+        Assert.Collection(AuthOptionsValidator.RefuseWeakKeys(weak, ["http://0.0.0.0:5080"]),
+            f => Assert.StartsWith("Kyros:Auth:Keys:0:Key is under 32 characters", f),
+            f => Assert.StartsWith("Kyros:Auth:Keys:1:Key is a placeholder", f));
+        Assert.DoesNotContain(AuthOptionsValidator.RefuseWeakKeys(weak, ["http://0.0.0.0:5080"]), f => f.Contains("sixteen-chars", StringComparison.Ordinal) || f.Contains("0000000000", StringComparison.Ordinal));
+        var placeholder = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Kyros.Perf.Silo.KyrosSiloHost.Build(
+            ["--Kyros:HttpUrl=http://0.0.0.0:5998", "--Kyros:Auth:Keys:0:Name=ops", "--Kyros:Auth:Keys:0:Key=replace-with-a-generated-key", "--Kyros:Auth:Keys:0:Scopes:0=admin"]));
+        Assert.Contains(placeholder.Failures, f => f.StartsWith("Kyros:Auth:Keys:0:Key is a placeholder", StringComparison.Ordinal));
         var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Kyros.Perf.Silo.KyrosSiloHost.Build(["--Kyros:HttpUrl=http://0.0.0.0:5999"]));
         Assert.Contains(refused.Failures, f => f.StartsWith("Kyros:Auth:Keys: none are configured and the silo listens on http://0.0.0.0:5999", StringComparison.Ordinal));
         refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Kyros.Perf.Silo.KyrosSiloHost.Build(

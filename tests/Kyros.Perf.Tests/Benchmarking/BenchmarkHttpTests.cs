@@ -75,6 +75,7 @@ public sealed class BenchmarkHttpTests(FastSimulationSilo silo) : IClassFixture<
     [InlineData("""{"model_types": ["gpt-4"], "test_prompts": []}""", "test_prompts")]
     [InlineData("""{"model_types": [], "test_prompts": ["x"]}""", "model_types")]
     [InlineData("""{"model_types": ["gpt-4", "no-such-model"], "test_prompts": ["x"]}""", "model_types[1]")]
+    [InlineData("""{"model_types": ["gpt-4", "text-embedding-3-small"], "test_prompts": ["x"]}""", "model_types[1]")]
     [InlineData("""{"model_types": ["gpt-4"], "test_prompts": ["x"], "concurrency_levels": [1, 0]}""", "concurrency_levels[1]")]
     [InlineData("""{"model_types": ["gpt-4"], "test_prompts": ["x"], "concurrency_levels": [100000]}""", "concurrency_levels[0]")]
     [InlineData("""{"model_types": ["gpt-4"], "test_prompts": ["x"], "load": {"target_rps": 0, "duration_seconds": 10}}""", "load.target_rps")]

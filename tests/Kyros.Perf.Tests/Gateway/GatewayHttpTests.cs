@@ -104,9 +104,9 @@ public sealed class GatewayHttpTests(GatewaySilo fixture) : IClassFixture<Gatewa
     }
 
     [Fact]
-    public async Task Chat_completions_stream_in_openai_chunks_with_a_final_usage_chunk_and_headers()
+    public async Task Chat_completions_stream_in_openai_chunks_with_a_final_usage_chunk_when_asked_and_headers()
     {
-        var response = await Http.PostAsync("/v1/chat/completions", Json("""{"model": "echo", "stream": true, "messages": [{"role": "user", "content": "stream me"}]}"""));
+        var response = await Http.PostAsync("/v1/chat/completions", Json("""{"model": "echo", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "stream me"}]}"""));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("echo", response.Headers.GetValues("x-kyros-model").Single());
         Assert.StartsWith("dec_", response.Headers.GetValues("x-kyros-decision-id").Single());
@@ -118,6 +118,14 @@ public sealed class GatewayHttpTests(GatewaySilo fixture) : IClassFixture<Gatewa
         Assert.Equal("stop", chunks[^2].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         Assert.Equal(3, chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         Assert.Equal(0, chunks[^1].GetProperty("choices").GetArrayLength());
+
+        // Unasked, no usage chunk: the finish chunk is the last, and every chunk has a choice (as OpenAI streams).
+        var plain = await Http.PostAsync("/v1/chat/completions", Json("""{"model": "echo", "stream": true, "messages": [{"role": "user", "content": "stream me"}]}"""));
+        var plainChunks = (await plain.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).SkipLast(1)
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToArray();
+        Assert.All(plainChunks, c => Assert.Equal(1, c.GetProperty("choices").GetArrayLength()));
+        Assert.Equal("stop", plainChunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.False(plainChunks[^1].TryGetProperty("usage", out _));
     }
 
     [Fact]

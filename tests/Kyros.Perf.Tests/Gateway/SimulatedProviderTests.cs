@@ -29,7 +29,8 @@ public sealed class SimulatedProviderTests
         async Task<string> Run(int seed)
         {
             var options = Microsoft.Extensions.Options.Options.Create(new GatewayOptions { SimulationSeed = seed, SimulationTimeScale = 0 });
-            using var clients = new ChatClients(options, TimeProvider.System);
+            using var connections = new ProviderConnections(options, new ModelCatalog(Microsoft.Extensions.Options.Options.Create(new ModelCatalogOptions())));
+            using var clients = new ChatClients(options, connections, TimeProvider.System);
             var model = new ModelDescriptor { Id = "sim", Simulation = new SimulationProfile { ErrorRate = 0.5 } };
             var outcomes = new System.Text.StringBuilder();
             for (var i = 0; i < 40; i++)

@@ -36,7 +36,8 @@ public sealed class ApiDocumentTests
         {
             var scope = operation.GetProperty("x-kyros-scope").GetString();
             Assert.Contains(scope, new[] { "none", "read", "write", "admin" });
-            if (method == "GET" && path is not ("/healthz" or "/signin")) Assert.Equal("read", scope);
+            // Every GET needs read, but the keys' (who may call, with what): admin.
+            if (method == "GET" && path is not ("/healthz" or "/signin")) Assert.Equal(path.StartsWith("/v1/keys", StringComparison.Ordinal) ? "admin" : "read", scope);
             var responses = operation.GetProperty("responses");
             Assert.True(responses.TryGetProperty("400", out _) && responses.TryGetProperty("503", out _), $"{method} {path} lacks its errors");
             if (scope != "none") Assert.True(responses.TryGetProperty("401", out _) && responses.TryGetProperty("403", out _), $"{method} {path} lacks 401/403");
@@ -44,6 +45,9 @@ public sealed class ApiDocumentTests
         Assert.Equal("write", Operation(paths, "/v1/performance/records", "post").GetProperty("x-kyros-scope").GetString());
         Assert.Equal("admin", Operation(paths, "/v1/models/{id}", "put").GetProperty("x-kyros-scope").GetString());
         Assert.True(Operation(paths, "/v1/models", "post").TryGetProperty("requestBody", out _));
+        Assert.Equal("admin", Operation(paths, "/v1/keys", "get").GetProperty("x-kyros-scope").GetString());
+        Assert.True(Operation(paths, "/v1/keys", "post").TryGetProperty("requestBody", out _));
+        Assert.True(Operation(paths, "/v1/keys/{id}", "patch").GetProperty("responses").TryGetProperty("412", out _));
         Assert.True(Operation(paths, "/v1/models/{id}", "put").GetProperty("responses").TryGetProperty("412", out _));
         Assert.Contains("\"input_price_per1k\"", document.GetProperty("components").GetRawText());
 

@@ -15,13 +15,17 @@ namespace Kyros.Perf.Tests.Infrastructure;
 public sealed class RecordWriters(IReadOnlyList<string> silos, IReadOnlyList<string> models, int writers = 6)
 {
     private readonly ConcurrentDictionary<string, long> _acknowledged = new();
-    private readonly ConcurrentQueue<(HttpStatusCode Status, TimeSpan Took, string? RetryAfter, string Body)> _answers = new();
+    private readonly ConcurrentQueue<(HttpStatusCode Status, TimeSpan Took, string? RetryAfter, string Body, TimeSpan At)> _answers = new();
     private readonly ConcurrentQueue<(string Model, TimeSpan At)> _acknowledgedAt = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     public long Acknowledged => _acknowledged.Values.Sum();
     public IReadOnlyDictionary<string, long> AcknowledgedByModel => _acknowledged;
-    public IReadOnlyList<(HttpStatusCode Status, TimeSpan Took, string? RetryAfter, string Body)> Answers => [.. _answers];
+    /// <summary>Every answer: its status, how long it took, its <c>Retry-After</c> and body, and when it was asked (on <see cref="Elapsed"/>'s clock).</summary>
+    public IReadOnlyList<(HttpStatusCode Status, TimeSpan Took, string? RetryAfter, string Body, TimeSpan At)> Answers => [.. _answers];
+
+    /// <summary>The writers' clock: the time since they were created.</summary>
+    public TimeSpan Elapsed => _clock.Elapsed;
 
     /// <summary>The longest time without an acknowledged write of <paramref name="model"/> (of any model when null), from the first to the last.</summary>
     public TimeSpan LongestGap(string? model = null) => LongestGapOf(_acknowledgedAt.Where(a => model is null || a.Model == model).Select(a => a.At));
@@ -66,7 +70,7 @@ public sealed class RecordWriters(IReadOnlyList<string> silos, IReadOnlyList<str
                     status = 0;
                     answer = exception.Message;
                 }
-                _answers.Enqueue((status, _clock.Elapsed - started, retryAfter, answer));
+                _answers.Enqueue((status, _clock.Elapsed - started, retryAfter, answer, started));
                 if (status == HttpStatusCode.OK)
                 {
                     _acknowledged.AddOrUpdate(model, 10, (_, n) => n + 10);

@@ -8,17 +8,23 @@ namespace Kyros.Perf.Tests.Infrastructure;
 
 /// <summary>
 /// A real Redis for the whole test run: <c>KYROS_TEST_REDIS</c> when set, otherwise a throwaway
-/// <c>redis-server</c> on a free loopback port, stopped by its pid at the end.
+/// <c>redis-server</c> on a free loopback port, stopped by its pid at the end. It persists as the shipped ones do
+/// (AOF, fsync every second, in its own directory), so it comes back with its data when restarted.
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
     private string bind = "127.0.0.1";
+    private bool appendOnly = true;
 
     /// <summary>A server of a test's own that listens on <paramref name="address"/> only (a test of hosts in namespaces gives the lab's bridge).</summary>
     public static RedisServer On(string address) => new() { bind = address };
 
+    /// <summary>A server of a test's own that keeps nothing across a restart (no AOF, no snapshots), as an unconfigured Redis.</summary>
+    public static RedisServer Volatile() => new() { appendOnly = false };
+
     private Process? _process;
     private string? _directory;
+    private int _port;
 
     public string ConnectionString { get; private set; } = "";
 
@@ -31,14 +37,23 @@ public sealed class RedisServer : IAsyncLifetime
             return;
         }
 
-        var port = FreePort.Next();
+        _port = FreePort.Next();
         _directory = Directory.CreateTempSubdirectory("kyros-redis-").FullName;
+        // Generous timeouts: on 2 shared cores several clusters and silo processes start at once.
+        ConnectionString = $"{bind}:{_port},asyncTimeout=15000,syncTimeout=15000,connectTimeout=15000";
+        await StartAsync();
+    }
+
+    private async Task StartAsync()
+    {
         var start = new ProcessStartInfo("redis-server")
         {
-            ArgumentList = { "--port", port.ToString(), "--bind", bind, "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", _directory },
+            ArgumentList = { "--port", _port.ToString(), "--bind", bind, "--protected-mode", "no", "--save", "", "--dir", _directory! },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var argument in appendOnly ? ["--appendonly", "yes", "--appendfsync", "everysec"] : new[] { "--appendonly", "no" })
+            start.ArgumentList.Add(argument);
         try
         {
             _process = Process.Start(start)!;
@@ -48,18 +63,17 @@ public sealed class RedisServer : IAsyncLifetime
             throw new InvalidOperationException("redis-server is not installed: run ./test.sh, which installs it, or set KYROS_TEST_REDIS.", exception);
         }
         _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        // Generous timeouts: on 2 shared cores several clusters and silo processes start at once.
-        ConnectionString = $"{bind}:{port},asyncTimeout=15000,syncTimeout=15000,connectTimeout=15000";
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
             try
             {
                 using var tcp = new TcpClient();
-                await tcp.ConnectAsync(bind, port);
+                await tcp.ConnectAsync(bind, _port);
                 return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
@@ -67,6 +81,22 @@ public sealed class RedisServer : IAsyncLifetime
                 await Task.Delay(50);
             }
         }
+    }
+
+    /// <summary>Ends the server at once (SIGKILL): what it had not written to its AOF is gone.</summary>
+    public void KillHard()
+    {
+        var process = _process ?? throw new InvalidOperationException("Only a redis-server this test run started can be killed.");
+        process.Kill();
+        process.WaitForExit(5000);
+    }
+
+    /// <summary>Starts a killed server again on its port and directory: it loads its AOF, if it keeps one.</summary>
+    public Task RestartAsync()
+    {
+        if (_process is not { HasExited: true }) throw new InvalidOperationException("Only a killed redis-server of this test run restarts.");
+        _process.Dispose();
+        return StartAsync();
     }
 
     /// <summary>Whether this is a server of its own (not <c>KYROS_TEST_REDIS</c>), which a test may freeze.</summary>

@@ -125,7 +125,12 @@ public sealed class SiloProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"The silo process exited with {_process.ExitCode} before it was healthy.");
+            if (_process.HasExited)
+            {
+                // Until its output has been read to the end: the reason is in its last lines.
+                _process.WaitForExit();
+                throw new InvalidOperationException($"The silo process exited with {_process.ExitCode} before it was healthy: {string.Join(" | ", Log.TakeLast(8))}");
+            }
             try
             {
                 var health = await http.GetFromJsonAsync<JsonElement>($"{HttpUrl}/healthz");

@@ -85,6 +85,24 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
     }
 
     [Fact]
+    public async Task The_embedding_models_page_shows_its_calls_like_any_models()
+    {
+        // The simulated model fails now and then, as configured: the call is made until one is answered.
+        await Infrastructure.Eventually.UntilAsync(() => fixture.Api.PostAsJsonAsync("/v1/embeddings", new { model = "text-embedding-3-small", input = "for the page" }),
+            r => r.IsSuccessStatusCode);
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await page.GotoAsync("/ui/models/text-embedding-3-small?window=1h");
+        await page.Locator("#records tbody tr").First.WaitForAsync();
+        var summary = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/performance/models/text-embedding-3-small?window=1h");
+        Assert.True(summary.GetProperty("input_tokens").GetInt64() > 0);
+        Assert.Equal(0, summary.GetProperty("output_tokens").GetInt64());
+        await Assertions.Expect(page.Locator("#figures .card", new() { HasText = "Requests" }))
+            .ToContainTextAsync(PagesFixture.Shown.Count(summary.GetProperty("count").GetInt64()));
+        NoErrors(errors);
+    }
+
+    [Fact]
     public async Task The_hosts_page_charts_each_host_with_its_alerts_and_an_admin_changes_a_threshold()
     {
         var (context, page, errors) = await fixture.SignedInAsync();
@@ -226,11 +244,90 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
     }
 
     [Fact]
+    public async Task An_admin_creates_a_key_with_a_budget_sees_its_secret_once_and_its_spend_then_revokes_it_and_a_reader_is_told_admin_is_needed()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+        await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await page.GotoAsync("/ui/keys");
+        var name = $"ui-{Guid.NewGuid():N}"[..15];
+        await page.FillAsync("#key-form input[name='name']", name);
+        await page.CheckAsync("#key-form input[name='scopes'][value='write']");
+        await page.SelectOptionAsync("#key-form select[name='models']", new[] { "gpt-4" });
+        await page.FillAsync("#key-form input[name='budget_usd']", "5");
+        await page.SelectOptionAsync("#key-form select[name='budget_period']", "day");
+        await page.FillAsync("#key-form input[name='rpm']", "100");
+        await page.ClickAsync("#key-form button[type=submit]");
+
+        // The secret, once, with a copy button that puts it on the clipboard.
+        var shown = page.Locator("#secret-value");
+        await Assertions.Expect(shown).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^kp-[A-Za-z0-9_-]{43}$"));
+        var secret = await shown.InnerTextAsync();
+        await page.ClickAsync("#copy-secret");
+        await Assertions.Expect(page.Locator("#secret")).ToContainTextAsync("Copied.");
+        Assert.Equal(secret, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        var listed = await fixture.Api.GetFromJsonAsync<JsonElement>("/v1/keys");
+        var key = listed.GetProperty("keys").EnumerateArray().Single(k => k.GetProperty("name").GetString() == name);
+        var id = key.GetProperty("id").GetString()!;
+        Assert.Equal(("day", 5.0, 100), (key.GetProperty("budget_period").GetString(), key.GetProperty("budget_usd").GetDouble(), key.GetProperty("rpm").GetInt32()));
+        var row = page.Locator($"#keys tr[data-key='{id}']");
+        await Assertions.Expect(row).ToContainTextAsync($"{PagesFixture.Shown.Cost(5)} / day");
+        await Assertions.Expect(row.Locator("td.spend")).ToHaveTextAsync("$0");
+        // The configured keys are listed by name.
+        await Assertions.Expect(page.Locator("#configured")).ToContainTextAsync("viewer");
+
+        // One call with the new key through the gateway to a priced model: charged to the key's account.
+        using var gateway = new HttpClient { BaseAddress = fixture.Silo.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        gateway.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        // The simulated model fails now and then, as configured: the call is made until one is answered.
+        using var answered = await Infrastructure.Eventually.UntilAsync(
+            () => gateway.PostAsJsonAsync("/v1/chat/completions", new { model = "gpt-4", max_tokens = 10, messages = new[] { new { role = "user", content = "Say hi." } } }),
+            r => r.IsSuccessStatusCode);
+        var usage = (await Infrastructure.Eventually.UntilAsync(() => fixture.Api.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}"),
+            k => k.GetProperty("usage").GetProperty("spend_usd").GetDouble() > 0 && k.GetProperty("usage").GetProperty("in_flight").GetInt32() == 0)).GetProperty("usage");
+        var spend = usage.GetProperty("spend_usd").GetDouble();
+        await page.ReloadAsync();
+        await Assertions.Expect(row.Locator("td.spend")).ToHaveTextAsync(PagesFixture.Shown.Cost(spend));
+        await Assertions.Expect(row).ToContainTextAsync(PagesFixture.Shown.Cost(usage.GetProperty("remaining_usd").GetDouble()));
+        Assert.Equal(1, await row.Locator(".meter .fill").CountAsync());
+        // Reloaded, the secret is gone for good.
+        Assert.DoesNotContain(secret, await page.ContentAsync());
+        await PagesFixture.ScreenshotAsync(page, "keys");
+
+        // The key's own page: spend per model.
+        await row.Locator($"a:text-is('{name}')").ClickAsync();
+        await page.WaitForURLAsync($"**/ui/keys/{id}");
+        var gpt4 = usage.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4");
+        await Assertions.Expect(page.Locator("#key-models tr[data-model='gpt-4']")).ToContainTextAsync(PagesFixture.Shown.Cost(gpt4.GetProperty("spend_usd").GetDouble()));
+        await Assertions.Expect(page.Locator("#figures .card", new() { HasText = "Requests" })).ToContainTextAsync(PagesFixture.Shown.Count(usage.GetProperty("requests").GetInt64()));
+        await PagesFixture.ScreenshotAsync(page, "key");
+
+        // Revoked through the page, after a confirmation: gone from the list, and the gateway refuses the key.
+        await page.GotoAsync("/ui/keys");
+        await row.Locator("button:text-is('Revoke')").ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync($"Revoke {name}?");
+        await row.Locator("button:text-is('Yes, revoke')").ClickAsync();
+        await Assertions.Expect(page.Locator("#key-status")).ToHaveTextAsync($"Key {name} revoked.");
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        using var refused = await gateway.PostAsJsonAsync("/v1/chat/completions", new { model = "gpt-4", max_tokens = 10, messages = new[] { new { role = "user", content = "Again." } } });
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        NoErrors(errors);
+
+        // A reader is told the page needs admin, and the page asks the API for nothing it would refuse.
+        var (readerContext, reader, readerErrors) = await fixture.SignedInAsync(PagesFixture.ReaderKey);
+        await using var __ = readerContext;
+        await reader.GotoAsync("/ui/keys");
+        await Assertions.Expect(reader.Locator("#admin-needed")).ToContainTextAsync("needs a key with the admin scope");
+        await Assertions.Expect(reader.Locator("#key-form")).ToHaveCountAsync(0);
+        NoErrors(readerErrors);
+    }
+
+    [Fact]
     public async Task At_a_phones_width_every_page_fits_and_the_menu_opens()
     {
         var (context, page, errors) = await fixture.SignedInAsync(width: 390, height: 844);
         await using var _ = context;
-        foreach (var path in new[] { "/ui", "/ui/models/gpt-4", "/ui/hosts", "/ui/alerts", "/ui/routing", "/ui/tuning", "/ui/benchmarks" })
+        foreach (var path in new[] { "/ui", "/ui/models/gpt-4", "/ui/hosts", "/ui/alerts", "/ui/routing", "/ui/tuning", "/ui/benchmarks", "/ui/keys" })
         {
             await page.GotoAsync(path);
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 10_000 }).ContinueWith(_ => { });
@@ -247,7 +344,7 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
     }
 
     [Fact]
-    public async Task Without_a_key_the_pages_send_the_browser_to_sign_in_a_wrong_key_is_refused_and_the_dashboard_links_back()
+    public async Task Without_a_key_the_pages_send_the_browser_to_sign_in_a_wrong_key_is_refused_and_the_dashboard_links_back_for_an_admin()
     {
         var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.BaseUrl });
         await using var _ = context;
@@ -257,7 +354,8 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
         await page.FillAsync("#key", "not-a-key-not-a-key-not-a-key-000");
         await page.ClickAsync("input[type=submit]");
         await Assertions.Expect(page.Locator(".error")).ToHaveTextAsync("That key is not valid.");
-        await page.FillAsync("#key", PagesFixture.ReaderKey);
+        // The dashboard shows grain state and the live log: an admin's (a reader's request for it is 403).
+        await page.FillAsync("#key", PagesFixture.AdminKey);
         await page.ClickAsync("input[type=submit]");
         await page.WaitForURLAsync("**/ui/hosts");
         // The Orleans dashboard is one click away, and it links back.

@@ -86,6 +86,10 @@ public sealed class PagesFixture : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, ViewportSize = new() { Width = width, Height = height } });
         var page = await context.NewPageAsync();
+        // The whole suite shares 2 cores with silos, Redis and this browser: a page may take far longer than alone.
+        page.SetDefaultTimeout(60_000);
+        page.SetDefaultNavigationTimeout(60_000);
+        Assertions.SetDefaultExpectTimeout(15_000);
         var errors = new List<string>();
         page.Console += (_, message) =>
         {
@@ -125,6 +129,17 @@ public sealed class PagesFixture : IAsyncLifetime
         public static string Seconds(double value) => value < 1
             ? $"{(value * 1000).ToString(value < 0.01 ? "F2" : "F0", CultureInfo.InvariantCulture)} ms"
             : $"{value.ToString(value < 10 ? "F2" : "F1", CultureInfo.InvariantCulture)} s";
+
+        /// <summary>fmt.cost: cents from a dollar up, a tenth of a cent from a cent up, else two significant digits (toPrecision(2)).</summary>
+        public static string Cost(double value)
+        {
+            if (value == 0) return "$0";
+            if (value >= 1) return $"${value.ToString("F2", CultureInfo.InvariantCulture)}";
+            if (value >= 0.01) return $"${value.ToString("F3", CultureInfo.InvariantCulture)}";
+            // toPrecision(2) writes plain decimals down to 1e-6, which is all one call's spend needs.
+            var decimals = 1 - (int)Math.Floor(Math.Log10(value));
+            return $"${Math.Round(value, decimals, MidpointRounding.AwayFromZero).ToString("F" + decimals, CultureInfo.InvariantCulture)}";
+        }
 
         public static string Percent(double value, int digits = 1) => $"{(value * 100).ToString("F" + digits, CultureInfo.InvariantCulture)}%";
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Kyros.Perf.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kyros.Perf.Tests.Processes;
 
@@ -211,6 +212,89 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
             }
         }
         Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
+    public async Task Keys_are_created_listed_shown_and_revoked_and_bad_input_exits_2_naming_the_field()
+    {
+        var name = $"cli-{Guid.NewGuid():N}"[..12];
+        var create = await RunAsync("keys", "create", name, "--scopes", "read,write", "--models", "gpt-4", "--budget-usd", "5", "--budget-period", "day", "--rpm", "30");
+        Assert.Equal(0, create.ExitCode);
+        var id = System.Text.RegularExpressions.Regex.Match(create.Output, @"created key (key_[0-9a-f]+)").Groups[1].Value;
+        var secret = System.Text.RegularExpressions.Regex.Match(create.Output, @"(kp-[A-Za-z0-9_-]{43})").Groups[1].Value;
+        Assert.NotEmpty(id);
+        Assert.NotEmpty(secret);
+        // The silo knows the key by its secret's hash.
+        var ring = silo.Value.Services.GetRequiredService<Kyros.Perf.Keys.ApiKeyRing>();
+        var held = await Eventually.UntilAsync(() => Task.FromResult(ring.Find(Kyros.Perf.Keys.ApiKeySecrets.Hash(secret))), k => k is not null, TimeSpan.FromSeconds(2));
+        Assert.Equal(name, held!.Settings.Name);
+
+        var list = await RunAsync("keys", "list");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains(id, list.Output);
+        Assert.DoesNotContain(secret, list.Output);
+        var show = await RunAsync("keys", "show", id);
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("gpt-4", show.Output);
+        Assert.Contains("day", show.Output);
+        Assert.DoesNotContain(secret, show.Output);
+        // Its use this period is printed with it: nothing spent of the day's budget yet.
+        Assert.Matches(@"spend_usd\s.*\$0 of \$5\.00", show.Output);
+        Assert.Matches(@"requests\s.*0 \(0 in the last minute\)", show.Output);
+        Assert.Matches($@"{id}\s.*\$5\.00/day\s.*\$0\s", list.Output);
+
+        // Updated: the budget and rpm given change, the rest stays.
+        var update = await RunAsync("keys", "update", id, "--budget-usd", "7.5", "--rpm", "45");
+        Assert.Equal(0, update.ExitCode);
+        Assert.Contains($"updated key {id} ({name})", update.Output);
+        show = await RunAsync("keys", "show", id);
+        Assert.Equal(0, show.ExitCode);
+        Assert.Matches(@"budget_usd\s.*7\.5\s", show.Output);
+        Assert.Matches(@"budget_period\s.*day\s", show.Output);
+        Assert.Matches(@"rpm\s.*45\s", show.Output);
+        Assert.Matches(@"models\s.*gpt-4\s", show.Output);
+        Assert.Matches(@"spend_usd\s.*\$0 of \$7\.50", show.Output);
+        // Cleared: no budget takes its period with it.
+        Assert.Equal(0, (await RunAsync("keys", "update", id, "--no-budget", "--all-models")).ExitCode);
+        show = await RunAsync("keys", "show", id);
+        Assert.Matches(@"budget_period\s.*-\s", show.Output);
+        Assert.Matches(@"models\s.*all\s", show.Output);
+        Assert.Matches(@"rpm\s.*45\s", show.Output);
+        foreach (var (args, field) in new[]
+                 {
+                     (new[] { "keys", "update", id, "--rpm", "5", "--no-rpm" }, "rpm"),
+                     (new[] { "keys", "update", id, "--tpm", "0" }, "tpm"),
+                     (new[] { "keys", "update", id, "--budget-period", "week" }, "budget_period"),
+                     (new[] { "keys", "update", id }, "setting"),
+                     (new[] { "keys", "update", "key_0000000000000000", "--rpm", "5" }, "key_0000000000000000"),
+                 })
+        {
+            var bad = await RunAsync(args);
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains(field, bad.Output);
+        }
+
+        foreach (var (args, field) in new[]
+                 {
+                     (new[] { "keys", "create", name + "-b", "--scopes", "root" }, "scopes"),
+                     (new[] { "keys", "create", name + "-b", "--scopes", "read", "--budget-usd", "-3" }, "budget_usd"),
+                     (new[] { "keys", "create", name + "-b", "--scopes", "read", "--models", "no-such-model" }, "models"),
+                     (new[] { "keys", "create", name + "-b", "--scopes", "read", "--expires-at", "2001-01-01T00:00:00Z" }, "expires_at"),
+                 })
+        {
+            var bad = await RunAsync(args);
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains(field, bad.Output);
+        }
+        var taken = await RunAsync("keys", "create", name, "--scopes", "read");
+        Assert.Equal(2, taken.ExitCode);
+
+        var revoke = await RunAsync("keys", "revoke", id);
+        Assert.Equal(0, revoke.ExitCode);
+        Assert.Contains($"revoked key {id}", revoke.Output);
+        await Eventually.UntilAsync(() => Task.FromResult(ring.Find(Kyros.Perf.Keys.ApiKeySecrets.Hash(secret))), k => k is null, TimeSpan.FromSeconds(2));
+        Assert.Equal(2, (await RunAsync("keys", "show", id)).ExitCode);
+        Assert.Equal(2, (await RunAsync("keys", "revoke", id)).ExitCode);
     }
 
     private Task<(int ExitCode, string Output)> RunAsync(params string[] args) => CliProcess.RunAsync(silo.Value.GatewayPort, args);

@@ -6,16 +6,20 @@ using Microsoft.Extensions.Hosting;
 
 namespace Kyros.Perf.Tests.Processes;
 
-/// <summary>History across hosts: two silo processes, each with a SQLite file of its own, answer every model's history alike.</summary>
+/// <summary>
+/// History across hosts: two silo processes, each with a SQLite file of its own (a pod's volume), answer every model's
+/// history alike, and alike again after a rolling update that gives each pod its file back.
+/// </summary>
 public sealed class HistoryProcessTests(RedisServer redis)
 {
     [Fact]
-    public async Task Every_silo_answers_every_models_history_alike_though_each_host_holds_only_its_own_file()
+    public async Task Every_silo_answers_every_models_history_alike_though_each_host_holds_only_its_own_file_and_the_same_after_a_rolling_update()
     {
         var serviceId = $"hist-{Guid.NewGuid():N}"[..16];
         string[] settings = ["--Kyros:ModelStats:CheckpointInterval=00:00:01"];
-        var silos = await Task.WhenAll(new[] { "host-a", "host-b" }.Select(name =>
-            SiloProcess.StartAsync(redis.ConnectionString, serviceId, name, Directory.CreateTempSubdirectory($"kyros-{name}-").FullName, settings)));
+        string[] names = ["host-a", "host-b"];
+        var volumes = names.Select(name => Directory.CreateTempSubdirectory($"kyros-{name}-").FullName).ToArray();
+        var silos = await Task.WhenAll(names.Select((name, i) => SiloProcess.StartAsync(redis.ConnectionString, serviceId, name, volumes[i], settings)));
         try
         {
             using var host = await ClientHost.StartAsync(redis.ConnectionString, serviceId);
@@ -28,6 +32,7 @@ public sealed class HistoryProcessTests(RedisServer redis)
             // answers by asking that host's shard.
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var before = new Dictionary<string, string>();
             foreach (var (model, i) in models.Select((m, i) => (m, i)))
             {
                 var answers = new List<string>();
@@ -39,7 +44,19 @@ public sealed class HistoryProcessTests(RedisServer redis)
                     answers.Add(history.GetProperty("points").GetRawText());
                 }
                 Assert.Equal(answers[0], answers[1]);
+                before[model] = answers[0];
             }
+
+            // A rolling update as a StatefulSet does it: one pod at a time stopped (SIGTERM) and started again on its volume.
+            for (var i = 0; i < silos.Length; i++)
+            {
+                Assert.True(await silos[i].StopGracefullyAsync(TimeSpan.FromSeconds(40)), $"{names[i]} left within its shutdown timeout");
+                await silos[i].DisposeAsync();
+                silos[i] = await SiloProcess.StartAsync(redis.ConnectionString, serviceId, names[i], volumes[i], settings);
+            }
+            foreach (var model in models)
+                foreach (var silo in silos)
+                    Assert.Equal(before[model], (await http.GetFromJsonAsync<JsonElement>($"{silo.HttpUrl}/v1/performance/models/{model}/history?resolution=1m")).GetProperty("points").GetRawText());
             await host.StopAsync();
         }
         finally

@@ -390,7 +390,9 @@ public sealed class RoutingEngineTests
         Assert.Contains("max_cost", Reason(cheap, "gpt-4"));        // 0.03 + 0.01536 for this request
         Assert.Equal(4, cheap.Candidates.Count);
         var tooLong = Assert.Throws<NoCandidateException>(() => fixture.Decide(RoutingStrategy.Balanced, new RequestFeatures { OutputTokens = 5_000 }));
-        Assert.All(tooLong.Rejected, r => Assert.Contains("output_tokens 5000 exceed its limit of 4096", r.Reason));
+        // Every chat model for its output limit; the embedding model for its kind.
+        Assert.All(tooLong.Rejected.Where(r => fixture.Catalog.Find(r.Model)!.Kind == ModelKinds.Chat), r => Assert.Contains("output_tokens 5000 exceed its limit of 4096", r.Reason));
+        Assert.Equal("serves embedding, not chat", tooLong.Rejected.Single(r => r.Model == "text-embedding-3-small").Reason);
         Assert.False(tooLong.Temporary);
     }
 

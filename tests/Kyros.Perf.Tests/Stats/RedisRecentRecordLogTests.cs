@@ -37,6 +37,37 @@ public sealed class RedisRecentRecordLogTests(RedisServer redis) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Once_the_store_lost_a_models_log_a_writer_holding_state_is_refused_until_it_writes_back_and_then_appends_above_its_checkpoint()
+    {
+        var first = await _log.AppendAsync("gpt-4", [Records.Valid()], new WriterEpoch("e1", HoldsNothing: true));
+        var second = await _log.AppendAsync("gpt-4", [Records.Valid()], new WriterEpoch("e1", HoldsNothing: false));
+        Assert.True(second[0] > first[0]);
+
+        // Redis loses the model's keys; the writer still holds its records.
+        await _log.DeleteAsync("gpt-4");
+        var record = Records.Valid();
+        await Assert.ThrowsAsync<LogEpochException>(() => _log.AppendAsync("gpt-4", [record], new WriterEpoch("e1", HoldsNothing: false)).AsTask());
+        Assert.False(await _log.ContainsAsync("gpt-4", record.RequestId));
+
+        // Written back under a new epoch, with a checkpoint whose position is ahead of Redis's clock: a writer of the old
+        // epoch is still refused, and the new one's records get positions above the checkpoint, so a replay reads them.
+        var checkpointed = RedisRecentRecordLog.ToPosition($"{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds()}-7");
+        await _log.MarkWrittenBackAsync("gpt-4", "e2", checkpointed);
+        await Assert.ThrowsAsync<LogEpochException>(() => _log.AppendAsync("gpt-4", [record], new WriterEpoch("e1", HoldsNothing: true)).AsTask());
+        var after = await _log.AppendAsync("gpt-4", [record], new WriterEpoch("e2", HoldsNothing: false));
+        Assert.True(after[0] > checkpointed);
+        Assert.Equal([record], (await _log.ReadAfterAsync("gpt-4", checkpointed, 10)).Select(e => e.Record));
+    }
+
+    [Fact]
+    public async Task A_log_written_before_epochs_takes_the_first_writers_epoch()
+    {
+        await _log.AppendAsync("gpt-4", [Records.Valid()]);
+        Assert.True((await _log.AppendAsync("gpt-4", [Records.Valid()], new WriterEpoch("e1", HoldsNothing: false)))[0] > 0);
+        await Assert.ThrowsAsync<LogEpochException>(() => _log.AppendAsync("gpt-4", [Records.Valid()], new WriterEpoch("e0", HoldsNothing: false)).AsTask());
+    }
+
+    [Fact]
     public async Task Reading_after_a_position_returns_exactly_the_later_records_in_order()
     {
         var records = Enumerable.Range(0, 25).Select(i => Records.Valid(seconds: i + 1)).ToArray();

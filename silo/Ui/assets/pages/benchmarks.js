@@ -11,7 +11,8 @@ async function renderList(main) {
   const runs = h("div", { class: "panel", id: "runs" });
   const catalog = await catalogModels();
   const admin = session.can("admin");
-  const models = modelSelect(catalog, { name: "model_types", "aria-label": "Models" }, (_, i) => i < 2);
+  // A benchmark runs chat generations: embedding models are not offered.
+  const models = modelSelect(catalog.filter(m => m.kind !== "embedding"), { name: "model_types", "aria-label": "Models" }, (_, i) => i < 2);
   const prompts = h("textarea", { name: "test_prompts", rows: 3 }, "Say hello.\nExplain a p95 latency in one sentence.");
   const iterations = h("input", { type: "number", name: "iterations_per_model", min: 1, value: 10 });
   const levels = h("input", { type: "text", name: "concurrency_levels", value: "1, 2, 4", size: 10 });

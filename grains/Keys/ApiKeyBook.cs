@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+
+namespace Kyros.Perf.Keys;
+
+/// <summary>
+/// Decides each change of the key directory (the grain only stores and publishes): the settings' rules, names unique
+/// among the stored keys and the configured ones, one key per hash, a revision for updates, and a version per change.
+/// A refused change leaves the state as it was.
+/// </summary>
+public sealed class ApiKeyBook(ApiKeyDirectoryState state, IReadOnlySet<string> reservedNames, int maxKeys)
+{
+    public long Version => state.Version;
+
+    public IReadOnlyList<ApiKeyRecord> Keys => state.Keys;
+
+    public ApiKeySnapshot Snapshot => new(state.Version, [.. state.Keys]);
+
+    public ApiKeyRecord? Find(string id) => state.Keys.Find(k => k.Id == id);
+
+    public ApiKeyRecord Create(byte[] hash, ApiKeySettings settings, string actor, DateTimeOffset now, Func<string, bool> modelKnown)
+    {
+        if (hash is not { Length: 32 }) throw new ArgumentException("hash must be the 32 bytes of the secret's SHA-256.", "hash");
+        var valid = ApiKeyValidator.Validate(settings, now, modelKnown);
+        EnsureNameFree(valid.Name, null);
+        if (state.Keys.Count >= maxKeys) throw new ArgumentException($"The directory holds {maxKeys} keys, its limit (Kyros:Keys:MaxKeys): revoke some first.", "name");
+        if (state.Keys.Any(k => CryptographicOperations.FixedTimeEquals(k.Hash, hash))) throw new ArgumentException("A key with this secret exists already.", "key");
+        var key = new ApiKeyRecord
+        {
+            Id = NewId(), Hash = [.. hash], Settings = valid, CreatedAt = now, CreatedBy = actor, UpdatedAt = now, Revision = state.Version + 1,
+        };
+        state.Keys.Add(key);
+        state.Version++;
+        return key;
+    }
+
+    public ApiKeyRecord Update(string id, ApiKeySettings settings, long? expectedRevision, DateTimeOffset now, Func<string, bool> modelKnown)
+    {
+        var current = Existing(id);
+        if (expectedRevision is { } expected && expected != current.Revision)
+            throw new ApiKeyRevisionException($"Key '{id}' is at revision {current.Revision}, not {expected}: read it again and redo the change.");
+        var valid = ApiKeyValidator.Validate(settings, now, modelKnown);
+        EnsureNameFree(valid.Name, id);
+        var updated = current with { Settings = valid, UpdatedAt = now, Revision = state.Version + 1 };
+        state.Keys[state.Keys.IndexOf(current)] = updated;
+        state.Version++;
+        return updated;
+    }
+
+    public ApiKeyRecord Revoke(string id)
+    {
+        var current = Existing(id);
+        state.Keys.Remove(current);
+        state.Version++;
+        return current;
+    }
+
+    private ApiKeyRecord Existing(string id)
+    {
+        ApiKeyValidator.ValidateId(id);
+        return Find(id) ?? throw new ApiKeyNotFoundException($"Key '{id}' is not in the key directory (revoked, or never made).");
+    }
+
+    private void EnsureNameFree(string name, string? self)
+    {
+        if (reservedNames.Contains(name))
+            throw new ApiKeyNameTakenException($"name '{name}' is a configured key's (Kyros:Auth:Keys): choose another.");
+        if (state.Keys.Any(k => k.Settings.Name == name && k.Id != self))
+            throw new ApiKeyNameTakenException($"name '{name}' is another key's: choose another.");
+    }
+
+    private static string NewId() => "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+}

@@ -1,0 +1,11 @@
+namespace Kyros.Perf.Keys;
+
+/// <summary>The key directory's state: its version and the keys, packed with Orleans' serializer (hashes, never secrets).</summary>
+[GenerateSerializer, Alias("kyros.ApiKeyDirectoryState")]
+public sealed class ApiKeyDirectoryState
+{
+    [Id(0)] public long Version { get; set; }
+    [Id(1)] public byte[]? PackedKeys { get; set; }
+
+    [NonSerialized] internal List<ApiKeyRecord> Keys = [];
+}

@@ -1,0 +1,13 @@
+namespace Kyros.Perf.Keys;
+
+/// <summary>Every run-time key's use in its period, read from each key's account at once: for the summary, the metrics and the pages.</summary>
+public static class KeySpendReport
+{
+    public static async Task<IReadOnlyList<KeySpend>> ReadAsync(IGrainFactory grains, ApiKeyRing ring)
+    {
+        var keys = ring.Snapshot.Keys;
+        if (keys.Count == 0) return [];
+        var usage = await Task.WhenAll(keys.Select(k => grains.GetGrain<IKeyAccountGrain>(k.Id).GetUsageAsync()));
+        return [.. keys.Select((k, i) => new KeySpend(k.Id, k.Settings.Name, usage[i])).OrderBy(k => k.Name, StringComparer.Ordinal)];
+    }
+}

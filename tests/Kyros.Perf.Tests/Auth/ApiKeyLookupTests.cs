@@ -1,0 +1,41 @@
+using Kyros.Perf.Keys;
+using Kyros.Perf.Silo.Auth;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kyros.Perf.Tests.Auth;
+
+/// <summary>A presented key's lookup on the request path: the right key among many, none for a near miss, and expiry at its instant.</summary>
+public sealed class ApiKeyLookupTests
+{
+    [Fact]
+    public void Ten_thousand_run_time_keys_are_each_found_by_their_secret_and_a_stale_version_changes_nothing()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var secrets = Enumerable.Range(0, 10_000).Select(_ => ApiKeySecrets.Generate()).ToArray();
+        var ring = new ApiKeyRing();
+        Assert.True(ring.Apply(new ApiKeySnapshot(7, [.. secrets.Select((s, i) => new ApiKeyRecord
+        {
+            Id = $"key_{i:x16}", Hash = ApiKeySecrets.Hash(s), Settings = new ApiKeySettings { Name = $"k{i}", Scopes = ["read"], ExpiresAt = i == 0 ? time.GetUtcNow().AddMinutes(1) : null },
+        })])));
+        Assert.False(ring.Apply(new ApiKeySnapshot(6, [])));
+        var keys = new ApiKeys(Options.Create(new AuthOptions
+        {
+            Keys = [new Silo.Auth.ApiKeyOptions { Name = "ops", Key = "operator-key-0123456789abcdef", Scopes = ["admin"] }],
+        }), ring, time);
+
+        Assert.Equal("ops", keys.Find("operator-key-0123456789abcdef")!.Name);
+        for (var i = 0; i < secrets.Length; i += 997) Assert.Equal($"k{i}", keys.Find(secrets[i])!.Name);
+        Assert.Null(keys.Find(secrets[1][..^1]));
+        Assert.Equal($"k{1}", keys.FromSession(keys.SessionOf(keys.Find(secrets[1])!))!.Name);
+
+        // Every one of them, the configured key's constant-time compare included on each lookup.
+        for (var i = 1; i < secrets.Length; i++) Assert.Equal($"k{i}", keys.Find(secrets[i])?.Name);
+
+        // Expired: refused from that instant, by the key and by its session.
+        var session = keys.SessionOf(keys.Find(secrets[0])!);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Null(keys.Find(secrets[0]));
+        Assert.Null(keys.FromSession(session));
+    }
+}
