@@ -31,9 +31,13 @@ trx=TestResults/results.trx
 if [ "$status" -ne 0 ] && [ -f "$trx" ]; then
   echo "test.sh: failed tests:" >&2
   # The TRX is one line of XML: perl (in every Debian base) reads it whole.
+  # Each failure: its assertion message, the test's own line in the stack trace and the last lines of its output.
   perl -0777 -ne 'while (/<UnitTestResult ([^>]*[^\/])>(.*?)<\/UnitTestResult>/gs) { my ($a, $body) = ($1, $2);
       next unless $a =~ /outcome="Failed"/; my ($name) = $a =~ /testName="([^"]*)"/;
-      my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s; $msg = substr($msg // "", 0, 400); $msg =~ s/\s+/ /g;
-      print STDERR "  $name: $msg\n" }' "$trx"
+      my ($msg) = $body =~ /<ErrorInfo><Message>(.*?)<\/Message>/s; $msg = substr($msg // "", 0, 600); $msg =~ s/\s+/ /g;
+      my ($at) = $body =~ /(at Kyros\.Perf\.Tests\.[^\n]*? in [^\n]*?:line \d+)/;
+      my @out = $body =~ /<TextMessages>(.*?)<\/TextMessages>/s ? ($1 =~ /<Message>(.*?)<\/Message>/gs) : ();
+      print STDERR "  $name: $msg\n"; print STDERR "    $at\n" if $at;
+      print STDERR "    | $_\n" for map { substr($_, 0, 300) =~ s/\s+/ /gr } @out[($#out > 7 ? $#out - 7 : 0) .. $#out] }' "$trx"
 fi
 exit "$status"

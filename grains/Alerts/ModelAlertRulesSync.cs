@@ -4,23 +4,13 @@ using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Alerts;
 
-/// <summary>Keeps this silo's <see cref="ModelAlertRuleBook"/> on the rules grain's version (<see cref="VersionFollower"/>).</summary>
-public sealed class ModelAlertRulesSync : ILifecycleParticipant<ISiloLifecycle>
+/// <summary>Keeps this silo's <see cref="ModelAlertRuleBook"/> on the rules grain's version.</summary>
+public sealed class ModelAlertRulesSync(IGrainFactory grains, ModelAlertRuleBook book, IOptions<AlertOptions> options, ILogger<ModelAlertRulesSync> logger)
+    : VersionFollower("model alert rules", "the default rules apply", logger)
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly VersionFollower _follower;
+    protected override long Version => book.Current.Version;
 
-    public ModelAlertRulesSync(IGrainFactory grains, ModelAlertRuleBook book, IOptions<AlertOptions> options, ILogger<ModelAlertRulesSync> logger) =>
-        _follower = new VersionFollower("model alert rules", "the default rules apply",
-            async wait => await grains.GetGrain<IModelAlertRulesGrain>(0).WaitForNewerAsync(book.Current.Version, wait) is { } newer && book.Apply(newer),
-            () => book.Current.Version, () => options.Value.RulesSyncInterval, logger);
+    protected override TimeSpan RetryInterval => options.Value.RulesSyncInterval;
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(ModelAlertRulesSync), ServiceLifecycleStage.Active, ct => _follower.StartAsync(ct, _stopping.Token), StopAsync);
-
-    private Task StopAsync(CancellationToken cancellationToken)
-    {
-        _stopping.Cancel();
-        return Task.CompletedTask;
-    }
+    protected override async Task<bool> PullNewerAsync(TimeSpan wait) => await grains.GetGrain<IModelAlertRulesGrain>(0).WaitForNewerAsync(book.Current.Version, wait) is { } newer && book.Apply(newer);
 }

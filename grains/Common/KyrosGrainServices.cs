@@ -37,14 +37,12 @@ public static class KyrosGrainServices
 
         services.AddValidatedOptions<RoutingOptions, RoutingOptionsValidator>(configuration, RoutingOptions.Section);
         services.AddSingleton<ModelCatalog>();
-        services.AddSingleton<CatalogSync>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<CatalogSync>());
+        services.AddVersionFollower<CatalogSync>();
         services.AddValidatedOptions<KeyDirectoryOptions, KeyDirectoryOptionsValidator>(configuration, KeyDirectoryOptions.Section);
         services.Configure<KeyDirectoryOptions>(o => o.ConfiguredNames.UnionWith(
             configuration.GetSection("Kyros:Auth:Keys").GetChildren().Select(k => k["Name"]).OfType<string>()));
         services.AddSingleton<ApiKeyRing>();
-        services.AddSingleton<ApiKeySync>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ApiKeySync>());
+        services.AddVersionFollower<ApiKeySync>();
         services.AddSingleton(sp => new ModelHealthBook(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<RateLeaseRenewal>();
@@ -61,8 +59,7 @@ public static class KyrosGrainServices
 
         services.AddValidatedOptions<AlertOptions, AlertOptionsValidator>(configuration, AlertOptions.Section);
         services.AddSingleton<ModelAlertRuleBook>();
-        services.AddSingleton<ModelAlertRulesSync>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelAlertRulesSync>());
+        services.AddVersionFollower<ModelAlertRulesSync>();
 
         services.AddValidatedOptions<TuningOptions, TuningOptionsValidator>(configuration, TuningOptions.Section);
 

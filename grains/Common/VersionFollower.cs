@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Kyros.Perf.Common;
@@ -9,20 +10,34 @@ namespace Kyros.Perf.Common;
 /// message. After a failure the last version stays in use and the grain is asked again every retry interval. Waiting
 /// runs on real time: a test's clock must not hold back a change.
 /// </summary>
-/// <param name="pullNewer">Asks the grain for a version newer than the copy's, waiting up to the span given (zero: answer at once), and applies it; true when the copy changed.</param>
-public sealed class VersionFollower(string what, string meanwhile, Func<TimeSpan, Task<bool>> pullNewer, Func<long> version, Func<TimeSpan> retryInterval, ILogger logger)
+/// <param name="what">What is followed, for the log.</param>
+/// <param name="meanwhile">What the silo serves while the grain cannot be read, for the log.</param>
+public abstract class VersionFollower(string what, string meanwhile, ILogger logger) : ILifecycleParticipant<ISiloLifecycle>
 {
+    private readonly CancellationTokenSource _stopping = new();
+
     /// <summary>How long start-up waits for the stored value before serving what the silo has (a store that does not answer).</summary>
     public static readonly TimeSpan FirstLoadTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>How long one waiting call is held by the grain before it is asked again.</summary>
     public static readonly TimeSpan WaitSpan = TimeSpan.FromSeconds(10);
 
-    /// <summary>Asks once for a newer version and takes it; true when it changed this silo's copy.</summary>
-    public Task<bool> PullAsync() => pullNewer(TimeSpan.Zero);
+    /// <summary>The version of this silo's copy.</summary>
+    protected abstract long Version { get; }
 
-    /// <summary>The first read, tried again until <see cref="FirstLoadTimeout"/>; then the following, until <paramref name="stopping"/>.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken, CancellationToken stopping)
+    /// <summary>How long to wait before asking again after a failed read.</summary>
+    protected abstract TimeSpan RetryInterval { get; }
+
+    /// <summary>Asks the grain for a version newer than the copy's, waiting up to <paramref name="wait"/> (zero: answer at once), and applies it; true when the copy changed.</summary>
+    protected abstract Task<bool> PullNewerAsync(TimeSpan wait);
+
+    /// <summary>Asks once for a newer version and takes it; true when it changed this silo's copy.</summary>
+    public Task<bool> PullAsync() => PullNewerAsync(TimeSpan.Zero);
+
+    public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(GetType().Name, ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    /// <summary>The first read, tried again until <see cref="FirstLoadTimeout"/>; then the following, until the silo stops.</summary>
+    private async Task StartAsync(CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + FirstLoadTimeout;
         for (var attempt = 1; ; attempt++)
@@ -42,7 +57,13 @@ public sealed class VersionFollower(string what, string meanwhile, Func<TimeSpan
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 100 * attempt)), cancellationToken);
             }
         }
-        _ = FollowAsync(stopping);
+        _ = FollowAsync(_stopping.Token);
+    }
+
+    private Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping.Cancel();
+        return Task.CompletedTask;
     }
 
     private async Task FollowAsync(CancellationToken stopping)
@@ -53,7 +74,7 @@ public sealed class VersionFollower(string what, string meanwhile, Func<TimeSpan
             try
             {
                 // Held by the grain until a change is stored: the change arrives in the time of one message.
-                if (await pullNewer(WaitSpan).WaitAsync(stopping)) logger.LogDebug("The {What} now at version {Version}", what, version());
+                if (await PullNewerAsync(WaitSpan).WaitAsync(stopping)) logger.LogDebug("The {What} now at version {Version}", what, Version);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -63,10 +84,10 @@ public sealed class VersionFollower(string what, string meanwhile, Func<TimeSpan
             catch (Exception exception)
             {
                 // The last version stays in use; say so once per outage, and ask again after the retry interval.
-                if (failures++ == 0) logger.LogWarning(exception, "The cluster's {What} could not be read; version {Version} stays in use", what, version());
+                if (failures++ == 0) logger.LogWarning(exception, "The cluster's {What} could not be read; version {Version} stays in use", what, Version);
                 try
                 {
-                    await Task.Delay(retryInterval(), stopping);
+                    await Task.Delay(RetryInterval, stopping);
                 }
                 catch (OperationCanceledException)
                 {
@@ -74,5 +95,15 @@ public sealed class VersionFollower(string what, string meanwhile, Func<TimeSpan
                 }
             }
         }
+    }
+}
+
+public static class VersionFollowerServices
+{
+    /// <summary>Registers <typeparamref name="TFollower"/> once, as itself (for a caller's <see cref="VersionFollower.PullAsync"/>) and as a silo lifecycle participant.</summary>
+    public static IServiceCollection AddVersionFollower<TFollower>(this IServiceCollection services) where TFollower : VersionFollower
+    {
+        services.AddSingleton<TFollower>();
+        return services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<TFollower>());
     }
 }

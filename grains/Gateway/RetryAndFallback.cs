@@ -51,7 +51,7 @@ public sealed class RetryAndFallback(ModelCatalog catalog, RoutingEngine router,
             var spent = (worst.Input, worst.Output, Cost: model.PriceOf(worst.Input, worst.Output));
             try
             {
-                if (caller is not null) hold = await charges.ReserveAsync(caller, model, worst.Input, worst.Output);
+                if (caller is not null) hold = await charges.ReserveAsync(caller, model.Id, spent.Cost, reserved);
                 for (var retry = 0; ; retry++)
                 {
                     var (result, failure) = await call(model, attempts);

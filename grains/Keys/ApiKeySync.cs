@@ -4,26 +4,13 @@ using Microsoft.Extensions.Options;
 
 namespace Kyros.Perf.Keys;
 
-/// <summary>Keeps this silo's <see cref="ApiKeyRing"/> on the key directory's version (<see cref="VersionFollower"/>).</summary>
-public sealed class ApiKeySync : ILifecycleParticipant<ISiloLifecycle>
+/// <summary>Keeps this silo's <see cref="ApiKeyRing"/> on the key directory's version.</summary>
+public sealed class ApiKeySync(IGrainFactory grains, ApiKeyRing ring, IOptions<KeyDirectoryOptions> options, ILogger<ApiKeySync> logger)
+    : VersionFollower("API keys", "only configured keys are accepted", logger)
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly VersionFollower _follower;
+    protected override long Version => ring.Version;
 
-    public ApiKeySync(IGrainFactory grains, ApiKeyRing ring, IOptions<KeyDirectoryOptions> options, ILogger<ApiKeySync> logger) =>
-        _follower = new VersionFollower("API keys", "only configured keys are accepted",
-            async wait => await grains.GetGrain<IApiKeyDirectoryGrain>(0).WaitForNewerAsync(ring.Version, wait) is { } newer && ring.Apply(newer),
-            () => ring.Version, () => options.Value.SyncInterval, logger);
+    protected override TimeSpan RetryInterval => options.Value.SyncInterval;
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(ApiKeySync), ServiceLifecycleStage.Active, ct => _follower.StartAsync(ct, _stopping.Token), StopAsync);
-
-    /// <summary>Asks once for a newer version and takes it; true when it changed this silo's copy.</summary>
-    public Task<bool> PullAsync() => _follower.PullAsync();
-
-    private Task StopAsync(CancellationToken cancellationToken)
-    {
-        _stopping.Cancel();
-        return Task.CompletedTask;
-    }
+    protected override async Task<bool> PullNewerAsync(TimeSpan wait) => await grains.GetGrain<IApiKeyDirectoryGrain>(0).WaitForNewerAsync(ring.Version, wait) is { } newer && ring.Apply(newer);
 }

@@ -23,6 +23,11 @@ public sealed class KeyAccount
     // Each admitted call in the last minute, oldest first: when, and its tokens (the worst case until settled).
     private readonly LinkedList<MinuteEntry> _minute = new();
     private readonly Dictionary<long, LinkedListNode<MinuteEntry>> _minuteOfHold = [];
+    // Hold ids in the order they were made, for expiring the oldest without looking at every hold.
+    private readonly Queue<long> _holdOrder = new();
+    // Running totals of the holds' worst costs and the minute's tokens: an admission costs the same at any load.
+    private double _heldUsd;
+    private long _minuteTokens;
     private KeyAccountState _state;
     private long _nextHold = 1;
     private long _refused;
@@ -40,7 +45,7 @@ public sealed class KeyAccount
         Advance(settings, now);
         if (settings.BudgetUsd is { } budget)
         {
-            var held = _holds.Values.Sum(h => h.CostUsd);
+            var held = _heldUsd;
             // Reached is refused even for a free call; otherwise the spent, the held and this call's worst case must fit.
             if (_state.SpendUsd >= budget - Tolerance || _state.SpendUsd + held + worstCostUsd > budget + Tolerance)
             {
@@ -57,7 +62,7 @@ public sealed class KeyAccount
             return Refuse(KeyRefusals.RateLimitExceeded, $"The key '{settings.Name}' is at its {rpm} requests a minute.", _minute.First!.Value.At + Minute - now);
         if (settings.Tpm is { } tpm)
         {
-            var tokens = _minute.Sum(e => e.Tokens);
+            var tokens = _minuteTokens;
             // A call bigger than the whole limit could never pass: it is admitted alone, into an empty minute.
             if (tokens > 0 && tokens + worstTokens > tpm)
                 return Refuse(KeyRefusals.RateLimitExceeded,
@@ -65,7 +70,10 @@ public sealed class KeyAccount
         }
         var id = _nextHold++;
         _holds[id] = new Hold(model, worstCostUsd, now);
+        _holdOrder.Enqueue(id);
+        _heldUsd += worstCostUsd;
         _minuteOfHold[id] = _minute.AddLast(new MinuteEntry(now, worstTokens));
+        _minuteTokens += worstTokens;
         return KeyAdmission.Admit(id);
     }
 
@@ -76,8 +84,12 @@ public sealed class KeyAccount
         if (inputTokens < 0 || outputTokens < 0) throw new ArgumentException("Token counts must be zero or more.", inputTokens < 0 ? nameof(inputTokens) : nameof(outputTokens));
         ArgumentException.ThrowIfNullOrEmpty(model);
         Advance(settings, now);
-        _holds.Remove(holdId);
-        if (_minuteOfHold.Remove(holdId, out var entry) && entry.List is not null) entry.Value = entry.Value with { Tokens = inputTokens + outputTokens };
+        Release(holdId);
+        if (_minuteOfHold.Remove(holdId, out var entry) && entry.List is not null)
+        {
+            _minuteTokens += inputTokens + outputTokens - entry.Value.Tokens;
+            entry.Value = entry.Value with { Tokens = inputTokens + outputTokens };
+        }
         Add(model, costUsd, 1, inputTokens, outputTokens);
     }
 
@@ -93,13 +105,13 @@ public sealed class KeyAccount
             PeriodEnd = end,
             BudgetUsd = settings.BudgetUsd,
             SpendUsd = _state.SpendUsd,
-            ReservedUsd = _holds.Values.Sum(h => h.CostUsd),
+            ReservedUsd = _heldUsd,
             Requests = _state.Requests,
             InputTokens = _state.InputTokens,
             OutputTokens = _state.OutputTokens,
             InFlight = _holds.Count,
             RequestsLastMinute = _minute.Count,
-            TokensLastMinute = _minute.Sum(e => e.Tokens),
+            TokensLastMinute = _minuteTokens,
             Refused = _refused,
             Models = [.. _state.Models.OrderByDescending(m => m.SpendUsd).ThenBy(m => m.Model, StringComparer.Ordinal)
                 .Select(m => new KeyModelUsage(m.Model, m.SpendUsd, m.Requests, m.InputTokens, m.OutputTokens))],
@@ -221,23 +233,40 @@ public sealed class KeyAccount
             _state = new KeyAccountState { PeriodStart = start, BudgetAlert = _state.BudgetAlert, AlertOutbox = _state.AlertOutbox };
             Changed = true;
         }
-        foreach (var (id, hold) in _holds.Where(h => now - h.Value.At > HoldLife).ToArray())
+        while (_holdOrder.TryPeek(out var id))
         {
-            _holds.Remove(id);
-            _minuteOfHold.Remove(id);
-            Add(hold.Model, hold.CostUsd, 1, 0, 0);
+            if (!_holds.TryGetValue(id, out var hold)) _holdOrder.Dequeue();
+            else if (now - hold.At > HoldLife)
+            {
+                _holdOrder.Dequeue();
+                Release(id);
+                _minuteOfHold.Remove(id);
+                Add(hold.Model, hold.CostUsd, 1, 0, 0);
+            }
+            else break;
         }
+    }
+
+    private void Release(long holdId)
+    {
+        if (!_holds.Remove(holdId, out var hold)) return;
+        // Exactly zero once nothing is held, so rounding never accumulates across holds.
+        _heldUsd = _holds.Count == 0 ? 0 : _heldUsd - hold.CostUsd;
     }
 
     private void ExpireMinute(DateTimeOffset now)
     {
-        while (_minute.First is { } first && now - first.Value.At >= Minute) _minute.RemoveFirst();
+        while (_minute.First is { } first && now - first.Value.At >= Minute)
+        {
+            _minuteTokens -= first.Value.Tokens;
+            _minute.RemoveFirst();
+        }
     }
 
     /// <summary>When the minute's tokens will have fallen to <paramref name="room"/> or below (at most a minute).</summary>
     private TimeSpan WaitForTokens(long room, DateTimeOffset now)
     {
-        var tokens = _minute.Sum(e => e.Tokens);
+        var tokens = _minuteTokens;
         foreach (var entry in _minute)
         {
             tokens -= entry.Tokens;

@@ -1,4 +1,3 @@
-using Kyros.Perf.Catalog;
 using Microsoft.Extensions.Logging;
 
 namespace Kyros.Perf.Keys;
@@ -14,12 +13,13 @@ public sealed record KeyCaller(string Id);
 /// </summary>
 public sealed class KeyCharges(IGrainFactory grains, ILogger<KeyCharges> logger)
 {
-    public async Task<KeyHold> ReserveAsync(KeyCaller caller, ModelDescriptor model, long inputTokens, long outputTokens)
+    /// <param name="worstCostUsd">The call's worst case at the model's prices.</param>
+    /// <param name="worstTokens">Its prompt plus the output allowed.</param>
+    public async Task<KeyHold> ReserveAsync(KeyCaller caller, string model, double worstCostUsd, long worstTokens)
     {
-        var worst = model.PriceOf(inputTokens, outputTokens);
-        var admission = await grains.GetGrain<IKeyAccountGrain>(caller.Id).ReserveAsync(model.Id, worst, inputTokens + outputTokens);
+        var admission = await grains.GetGrain<IKeyAccountGrain>(caller.Id).ReserveAsync(model, worstCostUsd, worstTokens);
         if (!admission.Admitted) throw new KeyLimitException(admission.Code!, admission.Reason ?? admission.Code!, admission.RetryAfter);
-        return new KeyHold(caller, model.Id, admission.HoldId, worst);
+        return new KeyHold(caller, model, admission.HoldId, worstCostUsd);
     }
 
     public async Task SettleAsync(KeyHold hold, double costUsd, long inputTokens, long outputTokens)

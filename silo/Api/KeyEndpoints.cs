@@ -51,7 +51,7 @@ public static class KeyEndpoints
     {
         var now = time.GetUtcNow();
         var all = await Directory(grains).ListAsync();
-        var usage = await Task.WhenAll(all.Select(k => grains.GetGrain<IKeyAccountGrain>(k.Id).GetUsageAsync()));
+        var usage = await KeySpendReport.UsageOfAsync(grains, all.Select(k => k.Id));
         var configured = configuration.GetSection(AuthOptions.Section + ":Keys").GetChildren()
             .Select(k => new { Name = k["Name"], Scopes = k.GetSection("Scopes").GetChildren().Select(s => s.Value).ToArray(), Rpm = k["RequestsPerMinute"] is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : (int?)null });
         return Results.Ok(new { all.Count, Keys = all.Select((k, i) => View(k, now, usage: usage[i])), Configured = configured });

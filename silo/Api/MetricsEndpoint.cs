@@ -30,35 +30,26 @@ public static class MetricsEndpoint
     {
         var text = new StringBuilder();
         if (keys.Count == 0) return "";
-        KeyFamily(text, "kyros_key_spend_usd", "Spend in the key's budget period, in US dollars, by model.",
-            keys.SelectMany(k => k.Usage.Models.Select(m => (k, $"model=\"{Escape(m.Model)}\"", (double?)m.SpendUsd))));
-        KeyFamily(text, "kyros_key_budget_usd", "The key's budget for its period, in US dollars.", keys.Select(k => (k, "", k.Usage.BudgetUsd)));
-        KeyFamily(text, "kyros_key_remaining_usd", "What the key may still spend in its period (budget less spent and held).", keys.Select(k => (k, "", k.Usage.RemainingUsd)));
-        KeyFamily(text, "kyros_key_reserved_usd", "Worst-case cost held by the key's calls in flight.", keys.Select(k => (k, "", (double?)k.Usage.ReservedUsd)));
-        KeyFamily(text, "kyros_key_requests", "Calls to models in the key's budget period, by model.",
-            keys.SelectMany(k => k.Usage.Models.Select(m => (k, $"model=\"{Escape(m.Model)}\"", (double?)m.Requests))));
-        KeyFamily(text, "kyros_key_tokens", "Tokens in the key's budget period, by model.",
-            keys.SelectMany(k => k.Usage.Models.SelectMany(m => new[]
+        Family(text, "kyros_key_spend_usd", "Spend in the key's budget period, in US dollars, by model.", keys, KeyLabels,
+            k => k.Usage.Models.Select(m => ($"model=\"{Escape(m.Model)}\"", (double?)m.SpendUsd)));
+        Family(text, "kyros_key_budget_usd", "The key's budget for its period, in US dollars.", keys, KeyLabels, k => [("", k.Usage.BudgetUsd)]);
+        Family(text, "kyros_key_remaining_usd", "What the key may still spend in its period (budget less spent and held).", keys, KeyLabels, k => [("", k.Usage.RemainingUsd)]);
+        Family(text, "kyros_key_reserved_usd", "Worst-case cost held by the key's calls in flight.", keys, KeyLabels, k => [("", k.Usage.ReservedUsd)]);
+        Family(text, "kyros_key_requests", "Calls to models in the key's budget period, by model.", keys, KeyLabels,
+            k => k.Usage.Models.Select(m => ($"model=\"{Escape(m.Model)}\"", (double?)m.Requests)));
+        Family(text, "kyros_key_tokens", "Tokens in the key's budget period, by model.", keys, KeyLabels,
+            k => k.Usage.Models.SelectMany(m => new[]
             {
-                (k, $"model=\"{Escape(m.Model)}\",direction=\"input\"", (double?)m.InputTokens), (k, $"model=\"{Escape(m.Model)}\",direction=\"output\"", (double?)m.OutputTokens),
-            })));
-        KeyFamily(text, "kyros_key_refused", "Calls the key's account refused since its activation (budget, requests or tokens a minute).",
-            keys.Select(k => (k, "", (double?)k.Usage.Refused)));
+                ($"model=\"{Escape(m.Model)}\",direction=\"input\"", (double?)m.InputTokens), ($"model=\"{Escape(m.Model)}\",direction=\"output\"", m.OutputTokens),
+            }));
+        Family(text, "kyros_key_refused", "Calls the key's account refused since its activation (budget, requests or tokens a minute).", keys, KeyLabels,
+            k => [("", k.Usage.Refused)]);
         return text.ToString();
     }
 
-    private static void KeyFamily(StringBuilder text, string name, string help, IEnumerable<(Keys.KeySpend Key, string Labels, double? Value)> samples)
-    {
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(" gauge\n");
-        foreach (var (key, labels, value) in samples)
-        {
-            if (value is not { } v) continue;
-            text.Append(name).Append("{key=\"").Append(Escape(key.Name)).Append("\",period=\"").Append(key.Usage.Period).Append('"');
-            if (labels.Length > 0) text.Append(',').Append(labels);
-            text.Append("} ").Append(v.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-        }
-    }
+    private static string KeyLabels(Keys.KeySpend key) => $"key=\"{Escape(key.Name)}\",period=\"{key.Usage.Period}\"";
+
+    private static string ModelLabels(ModelSummary model) => $"model=\"{Escape(model.Model)}\",window=\"{model.Window}\"";
 
     public static string RenderHosts(Resources.ClusterResourceSummary hosts)
     {
@@ -94,36 +85,37 @@ public static class MetricsEndpoint
     {
         var text = new StringBuilder();
         var models = summary.Models;
-        Family(text, "kyros_model_requests", "Requests recorded in the window.", models, s => [("", s.Count)]);
-        Family(text, "kyros_model_successes", "Successful requests in the window.", models, s => [("", s.SuccessCount)]);
-        Family(text, "kyros_model_errors", "Failed requests in the window, by error kind.", models,
+        Family(text, "kyros_model_requests", "Requests recorded in the window.", models, ModelLabels, s => [("", s.Count)]);
+        Family(text, "kyros_model_successes", "Successful requests in the window.", models, ModelLabels, s => [("", s.SuccessCount)]);
+        Family(text, "kyros_model_errors", "Failed requests in the window, by error kind.", models, ModelLabels,
             s => s.ErrorsByKind.Select(e => ($"kind=\"{Escape(e.Key)}\"", (double?)e.Value)));
-        Family(text, "kyros_model_error_ratio", "Failed requests / requests in the window.", models, s => [("", s.Count == 0 ? null : s.ErrorRate)]);
-        Family(text, "kyros_model_latency_seconds", "Execution time quantiles (within 1%) in the window.", models,
+        Family(text, "kyros_model_error_ratio", "Failed requests / requests in the window.", models, ModelLabels, s => [("", s.Count == 0 ? null : s.ErrorRate)]);
+        Family(text, "kyros_model_latency_seconds", "Execution time quantiles (within 1%) in the window.", models, ModelLabels,
             s => [("quantile=\"0.5\"", s.Latency.P50), ("quantile=\"0.9\"", s.Latency.P90), ("quantile=\"0.95\"", s.Latency.P95), ("quantile=\"0.99\"", s.Latency.P99)]);
-        Family(text, "kyros_model_latency_seconds_max", "Longest execution time in the window.", models, s => [("", s.Latency.Max)]);
-        Family(text, "kyros_model_ttft_seconds", "Time to first token quantiles (within 1%) in the window.", models,
+        Family(text, "kyros_model_latency_seconds_max", "Longest execution time in the window.", models, ModelLabels, s => [("", s.Latency.Max)]);
+        Family(text, "kyros_model_ttft_seconds", "Time to first token quantiles (within 1%) in the window.", models, ModelLabels,
             s => [("quantile=\"0.5\"", s.Ttft.P50), ("quantile=\"0.95\"", s.Ttft.P95), ("quantile=\"0.99\"", s.Ttft.P99)]);
-        Family(text, "kyros_model_tokens", "Tokens in the window.", models,
+        Family(text, "kyros_model_tokens", "Tokens in the window.", models, ModelLabels,
             s => [("direction=\"input\"", s.InputTokens), ("direction=\"output\"", s.OutputTokens)]);
-        Family(text, "kyros_model_requests_per_second", "Requests per second over the window.", models, s => [("", s.Throughput.RequestsPerSecond)]);
-        Family(text, "kyros_model_cost", "Cost in the window, in the catalog's currency.", models, s => [("", s.Cost.Total)]);
-        Family(text, "kyros_model_quality_mean", "Mean quality score (0-1) in the window.", models, s => [("", s.Quality.Mean)]);
-        Family(text, "kyros_model_quality_scores", "Quality scores behind the mean.", models, s => [("", s.Quality.Count)]);
+        Family(text, "kyros_model_requests_per_second", "Requests per second over the window.", models, ModelLabels, s => [("", s.Throughput.RequestsPerSecond)]);
+        Family(text, "kyros_model_cost", "Cost in the window, in the catalog's currency.", models, ModelLabels, s => [("", s.Cost.Total)]);
+        Family(text, "kyros_model_quality_mean", "Mean quality score (0-1) in the window.", models, ModelLabels, s => [("", s.Quality.Mean)]);
+        Family(text, "kyros_model_quality_scores", "Quality scores behind the mean.", models, ModelLabels, s => [("", s.Quality.Count)]);
         return text.ToString();
     }
 
-    private static void Family(StringBuilder text, string name, string help, IReadOnlyList<ModelSummary> models,
-        Func<ModelSummary, IEnumerable<(string Labels, double? Value)>> samples)
+    /// <summary>One gauge family: each subject's samples after its own labels (<paramref name="subjectLabels"/>).</summary>
+    private static void Family<T>(StringBuilder text, string name, string help, IEnumerable<T> subjects, Func<T, string> subjectLabels,
+        Func<T, IEnumerable<(string Labels, double? Value)>> samples)
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
         text.Append("# TYPE ").Append(name).Append(" gauge\n");
-        foreach (var model in models)
-            foreach (var (labels, value) in samples(model))
+        foreach (var subject in subjects)
+            foreach (var (labels, value) in samples(subject))
             {
                 // A figure with nothing behind it is left out rather than written as 0.
                 if (value is not { } v) continue;
-                text.Append(name).Append("{model=\"").Append(Escape(model.Model)).Append("\",window=\"").Append(model.Window).Append('"');
+                text.Append(name).Append('{').Append(subjectLabels(subject));
                 if (labels.Length > 0) text.Append(',').Append(labels);
                 text.Append("} ").Append(v.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
             }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Kyros.Perf.Tests.Infrastructure;
@@ -16,7 +15,7 @@ public sealed class BudgetProcessTests(RedisServer redis)
 {
     private const string Admin = "operator-key-0123456789abcdef";
     private const double Budget = 0.05;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly BearerHttp _http = new();
 
     [Fact]
     public async Task Nine_callers_on_three_silos_never_spend_more_than_the_keys_budget_then_get_429_budget_exceeded_until_the_period_ends_and_requests_a_minute_hold_cluster_wide()
@@ -33,13 +32,13 @@ public sealed class BudgetProcessTests(RedisServer redis)
         await using var b = silos[1];
         await using var c = silos[2];
 
-        using var created = await Send(HttpMethod.Post, $"{a.HttpUrl}/v1/keys", Admin,
+        using var created = await _http.Send(HttpMethod.Post, $"{a.HttpUrl}/v1/keys", Admin,
             new { name = "team-budget", scopes = new[] { "write", "read" }, models = new[] { "gpt-4" }, budget_usd = Budget, budget_period = "day" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var key = await created.Content.ReadFromJsonAsync<JsonElement>();
         var (secret, id) = (key.GetProperty("key").GetString()!, key.GetProperty("id").GetString()!);
         foreach (var silo in silos)
-            await Eventually.UntilAsync(() => Status(HttpMethod.Get, $"{silo.HttpUrl}/v1/models", secret), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(2));
+            await Eventually.UntilAsync(() => _http.Status(HttpMethod.Get, $"{silo.HttpUrl}/v1/models", secret), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(2));
 
         // Nine callers, three on each silo, each calling until it is refused.
         var callers = Enumerable.Range(0, 9).Select(i => CallUntilRefusedAsync(silos[i % 3].HttpUrl, secret)).ToArray();
@@ -60,7 +59,7 @@ public sealed class BudgetProcessTests(RedisServer redis)
         Assert.Equal("insufficient_quota", refusal.Error.GetProperty("type").GetString());
         Assert.Contains("team-budget", refusal.Error.GetProperty("message").GetString());
         // And in Anthropic's, through another silo.
-        using (var messages = await Send(HttpMethod.Post, $"{c.HttpUrl}/v1/messages", secret,
+        using (var messages = await _http.Send(HttpMethod.Post, $"{c.HttpUrl}/v1/messages", secret,
                    new { model = "gpt-4", max_tokens = 20, messages = new[] { new { role = "user", content = "Say hi." } } }))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, messages.StatusCode);
@@ -72,7 +71,7 @@ public sealed class BudgetProcessTests(RedisServer redis)
         foreach (var silo in silos)
         {
             // Settlements land just after their answers.
-            var usage = (await Eventually.UntilAsync(() => Json(HttpMethod.Get, $"{silo.HttpUrl}/v1/keys/{id}", Admin),
+            var usage = (await Eventually.UntilAsync(() => _http.Json(HttpMethod.Get, $"{silo.HttpUrl}/v1/keys/{id}", Admin),
                 k => k.GetProperty("usage").GetProperty("in_flight").GetInt32() == 0, TimeSpan.FromSeconds(5))).GetProperty("usage");
             Assert.Equal(costs.Sum(), usage.GetProperty("spend_usd").GetDouble(), 9);
             Assert.Equal(costs.Count, usage.GetProperty("requests").GetInt64());
@@ -86,11 +85,11 @@ public sealed class BudgetProcessTests(RedisServer redis)
         }
 
         // The cluster summary and the metrics carry it too, by the key's name.
-        var summarised = Assert.Single((await Json(HttpMethod.Get, $"{b.HttpUrl}/v1/performance/summary", Admin)).GetProperty("keys").EnumerateArray());
+        var summarised = Assert.Single((await _http.Json(HttpMethod.Get, $"{b.HttpUrl}/v1/performance/summary", Admin)).GetProperty("keys").EnumerateArray());
         Assert.Equal("team-budget", summarised.GetProperty("name").GetString());
         Assert.Equal(costs.Sum(), summarised.GetProperty("usage").GetProperty("spend_usd").GetDouble(), 9);
         Assert.Equal(Budget, summarised.GetProperty("usage").GetProperty("budget_usd").GetDouble());
-        using (var metrics = await Send(HttpMethod.Get, $"{c.HttpUrl}/metrics", Admin, null))
+        using (var metrics = await _http.Send(HttpMethod.Get, $"{c.HttpUrl}/metrics", Admin, null))
         {
             var lines = (await metrics.Content.ReadAsStringAsync()).Split('\n');
             var spend = Assert.Single(lines, l => l.StartsWith("kyros_key_spend_usd{", StringComparison.Ordinal));
@@ -102,21 +101,21 @@ public sealed class BudgetProcessTests(RedisServer redis)
         }
 
         // A higher budget lets the key call again at once, through any silo.
-        using (var raised = await Send(HttpMethod.Patch, $"{b.HttpUrl}/v1/keys/{id}", Admin, new { budget_usd = 1.0 }))
+        using (var raised = await _http.Send(HttpMethod.Patch, $"{b.HttpUrl}/v1/keys/{id}", Admin, new { budget_usd = 1.0 }))
             Assert.Equal(HttpStatusCode.OK, raised.StatusCode);
-        await Eventually.UntilAsync(() => Status(HttpMethod.Post, $"{c.HttpUrl}/v1/chat/completions", secret, Chat()), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(2));
+        await Eventually.UntilAsync(() => _http.Status(HttpMethod.Post, $"{c.HttpUrl}/v1/chat/completions", secret, Chat()), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(2));
 
         // A key with 5 requests a minute: nine callers on three silos, two calls each, get 5 answers in all.
-        using var limitedKey = await Send(HttpMethod.Post, $"{a.HttpUrl}/v1/keys", Admin, new { name = "team-rpm", scopes = new[] { "write", "read" }, rpm = 5 });
+        using var limitedKey = await _http.Send(HttpMethod.Post, $"{a.HttpUrl}/v1/keys", Admin, new { name = "team-rpm", scopes = new[] { "write", "read" }, rpm = 5 });
         var limited = (await limitedKey.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
         foreach (var silo in silos)
-            await Eventually.UntilAsync(() => Status(HttpMethod.Get, $"{silo.HttpUrl}/v1/models", limited), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(2));
+            await Eventually.UntilAsync(() => _http.Status(HttpMethod.Get, $"{silo.HttpUrl}/v1/models", limited), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(2));
         var answers = await Task.WhenAll(Enumerable.Range(0, 9).Select(async i =>
         {
             var statuses = new List<(HttpStatusCode Status, TimeSpan? RetryAfter)>();
             for (var call = 0; call < 2; call++)
             {
-                using var response = await Send(HttpMethod.Post, $"{silos[i % 3].HttpUrl}/v1/chat/completions", limited, Chat());
+                using var response = await _http.Send(HttpMethod.Post, $"{silos[i % 3].HttpUrl}/v1/chat/completions", limited, Chat());
                 statuses.Add((response.StatusCode, response.Headers.RetryAfter?.Delta));
             }
             return statuses;
@@ -140,7 +139,7 @@ public sealed class BudgetProcessTests(RedisServer redis)
         var worst = 0.0;
         for (var i = 0; i < 200; i++)
         {
-            using var response = await Send(HttpMethod.Post, $"{url}/v1/chat/completions", secret, Chat());
+            using var response = await _http.Send(HttpMethod.Post, $"{url}/v1/chat/completions", secret, Chat());
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
                 return new CallerResult(costs, worst, new Refused(response.Headers.RetryAfter!.Delta!.Value.TotalSeconds, body.GetProperty("error")));
@@ -155,24 +154,4 @@ public sealed class BudgetProcessTests(RedisServer redis)
     private const int MaxTokens = 20;
 
     private static object Chat() => new { model = "gpt-4", max_tokens = MaxTokens, messages = new[] { new { role = "user", content = "Say hi." } } };
-
-    private async Task<HttpResponseMessage> Send(HttpMethod method, string url, string key, object? body)
-    {
-        var request = new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return await _http.SendAsync(request);
-    }
-
-    private async Task<HttpStatusCode> Status(HttpMethod method, string url, string key, object? body = null)
-    {
-        using var response = await Send(method, url, key, body);
-        return response.StatusCode;
-    }
-
-    private async Task<JsonElement> Json(HttpMethod method, string url, string key, object? body = null)
-    {
-        using var response = await Send(method, url, key, body);
-        Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 }
