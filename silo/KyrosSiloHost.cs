@@ -30,7 +30,13 @@ public static class KyrosSiloHost
         var otlpUrl = builder.Configuration[$"{OtlpOptions.Section}:HttpUrl"];
         string[] urls = otlpUrl is { Length: > 0 } ? [options.HttpUrl, otlpUrl] : [options.HttpUrl];
         builder.WebHost.UseUrls(urls);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = PerformanceEndpoints.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = PerformanceEndpoints.MaxBodyBytes;
+            // Each open connection costs memory: a flood of idle ones must not take the silo down.
+            k.Limits.MaxConcurrentConnections = options.MaxHttpConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = options.MaxHttpConnections;
+        });
         builder.Services.AddSingleton(Options.Create(options));
         // SIGTERM: Kestrel stops taking requests and finishes those in flight, then the product's services (the gateway's
         // queued records are written), then the silo hands its grains off and leaves; all within this time.

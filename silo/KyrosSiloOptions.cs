@@ -28,6 +28,9 @@ public sealed class KyrosSiloOptions
 
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>HTTP connections the silo holds open at once; one more is closed at once.</summary>
+    public int MaxHttpConnections { get; set; } = 10_000;
+
     /// <summary>Simulated traffic through the gateway and two simulated hosts, for a first look (<see cref="Demo.DemoService"/>).</summary>
     public bool Demo { get; set; }
 
@@ -85,6 +88,7 @@ public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOption
         if (o.SiloPort is < 1 or > 65535) errors.Add($"Kyros:SiloPort {o.SiloPort} is not a port (1-65535).");
         if (o.GatewayPort is < 1 or > 65535) errors.Add($"Kyros:GatewayPort {o.GatewayPort} is not a port (1-65535).");
         if (o.SiloPort == o.GatewayPort) errors.Add("Kyros:SiloPort and Kyros:GatewayPort must differ.");
+        if (o.MaxHttpConnections is < 1 or > 1_000_000) errors.Add($"Kyros:MaxHttpConnections must be within 1..1000000; got {o.MaxHttpConnections}.");
         if (!Uri.TryCreate(o.HttpUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             errors.Add($"Kyros:HttpUrl '{o.HttpUrl}' is not an http(s) URL.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

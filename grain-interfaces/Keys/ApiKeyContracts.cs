@@ -62,9 +62,13 @@ public sealed record ApiKeyInfo(
 /// <summary>A key just made: its record and, this once, its secret.</summary>
 public sealed record CreatedApiKey(ApiKeyInfo Key, string Secret);
 
-/// <summary>Every run-time key at one version of the directory: what each silo looks presented keys up in.</summary>
+/// <summary>
+/// Every run-time key at one version of the directory: what each silo looks presented keys up in. Also the pages'
+/// sessions signed out before their expiry (id and expiry), which every silo refuses.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("kyros.ApiKeySnapshot")]
-public sealed record ApiKeySnapshot([property: Id(0)] long Version, [property: Id(1)] IReadOnlyList<ApiKeyRecord> Keys);
+public sealed record ApiKeySnapshot([property: Id(0)] long Version, [property: Id(1)] IReadOnlyList<ApiKeyRecord> Keys,
+    [property: Id(2)] IReadOnlyDictionary<string, DateTimeOffset>? RevokedSessions = null);
 
 public static class ApiKeyScopes
 {

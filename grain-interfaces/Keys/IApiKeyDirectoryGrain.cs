@@ -32,6 +32,13 @@ public interface IApiKeyDirectoryGrain : IGrainWithIntegerKey
     [Alias("update")]
     Task<ApiKeyInfo> UpdateAsync(string id, ApiKeySettings settings, long? expectedRevision, string actor);
 
+    /// <summary>
+    /// Refuses the pages' session <paramref name="sessionId"/> on every silo from the next version on, until it would
+    /// have expired anyway (<paramref name="expiresAt"/>, when it is forgotten).
+    /// </summary>
+    [Alias("revoke-session")]
+    Task RevokeSessionAsync(string sessionId, DateTimeOffset expiresAt);
+
     /// <summary>Deletes the key: every silo refuses it from the next version on. The key as it was.</summary>
     [Alias("revoke")]
     Task<ApiKeyInfo> RevokeAsync(string id, string actor);

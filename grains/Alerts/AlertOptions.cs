@@ -22,6 +22,12 @@ public sealed class AlertOptions
 
     /// <summary>How soon a silo asks the rules grain again after it did not answer (it otherwise waits there for changes).</summary>
     public TimeSpan RulesSyncInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Alert streams (<c>/v1/resources/alerts/stream</c>) one key (or, without keys, one address) may hold open on a silo.</summary>
+    public int MaxStreamsPerCaller { get; set; } = 8;
+
+    /// <summary>Alert streams a silo holds open in all.</summary>
+    public int MaxStreams { get; set; } = 1_000;
 }
 
 public sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
@@ -39,6 +45,8 @@ public sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
             errors.Add($"{AlertOptions.Section}:HysteresisFraction must be within 0..0.5.");
         if (options.RulesSyncInterval < TimeSpan.FromMilliseconds(10) || options.RulesSyncInterval > TimeSpan.FromSeconds(10))
             errors.Add($"{AlertOptions.Section}:RulesSyncInterval must be within 00:00:00.010..00:00:10.");
+        if (options.MaxStreamsPerCaller is < 1 or > 10_000 || options.MaxStreams < options.MaxStreamsPerCaller || options.MaxStreams > 100_000)
+            errors.Add($"{AlertOptions.Section}:MaxStreamsPerCaller must be within 1..10000 and MaxStreams within MaxStreamsPerCaller..100000.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -13,7 +13,23 @@ public sealed class ApiKeyBook(ApiKeyDirectoryState state, IReadOnlySet<string> 
 
     public IReadOnlyList<ApiKeyRecord> Keys => state.Keys;
 
-    public ApiKeySnapshot Snapshot => new(state.Version, [.. state.Keys]);
+    public ApiKeySnapshot Snapshot => new(state.Version, [.. state.Keys], new Dictionary<string, DateTimeOffset>(state.RevokedSessions));
+
+    /// <summary>The most sessions held revoked at once; past it the oldest-expiring go first (a flood of sign-outs cannot grow the state without bound).</summary>
+    public const int MaxRevokedSessions = 10_000;
+
+    /// <summary>Holds <paramref name="sessionId"/> revoked until <paramref name="expiresAt"/>, forgetting those already expired.</summary>
+    public void RevokeSession(string sessionId, DateTimeOffset expiresAt, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(sessionId) || sessionId.Length > 64 || !sessionId.All(char.IsAsciiHexDigitLower))
+            throw new ArgumentException("sessionId must be 1-64 lower-case hex digits.", nameof(sessionId));
+        foreach (var expired in state.RevokedSessions.Where(s => s.Value <= now).Select(s => s.Key).ToList()) state.RevokedSessions.Remove(expired);
+        if (expiresAt <= now) return;
+        state.RevokedSessions[sessionId] = expiresAt;
+        foreach (var oldest in state.RevokedSessions.OrderBy(s => s.Value).Take(state.RevokedSessions.Count - MaxRevokedSessions).Select(s => s.Key).ToList())
+            state.RevokedSessions.Remove(oldest);
+        state.Version++;
+    }
 
     public ApiKeyRecord? Find(string id) => state.Keys.Find(k => k.Id == id);
 

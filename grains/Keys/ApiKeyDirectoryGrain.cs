@@ -74,11 +74,20 @@ public sealed class ApiKeyDirectoryGrain(
         return key.Info;
     }
 
+    public async Task RevokeSessionAsync(string sessionId, DateTimeOffset expiresAt)
+    {
+        var version = _book.Version;
+        _book.RevokeSession(sessionId, expiresAt, time.GetUtcNow());
+        if (_book.Version != version) await PersistAsync($"revoked session {sessionId[..8]}… until {expiresAt:u}");
+    }
+
     private static string RequireActor(string actor) =>
         string.IsNullOrWhiteSpace(actor) || actor.Length > 200 ? throw new ArgumentException("actor must be 1-200 characters.", "actor") : actor;
 
     /// <summary>Stored first (an answer means the change holds), then this silo's ring, the waiting silos and the log.</summary>
-    private async Task PersistAsync(string action, ApiKeyRecord key, string actor)
+    private Task PersistAsync(string action, ApiKeyRecord key, string actor) => PersistAsync($"{action} key {key.Id} ({key.Settings.Name}) by {actor}");
+
+    private async Task PersistAsync(string change)
     {
         try
         {
@@ -96,6 +105,6 @@ public sealed class ApiKeyDirectoryGrain(
         var changed = _changed;
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         changed.TrySetResult();
-        logger.LogInformation("Keys v{Version}: {Action} key {Id} ({Name}) by {Actor}", _stored.Version, action, key.Id, key.Settings.Name, actor);
+        logger.LogInformation("Keys v{Version}: {Change}", _stored.Version, change);
     }
 }

@@ -24,6 +24,9 @@ public sealed class ApiKeyRing
 
     public ApiKeyRecord? FindById(string id) => _current.ById.GetValueOrDefault(id);
 
+    /// <summary>Whether the pages' session <paramref name="sessionId"/> was signed out.</summary>
+    public bool IsRevokedSession(string sessionId) => _current.Snapshot.RevokedSessions?.ContainsKey(sessionId) == true;
+
     /// <summary>Takes a newer version; an older or equal one (a slow answer) changes nothing. True when taken.</summary>
     public bool Apply(ApiKeySnapshot snapshot)
     {

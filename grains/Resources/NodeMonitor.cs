@@ -24,6 +24,27 @@ public sealed class NodeMonitor(string node, ResourceOptions options)
         _gpus.UnionWith(gpus);
     }
 
+    /// <summary>
+    /// Refuses a push that would pass the host's caps, before any of it is taken: samples closer together than
+    /// <see cref="ResourceOptions.MinSampleInterval"/>, or more series than <see cref="ResourceOptions.MaxSeriesPerHost"/>.
+    /// </summary>
+    public void RequireWithinCaps(IReadOnlyList<ResourceSample> samples)
+    {
+        var previous = LastSampleAt;
+        var added = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < samples.Count; i++)
+        {
+            var prefix = samples.Count == 1 ? "" : $"[{i}].";
+            if (samples[i].Timestamp - previous < options.MinSampleInterval)
+                throw new ArgumentException($"{prefix}timestamp {samples[i].Timestamp:O} is {(samples[i].Timestamp - previous)!.Value.TotalMilliseconds:0} ms after the previous sample; "
+                    + $"a host's samples are at least {options.MinSampleInterval.TotalMilliseconds:0} ms apart ({ResourceOptions.Section}:MinSampleInterval).", prefix + "timestamp");
+            previous = samples[i].Timestamp;
+            foreach (var (series, _, _) in ResourceMetrics.Flatten(samples[i]))
+                if (!_window.HasSeries(series) && added.Add(series) && _window.SeriesCount + added.Count > options.MaxSeriesPerHost)
+                    throw new ArgumentException($"The push would give host '{node}' more than {options.MaxSeriesPerHost} series, its limit ({ResourceOptions.Section}:MaxSeriesPerHost).", "samples");
+        }
+    }
+
     /// <summary>Takes a sample (newer than the last) and returns the alert events and notices it caused.</summary>
     public List<AlertEvent> Ingest(ResourceSample sample, Func<string, AlertThresholds?> thresholdsOf)
     {

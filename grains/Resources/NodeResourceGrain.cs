@@ -45,6 +45,7 @@ public sealed class NodeResourceGrain(
     public async Task PushAsync(IReadOnlyList<ResourceSample> samples)
     {
         ResourceValidator.ValidateBatch(_node, samples, time.GetUtcNow(), options.Value.Window, after: _monitor.LastSampleAt);
+        _monitor.RequireWithinCaps(samples);
         foreach (var sample in samples) await IngestAsync(sample);
     }
 

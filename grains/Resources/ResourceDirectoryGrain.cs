@@ -1,6 +1,7 @@
 using Kyros.Perf.Common;
 using Kyros.Perf.Resources;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Kyros.Perf.Durability;
 
@@ -9,6 +10,7 @@ namespace Kyros.Perf.Resources;
 /// <summary>The hosts the cluster has heard from, and the cluster's thresholds, which it hands to every host when they change.</summary>
 public sealed class ResourceDirectoryGrain(
     [PersistentState("resource-directory", KyrosStorage.Name)] IPersistentState<ResourceDirectoryState> state,
+    IOptions<ResourceOptions> options,
     ILogger<ResourceDirectoryGrain> logger) : Grain, IResourceDirectoryGrain, IStateWriteBack
 {
     public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
@@ -16,6 +18,8 @@ public sealed class ResourceDirectoryGrain(
     public async Task<IReadOnlyDictionary<string, AlertThresholds>> RegisterAsync(string node)
     {
         ResourceValidator.RequireNodeName(node);
+        if (!state.State.Nodes.Contains(node) && state.State.Nodes.Count >= options.Value.MaxHosts)
+            throw new ArgumentException($"The cluster tracks {state.State.Nodes.Count} hosts, its limit ({ResourceOptions.Section}:MaxHosts): '{node}' is not taken.", nameof(node));
         if (state.State.Nodes.Add(node)) await state.WriteStateAsync();
         return state.State.Thresholds;
     }

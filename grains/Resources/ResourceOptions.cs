@@ -16,6 +16,18 @@ public sealed class ResourceOptions
     /// <summary>How long samples are kept; summaries cover at most this.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Hosts the cluster keeps track of; a push from one more is refused (400 naming <c>node</c>).</summary>
+    public int MaxHosts { get; set; } = 10_000;
+
+    /// <summary>Series one host may hold in its window (each disk, NIC and GPU adds some); a push adding more is refused.</summary>
+    public int MaxSeriesPerHost { get; set; } = 512;
+
+    /// <summary>
+    /// The least time between two pushed samples of a host: with <see cref="Window"/> it bounds the points a series
+    /// holds (an hour at 1 s: 3,600), whatever a writer sends.
+    /// </summary>
+    public TimeSpan MinSampleInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The group this silo's host belongs to, for scaling advice.</summary>
     public string Group { get; set; } = "default";
 
@@ -87,6 +99,10 @@ public sealed class ResourceOptionsValidator : IValidateOptions<ResourceOptions>
         if (!(o.ScaleInBelow >= 0 && o.ScaleInBelow < o.ScaleOutAbove && o.ScaleOutAbove <= 100)) errors.Add($"{s}:ScaleInBelow and ScaleOutAbove must satisfy 0 <= ScaleInBelow < ScaleOutAbove <= 100.");
         if (o.ScaleOutWindow < TimeSpan.FromMinutes(1) || o.ScaleInWindow < TimeSpan.FromMinutes(1) || o.ScaleOutWindow.Ticks % TimeSpan.TicksPerMinute != 0 || o.ScaleInWindow.Ticks % TimeSpan.TicksPerMinute != 0)
             errors.Add($"{s}:ScaleOutWindow and ScaleInWindow must be whole minutes of at least 00:01:00.");
+        if (o.MaxHosts is < 1 or > 1_000_000) errors.Add($"{s}:MaxHosts must be within 1..1000000.");
+        if (o.MaxSeriesPerHost is < 16 or > 100_000) errors.Add($"{s}:MaxSeriesPerHost must be within 16..100000.");
+        if (o.MinSampleInterval < TimeSpan.FromMilliseconds(100) || o.MinSampleInterval > o.SampleInterval)
+            errors.Add($"{s}:MinSampleInterval must be within 00:00:00.100 and SampleInterval.");
         if (o.AlertLogCapacity is < 100 or > 1_000_000) errors.Add($"{s}:AlertLogCapacity must be within 100..1000000.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

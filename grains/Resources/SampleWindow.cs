@@ -10,6 +10,10 @@ public sealed class SampleWindow(TimeSpan retention)
 
     public IEnumerable<string> SeriesNames => _series.Keys;
 
+    public int SeriesCount => _series.Count;
+
+    public bool HasSeries(string name) => _series.ContainsKey(name);
+
     /// <summary>Adds a sample's values (<see cref="ResourceMetrics.Flatten"/>); a sample older than the newest one is refused (false), so series stay in order.</summary>
     public bool Add(DateTimeOffset at, IReadOnlyList<(string Series, string Metric, double Value)> values)
     {

@@ -11,8 +11,46 @@ namespace Kyros.Perf.Silo.Api;
 /// per silo (the SDK's <see cref="KyrosPerfClient.SubscribeAlertsAsync"/>), taken on the first listener, fanned out to
 /// each. A slow listener loses its oldest events, never slows the others.
 /// </summary>
-public sealed class AlertFeed(KyrosPerfClient client, ILogger<AlertFeed> logger) : IHostedService
+public sealed class AlertFeed(KyrosPerfClient client, Microsoft.Extensions.Options.IOptions<Alerts.AlertOptions> options, ILogger<AlertFeed> logger) : IHostedService
 {
+    private readonly Dictionary<string, int> _openBy = new(StringComparer.Ordinal);
+    private int _open;
+
+    /// <summary>
+    /// A place for one more stream of <paramref name="caller"/> (a key's name, or an address), given back when disposed;
+    /// null when the caller holds <see cref="Alerts.AlertOptions.MaxStreamsPerCaller"/> or the silo <see cref="Alerts.AlertOptions.MaxStreams"/>.
+    /// </summary>
+    public IDisposable? TryReserve(string caller)
+    {
+        lock (_gate)
+        {
+            var held = _openBy.GetValueOrDefault(caller);
+            if (held >= options.Value.MaxStreamsPerCaller || _open >= options.Value.MaxStreams) return null;
+            _openBy[caller] = held + 1;
+            _open++;
+            return new Place(this, caller);
+        }
+    }
+
+    private void Release(string caller)
+    {
+        lock (_gate)
+        {
+            _open--;
+            if (--_openBy[caller] == 0) _openBy.Remove(caller);
+        }
+    }
+
+    private sealed class Place(AlertFeed feed, string caller) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) feed.Release(caller);
+        }
+    }
+
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
     private const int ListenerBuffer = 1_000;
     private readonly Lock _gate = new();

@@ -23,8 +23,20 @@ public static class ResourceEndpoints
         api.MapPost("/nodes/{node}/samples", PostSamples).RequireScope(Scopes.Write);
         api.MapGet("/nodes/{node}/series", GetSeries).Produces<NodeSeries>();
         api.MapGet("/alerts", GetAlerts);
-        api.MapGet("/alerts/stream", (string? level, string? node, AlertFeed feed, CancellationToken cancellationToken) =>
-            TypedResults.ServerSentEvents(feed.ListenAsync(new AlertQuery(MinimumLevel: level is null ? null : AlertLevels.Parse(level), Node: node), cancellationToken)))
+        api.MapGet("/alerts/stream", (string? level, string? node, HttpContext context, AlertFeed feed, CancellationToken cancellationToken) =>
+        {
+            var filter = new AlertQuery(MinimumLevel: level is null ? null : AlertLevels.Parse(level), Node: node);
+            var caller = Auth.ApiKeyMiddleware.KeyNameOf(context) ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (feed.TryReserve(caller) is not { } place)
+            {
+                context.Response.Headers.RetryAfter = "5";
+                return Problems.Field("stream", $"'{caller}' holds as many alert streams on this silo as it may ({Alerts.AlertOptions.Section}:MaxStreamsPerCaller), or the silo as many as it serves: close one first.",
+                    StatusCodes.Status429TooManyRequests);
+            }
+            // Given back when the response ends, however it ends.
+            context.Response.RegisterForDispose(place);
+            return (IResult)TypedResults.ServerSentEvents(feed.ListenAsync(filter, cancellationToken));
+        })
             .WithTags(nameof(ResourceEndpoints)).WithDescription("Alert events as they are raised, as server-sent events: ready, alert (an alert event), ping.");
         api.MapGet("/thresholds", GetThresholds);
         api.MapPut("/thresholds/{metric}", PutThreshold);

@@ -39,7 +39,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys, IOption
 
         var presented = Presented(context.Request);
         var key = presented is not null ? keys.Find(presented)
-            : context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? keys.FromSession(session) : null;
+            : context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? keys.FromSession(session)?.Key : null;
         if (key is null)
         {
             if (presented is null && HttpMethods.IsGet(context.Request.Method) && (path.StartsWithSegments("/dashboard") || path.StartsWithSegments("/docs") || path.StartsWithSegments("/ui") || path == "/"))

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Kyros.Perf.Silo.Api;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -23,8 +24,23 @@ public static class ApiKeyServices
         if (failures.Count > 0) throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), failures);
         services.AddSingleton(Options.Create(auth));
         services.AddSingleton<ApiKeys>();
+        services.AddSingleton<SignInThrottle>();
         if (auth.Enabled) services.AddRateLimiter(Limit);
+        if (auth.TrustedProxies.Count > 0) services.Configure<ForwardedHeadersOptions>(forwarded => TrustOnly(forwarded, auth.TrustedProxies));
         return auth;
+    }
+
+    /// <summary>Believes <c>X-Forwarded-For</c> and <c>-Proto</c> from the named proxies only (ASP.NET's default, loopback, is dropped).</summary>
+    private static void TrustOnly(ForwardedHeadersOptions forwarded, IEnumerable<string> proxies)
+    {
+        forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var proxy in proxies)
+        {
+            if (System.Net.IPAddress.TryParse(proxy, out var address)) forwarded.KnownProxies.Add(address);
+            else forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+        }
     }
 
     /// <summary>The key check after routing (it reads the endpoint's scope), then the rate limits when any key has one.</summary>
@@ -32,6 +48,8 @@ public static class ApiKeyServices
     {
         if (!auth.Enabled)
             app.Logger.LogWarning("No API keys are configured (Kyros:Auth:Keys): the HTTP API serves anyone who reaches {Urls}", string.Join(", ", urls));
+        // First: every later step (the key check, the throttle, the cookie's Secure flag) sees the proxy's client and scheme.
+        if (auth.TrustedProxies.Count > 0) app.UseForwardedHeaders();
         app.UseRouting();
         app.UseMiddleware<ApiKeyMiddleware>();
         // Without keys the limiter is not in the pipeline: recording and routing pay nothing for it. With keys it is, since

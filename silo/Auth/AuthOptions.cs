@@ -16,6 +16,19 @@ public sealed class AuthOptions
     /// <summary><c>/metrics</c> without a key (for a Prometheus that scrapes without one).</summary>
     public bool OpenMetrics { get; set; }
 
+    /// <summary>How long a pages' session (the sign-in cookie) lasts; signing out ends it at once on every silo.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>Failed sign-ins one client address may make a minute on a silo before it is answered 429.</summary>
+    public int SignInAttemptsPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// Addresses or networks (CIDR) of the reverse proxies whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are
+    /// believed: behind a TLS proxy, the request counts as HTTPS (the cookie is <c>Secure</c>) and its client is the
+    /// proxy's client. Empty: those headers are ignored, whoever sends them.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     public bool Enabled => Keys.Count > 0;
 }
 
@@ -67,6 +80,13 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
                 errors.Add($"{at}:Scopes '{scope}' is not a scope: {string.Join(", ", Scopes.All)}.");
             if (key.RequestsPerMinute is < 1) errors.Add($"{at}:RequestsPerMinute must be positive when set.");
         }
+        if (options.SessionLifetime < TimeSpan.FromMinutes(1) || options.SessionLifetime > TimeSpan.FromDays(30))
+            errors.Add($"{AuthOptions.Section}:SessionLifetime must be between 00:01:00 and 30.00:00:00; got {options.SessionLifetime}.");
+        if (options.SignInAttemptsPerMinute is < 1 or > 1000)
+            errors.Add($"{AuthOptions.Section}:SignInAttemptsPerMinute must be 1-1000; got {options.SignInAttemptsPerMinute}.");
+        for (var i = 0; i < options.TrustedProxies.Count; i++)
+            if (!System.Net.IPNetwork.TryParse(options.TrustedProxies[i], out _) && !IPAddress.TryParse(options.TrustedProxies[i], out _))
+                errors.Add($"{AuthOptions.Section}:TrustedProxies:{i} '{options.TrustedProxies[i]}' is neither an address nor a network (CIDR, e.g. 10.0.0.0/8).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -27,13 +27,13 @@ public sealed class ApiKeyLookupTests
         Assert.Equal("ops", keys.Find("operator-key-0123456789abcdef")!.Name);
         for (var i = 0; i < secrets.Length; i += 997) Assert.Equal($"k{i}", keys.Find(secrets[i])!.Name);
         Assert.Null(keys.Find(secrets[1][..^1]));
-        Assert.Equal($"k{1}", keys.FromSession(keys.SessionOf(keys.Find(secrets[1])!))!.Name);
+        Assert.Equal($"k{1}", keys.FromSession(keys.NewSession(keys.Find(secrets[1])!).Cookie)!.Key.Name);
 
         // Every one of them, the configured key's constant-time compare included on each lookup.
         for (var i = 1; i < secrets.Length; i++) Assert.Equal($"k{i}", keys.Find(secrets[i])?.Name);
 
         // Expired: refused from that instant, by the key and by its session.
-        var session = keys.SessionOf(keys.Find(secrets[0])!);
+        var session = keys.NewSession(keys.Find(secrets[0])!).Cookie;
         time.Advance(TimeSpan.FromMinutes(1));
         Assert.Null(keys.Find(secrets[0]));
         Assert.Null(keys.FromSession(session));
