@@ -32,7 +32,7 @@ public sealed record TuningRecommendation
     [Id(0)] public required string Id { get; init; }
     /// <summary><c>threshold</c>, <c>adaptive_weights</c>, <c>timeout</c> or <c>degradation</c>.</summary>
     [Id(1)] public required string Rule { get; init; }
-    /// <summary><c>raise_threshold</c>, <c>lower_threshold</c>, <c>set_weights</c>, <c>set_timeout</c>, <c>shift_traffic</c> or <c>report</c>.</summary>
+    /// <summary><c>raise_threshold</c>, <c>lower_threshold</c>, <c>raise_model_rule</c>, <c>set_weights</c>, <c>set_timeout</c>, <c>shift_traffic</c> or <c>report</c>.</summary>
     [Id(2)] public required string Action { get; init; }
     [Id(3)] public required string Target { get; init; }
     [Id(4)] public double? CurrentValue { get; init; }

@@ -35,7 +35,7 @@ public static class ThresholdRule
         var c = inputs.Configuration;
         var lookback = TuningInputs.Lookback(c);
         var since = inputs.Now - lookback;
-        var events = inputs.Alerts.Where(e => e.Timestamp >= since).ToList();
+        var events = inputs.Alerts.Where(e => e.Subject == AlertSubjects.Host && e.Timestamp >= since).ToList();
         foreach (var host in inputs.Hosts)
         {
             foreach (var raises in events.Where(e => e.Node == host.Node && e.Kind == AlertEventKind.Raised && e.Level >= AlertLevel.Warning)
@@ -94,7 +94,7 @@ public static class ThresholdRule
         var c = inputs.Configuration;
         var lookback = TuningInputs.Lookback(c);
         var since = inputs.Now - lookback;
-        var raises = inputs.Alerts.Where(e => e.Timestamp >= since && e.Kind == AlertEventKind.Raised && e.Level >= AlertLevel.Warning).ToList();
+        var raises = inputs.Alerts.Where(e => e.Subject == AlertSubjects.Host && e.Timestamp >= since && e.Kind == AlertEventKind.Raised && e.Level >= AlertLevel.Warning).ToList();
         foreach (var host in inputs.Hosts)
         {
             var saturation = raises.Where(e => e.Node == host.Node && SaturationMetrics.Contains(e.Metric)).ToList();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kyros.Perf.Alerts;
 using Kyros.Perf.Catalog;
 using Kyros.Perf.Common;
 using Kyros.Perf.History;
@@ -124,7 +125,7 @@ public sealed class TunerGrain(
 
         // 2. Propose; a newer proposal replaces an older one still waiting on the same target, unless it proposes the same
         // change, which then keeps waiting as it is (a steady finding is not re-announced every cycle).
-        var proposals = ThresholdRule.Propose(inputs).Concat(TimeoutRule.Propose(inputs)).Concat(DegradationRule.Propose(inputs))
+        var proposals = ThresholdRule.Propose(inputs).Concat(ModelAlertRuleRule.Propose(inputs)).Concat(TimeoutRule.Propose(inputs)).Concat(DegradationRule.Propose(inputs))
             .Concat(AdaptiveWeightRule.Propose(inputs) is { } weights ? [weights] : []).ToList();
         var fresh = new List<TuningRecommendation>();
         var waiting = new Dictionary<string, TuningRecommendation>(StringComparer.Ordinal);
@@ -214,6 +215,7 @@ public sealed class TunerGrain(
         var lookback = TuningInputs.Lookback(c);
         var router = GrainFactory.GetGrain<IRouterGrain>(0).GetStateAsync();
         var alerts = GrainFactory.GetGrain<IAlertLogGrain>(0).QueryAsync(new AlertQuery(Since: now - lookback, Limit: 10_000));
+        var modelRules = GrainFactory.GetGrain<IModelAlertRulesGrain>(0).GetAsync();
         var nodes = await GrainFactory.GetGrain<IResourceDirectoryGrain>(0).GetNodesAsync();
         // Models in batches, each followed by a pause in proportion to it: a cycle over a large catalog spreads its reads
         // so that the statistics grains keep serving the records that arrive meanwhile.
@@ -247,7 +249,8 @@ public sealed class TunerGrain(
                 health.GetValueOrDefault(m.Model.Id)))],
             await Task.WhenAll(hosts),
             [.. (await alerts).Events.OrderBy(e => e.Timestamp)],
-            _overrides);
+            _overrides,
+            (await modelRules).Rules);
         return (inputs, nodes.Count, 3 + 2 * catalog.Models.Count + 2 * nodes.Count);
     }
 
@@ -308,6 +311,11 @@ public sealed class TunerGrain(
                 var host = GrainFactory.GetGrain<INodeResourceGrain>(node);
                 var levels = (await host.GetThresholdsAsync()).First(t => t.Metric == metric).Levels;
                 await host.SetThresholdAsync(metric, levels with { Warning = value!.Value });
+                return;
+            case ModelAlertRuleRule.Action:
+                var rules = GrainFactory.GetGrain<IModelAlertRulesGrain>(0);
+                var current = (await rules.GetAsync()).Rules.Of(target);
+                await rules.SetAsync(target, current with { Warning = value!.Value });
                 return;
             case "set_weights":
                 state.State.AdaptiveBase = weights;

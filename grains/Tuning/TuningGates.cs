@@ -5,7 +5,7 @@ public static class TuningGates
 {
     /// <summary>Actions that change something (a report changes nothing, so it is never applied).</summary>
     public static bool IsApplicable(string action) =>
-        action is "raise_threshold" or "lower_threshold" or "set_weights" or "set_timeout" or "shift_traffic";
+        action is "raise_threshold" or "lower_threshold" or ModelAlertRuleRule.Action or "set_weights" or "set_timeout" or "shift_traffic";
 
     public static bool Passes(TuningRecommendation r, TuningConfiguration c) =>
         IsApplicable(r.Action) && r.Confidence >= c.ConfidenceThreshold && r.ExpectedImpact >= c.ImpactThreshold;

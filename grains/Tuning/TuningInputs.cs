@@ -25,7 +25,9 @@ public sealed record TuningInputs(
     IReadOnlyList<HostObservation> Hosts,
     /// <summary>Alert events of the lookback, oldest first.</summary>
     IReadOnlyList<AlertEvent> Alerts,
-    TuningOverrides Overrides)
+    TuningOverrides Overrides,
+    /// <summary>The cluster's model alert rules in force; null when they could not be read (their rule proposes nothing).</summary>
+    Alerts.ModelAlertRules? ModelRules = null)
 {
     /// <summary>How far back a cycle looks: at least an hour, and at least two intervals.</summary>
     public static TimeSpan Lookback(TuningConfiguration configuration) =>

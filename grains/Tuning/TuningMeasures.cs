@@ -24,6 +24,8 @@ public static class TuningMeasures
                 var hours = Math.Max((inputs.Now - since).TotalHours, 1 / 60.0);
                 return inputs.Alerts.Count(e => e.Node == node && e.Metric == name && e.Kind == AlertEventKind.Raised && e.Level >= AlertLevel.Warning
                                                 && e.Timestamp >= since) / hours;
+            case "model_alert_raises_per_hour":
+                return ModelAlertRuleRule.RaisesPerHour(inputs, target, since);
             case "timeout_rate":
                 var minutes = inputs.Models.FirstOrDefault(m => m.Model.Id == target)?.Minutes.Where(m => m.Start >= since.AddMinutes(-1)).ToList();
                 if (minutes is null) return null;

@@ -73,4 +73,26 @@ public sealed class TunerClusterTests(RedisServer redis)
         await Eventually.UntilAsync(() => Task.FromResult(survivor.Tuning.Penalties.Count), n => n == 0);
         Assert.Equal("gemini-pro", (await client.RouteAsync(request)).SelectedModel);
     }
+
+    [Fact]
+    public async Task A_model_rule_that_flaps_is_raised_by_the_tuner_on_the_rules_every_silo_follows_and_rolled_back_on_request()
+    {
+        await using var cluster = await KyrosTestCluster.StartAsync(redis);
+        var client = cluster.Client;
+        var now = DateTimeOffset.UtcNow;
+        // Eight error-rate warnings on two models, each over within a minute: noise in the alert log.
+        await cluster.Cluster.Client.GetGrain<IAlertLogGrain>(0).AppendAsync(
+            [.. Enumerable.Range(0, 8).SelectMany(i => TuningRuleTests.ModelFlap(i % 2 == 0 ? "gpt-4" : "claude", "error_rate", i, TimeSpan.FromMinutes(1), now))]);
+        await client.UpdateTuningConfigurationAsync(new TuningConfigurationUpdate { AutoApply = true });
+        var cycle = await client.RunTuningCycleAsync();
+        var applied = Assert.Single(cycle.Recommendations, r => r.Target == "model_rule:error_rate");
+        Assert.Equal((TuningStatus.Applied, 11.0), (applied.Status, applied.RecommendedValue));
+        foreach (var silo in cluster.Cluster.Silos.Cast<Orleans.TestingHost.InProcessSiloHandle>())
+        {
+            var book = silo.ServiceProvider.GetRequiredService<Kyros.Perf.Alerts.ModelAlertRuleBook>();
+            await Eventually.UntilAsync(() => Task.FromResult(book.Current.Rules.ErrorRate.Warning), w => w == 11.0);
+        }
+        await client.RollbackAsync(applied.Id);
+        Assert.Equal(10.0, (await cluster.Cluster.Client.GetGrain<Kyros.Perf.Alerts.IModelAlertRulesGrain>(0).GetAsync()).Rules.ErrorRate.Warning);
+    }
 }

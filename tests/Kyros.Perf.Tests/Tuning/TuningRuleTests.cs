@@ -12,8 +12,45 @@ public sealed class TuningRuleTests
     private static readonly TuningConfiguration Config = new();
 
     private static TuningInputs Inputs(IReadOnlyList<ModelObservation>? models = null, IReadOnlyList<HostObservation>? hosts = null,
-        IReadOnlyList<AlertEvent>? alerts = null, TuningConfiguration? config = null) =>
-        new(Now, config ?? Config, models ?? [], hosts ?? [], alerts ?? [], TuningOverrides.None);
+        IReadOnlyList<AlertEvent>? alerts = null, TuningConfiguration? config = null, Kyros.Perf.Alerts.ModelAlertRules? modelRules = null) =>
+        new(Now, config ?? Config, models ?? [], hosts ?? [], alerts ?? [], TuningOverrides.None, modelRules ?? Kyros.Perf.Alerts.ModelAlertRules.Default);
+
+    /// <summary>A model alert raised on <paramref name="series"/> at <paramref name="share"/> of its threshold, resolved <paramref name="lasting"/> later.</summary>
+    public static IEnumerable<AlertEvent> ModelFlap(string model, string series, int i, TimeSpan lasting, DateTimeOffset now, double threshold = 10, double share = 1.05)
+    {
+        var at = now.AddMinutes(-55 + 5 * i);
+        yield return new AlertEvent { AlertId = $"model:{model}:{series}:{i}", Subject = AlertSubjects.Model, Node = model, Series = series, Metric = series,
+            Kind = AlertEventKind.Raised, Level = AlertLevel.Warning, Value = threshold * share, Threshold = threshold, Timestamp = at, Message = series };
+        yield return new AlertEvent { AlertId = $"model:{model}:{series}:{i}", Subject = AlertSubjects.Model, Node = model, Series = series, Metric = series,
+            Kind = AlertEventKind.Resolved, Level = AlertLevel.None, PreviousLevel = AlertLevel.Warning, Value = threshold * 0.5, Timestamp = at + lasting, Message = series };
+    }
+
+    [Fact]
+    public void A_model_rule_whose_warnings_flap_across_models_moves_up_one_step_and_slo_rules_or_lasting_alerts_never_do()
+    {
+        var flapping = Enumerable.Range(0, 8).SelectMany(i => ModelFlap(i % 2 == 0 ? "gpt-4" : "claude", "error_rate", i, TimeSpan.FromMinutes(1), Now)).ToList();
+        var p = Assert.Single(ModelAlertRuleRule.Propose(Inputs(alerts: flapping)));
+        Assert.Equal(("model_rule:error_rate", "raise_model_rule"), (p.Target, p.Action));
+        // One learning-rate step from the default warning (10 %), below critical (25 %).
+        Assert.Equal((10.0, 11.0), (p.CurrentValue!.Value, p.RecommendedValue!.Value));
+        Assert.True(TuningGates.Passes(new TuningRecommendation { Id = "tun-000001", Rule = p.Rule, Action = p.Action, Target = p.Target, Confidence = p.Confidence,
+            ExpectedImpact = p.ExpectedImpact, Reasoning = p.Reasoning, CreatedAt = Now }, Config), $"confidence {p.Confidence}, impact {p.ExpectedImpact}");
+        Assert.Contains(p.Evidence, e => e.Name == "models" && e.Value == 2);
+        Assert.Equal(8 / TuningInputs.Lookback(Config).TotalHours, TuningMeasures.Measure(p.EvaluationMetric!, Inputs(alerts: flapping), Now - TuningInputs.Lookback(Config))!.Value, 6);
+
+        // Alerts that held for half an hour told the truth; too few are not a pattern; no rules read, no proposal.
+        Assert.Empty(ModelAlertRuleRule.Propose(Inputs(alerts: [.. Enumerable.Range(0, 8).SelectMany(i => ModelFlap("gpt-4", "error_rate", i, TimeSpan.FromMinutes(30), Now))])));
+        Assert.Empty(ModelAlertRuleRule.Propose(Inputs(alerts: [.. flapping.Take(6)])));
+        Assert.Empty(ModelAlertRuleRule.Propose(Inputs(alerts: flapping) with { ModelRules = null }));
+        // The burn rate and a latency held to the catalog's SLO are promises: never loosened.
+        Assert.Empty(ModelAlertRuleRule.Propose(Inputs(alerts: [.. Enumerable.Range(0, 8).SelectMany(i => ModelFlap("gpt-4", "error_budget_burn", i, TimeSpan.FromMinutes(1), Now))])));
+        var slo = Model("gpt-4", [(1, 20, 2.0, 0)]) with { Model = new ModelDescriptor { Id = "gpt-4", LatencySloSeconds = 2 } };
+        var latency = Enumerable.Range(0, 8).SelectMany(i => ModelFlap("gpt-4", "latency_p95", i, TimeSpan.FromMinutes(1), Now, threshold: 2)).ToList();
+        Assert.Empty(ModelAlertRuleRule.Propose(Inputs(models: [slo], alerts: latency)));
+        Assert.Equal("model_rule:latency_baseline", Assert.Single(ModelAlertRuleRule.Propose(Inputs(alerts: latency))).Target);
+        // Host rules do not read model alerts.
+        Assert.Empty(ThresholdRule.Propose(Inputs(hosts: [Host("gpt-4", 78, 600)], alerts: flapping)));
+    }
 
     private static HostObservation Host(string node, double p95, int samples, double warning = 75, double critical = 90, bool degrading = false) =>
         new(node, new NodeSummary
