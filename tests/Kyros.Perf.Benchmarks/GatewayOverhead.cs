@@ -26,14 +26,37 @@ public static class GatewayOverhead
         var (queuedSilo, queuedHttp) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: false);
         await using var __ = queuedSilo;
 
+        var (proxy, proxyPort) = await NoOpProxy.StartAsync(backend.BaseUrl.Replace("/v1", ""));
+        await using var ___ = proxy;
+
+        var streamed = (string body) => body.Replace("\"max_tokens\": 16", "\"max_tokens\": 16, \"stream\": true");
         var rows = await CompareAsync(backend, seconds,
         [
+            ("no-op proxy (YARP 2.3), the limit", ($"http://127.0.0.1:{proxyPort}/v1/chat/completions", Request.Replace("MODEL", "bench"), null, null)),
             ("gateway, model: bench (named)", Call(http, "bench")),
             ("gateway, model: bench, record queued (RecordBeforeAnswer=false)", Call(queuedHttp, "bench")),
             ("gateway, model: auto (routed)", Call(http, "auto")),
-        ]);
-        Console.Error.WriteLine($"[gateway] CPU over the run: silos {silo.CpuTime.TotalSeconds:0.0} s and {queuedSilo.CpuTime.TotalSeconds:0.0} s, this process (load and backend) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s");
+            ("no-op proxy (YARP 2.3), streamed", ($"http://127.0.0.1:{proxyPort}/v1/chat/completions", streamed(Request.Replace("MODEL", "bench")), null, null)),
+            ("gateway, model: bench, streamed", Call(http, "bench") with { Body = streamed(Request.Replace("MODEL", "bench")) }),
+        ], [1, 16, 64]);
+        Console.Error.WriteLine($"[gateway] CPU over the run: silos {silo.CpuTime.TotalSeconds:0.0} s and {queuedSilo.CpuTime.TotalSeconds:0.0} s, proxy {proxy.CpuTime.TotalSeconds:0.0} s, this process (load and backend) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s");
         return rows;
+    }
+
+    /// <summary>
+    /// Load for a profiler: the named-model call at concurrency 16 for <paramref name="seconds"/> against one silo, whose
+    /// process id is printed first (e.g. <c>dotnet-trace collect -p PID --duration 00:00:10</c> meanwhile).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RunProfileAsync(string siloDll, double seconds)
+    {
+        await using var backend = await InstantBackend.StartAsync();
+        var (silo, http) = await StartSiloAsync(siloDll, backend, recordBeforeAnswer: true);
+        await using var _ = silo;
+        Console.Error.WriteLine($"[gateway-profile] silo pid {silo.ProcessId}");
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
+        var figures = await MeasureAsync(client, Call(http, "bench"), 16, seconds);
+        Console.Error.WriteLine($"[gateway-profile] silo CPU {silo.CpuTime.TotalSeconds:0.0} s");
+        return [Row("gateway, model: bench (named), under a profiler", 16, figures, null)];
     }
 
     /// <summary>
@@ -104,16 +127,16 @@ public static class GatewayOverhead
     private static (string Url, string Body, string? Key, string? CacheTtl) Call(int siloHttpPort, string model) =>
         ($"http://127.0.0.1:{siloHttpPort}/v1/chat/completions", Request.Replace("MODEL", model), null, null);
 
-    /// <summary>Each path beside the backend called directly, at concurrency 1 and 16, with the direct call as the baseline of its level.</summary>
+    /// <summary>Each path beside the backend called directly, at each concurrency (1 and 16 unless given), with the direct call as the baseline of its level.</summary>
     private static async Task<List<string>> CompareAsync(InstantBackend backend, double seconds,
-        (string Name, (string Url, string Body, string? Key, string? CacheTtl) Call)[] paths)
+        (string Name, (string Url, string Body, string? Key, string? CacheTtl) Call)[] paths, int[]? levels = null)
     {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
         var direct = (Url: backend.BaseUrl + "/chat/completions", Body: Request.Replace("MODEL", "bench"), Key: (string?)null, CacheTtl: (string?)null);
         // The silo's first seconds of traffic run slower (JIT tiers, first activations, heap growth): spend them unmeasured.
         foreach (var (_, call) in paths) await MeasureAsync(client, call, 16, 3);
         var rows = new List<string>();
-        foreach (var concurrency in new[] { 1, 16 })
+        foreach (var concurrency in levels ?? [1, 16])
         {
             var baseline = await MeasureAsync(client, direct, concurrency, seconds);
             rows.Add(Row("backend directly", concurrency, baseline, null));

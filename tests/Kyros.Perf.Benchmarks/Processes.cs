@@ -9,6 +9,8 @@ public sealed class ChildProcess(Process process, string name) : IAsyncDisposabl
 {
     public string Name { get; } = name;
 
+    public int ProcessId => process.Id;
+
     public static ChildProcess Start(string name, string file, IEnumerable<string> args, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };

@@ -17,10 +17,18 @@ using Microsoft.Extensions.Logging;
 // catalog: 10,000 models on two silos with Redis: an edit's time, until both silos serve it, decisions over 1,000 of them.
 // tuning (tuning-redis: with its own redis-server) measures one tuning cycle over 1,000 models and 100 hosts, and recording beside it.
 // keys: the gateway's named-model call with a configured key, a run-time key with a budget (its account), and a response cache hit.
+// gateway: the gateway beside the backend called directly and a no-op YARP proxy (the limit), at 1, 16 and 64 connections.
+// gateway-profile: the named-model call at 16 connections for --seconds, the silo's pid printed first, for dotnet-trace.
 // tracing: the gateway's named-model call with the silo's OpenTelemetry traces off, all exported, and 1 in 10 sampled.
 // loadgen measures the benchmark's open-loop load generator against a backend that answers at once, beside autocannon
 // (--autocannon PATH or KYROS_AUTOCANNON; without either it runs ours alone).
 //   dotnet run -c Release --project tests/Kyros.Perf.Benchmarks -- [--seconds 3] [--modes memory,redis,routing,sampling,gateway,keys,tracing,tuning,tuning-redis,loadgen,scale,soak,catalog,otlp] [--sampling-seconds 60] [--soak-minutes 10] [--autocannon PATH]
+// proxy PORT URL: this program as the no-op YARP proxy the gateway mode measures against (started by that mode).
+if (args is [NoOpProxy.Mode, var proxyPort, var proxyTarget])
+{
+    await NoOpProxy.RunAsync(int.Parse(proxyPort, CultureInfo.InvariantCulture), proxyTarget);
+    return;
+}
 var seconds = 3.0;
 var modes = new[] { "memory", "redis", "routing" };
 var footprint = true;
@@ -58,6 +66,11 @@ foreach (var mode in modes)
     if (mode == "gateway")
     {
         gatewayRows = await GatewayOverhead.RunAsync(siloDll, seconds);
+        continue;
+    }
+    if (mode == "gateway-profile")
+    {
+        gatewayRows = await GatewayOverhead.RunProfileAsync(siloDll, seconds);
         continue;
     }
     if (mode == "keys")

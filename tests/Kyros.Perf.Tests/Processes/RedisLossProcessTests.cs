@@ -82,7 +82,10 @@ public sealed class RedisLossProcessTests(ITestOutputHelper output)
             // other (each declared dead before the next goes). The new one holds every acknowledged record and the catalog
             // edit from what was written back.
             var fresh = await SiloProcess.StartAsync(connection, serviceId, "silo-d", data);
-            foreach (var silo in silos.Where(s => !s.HasExited))
+            var survivors = silos.Where(s => !s.HasExited).ToList();
+            // Disposed with the others however the test ends: a failure must not leave a silo process behind.
+            silos.Add(fresh);
+            foreach (var silo in survivors)
             {
                 silo.KillHard();
                 foreach (var model in Models)
@@ -93,7 +96,6 @@ public sealed class RedisLossProcessTests(ITestOutputHelper output)
                     Assert.Equal(expected, count);
                 }
             }
-            silos.Add(fresh);
             using var kept = await _http.GetAsync($"{fresh.HttpUrl}/v1/models/kept-model");
             Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
         }
