@@ -44,7 +44,22 @@ public sealed class KyrosSiloOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Mutual TLS on Orleans' silo and gateway ports (<c>Kyros:Tls</c>): see <see cref="UsesTls"/>.</summary>
+    public Client.KyrosTlsOptions Tls { get; set; } = new();
+
     public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
+
+    /// <summary>
+    /// No one beyond this machine reaches Orleans' ports: the embedded silo (localhost clustering), or a cluster whose
+    /// silos advertise a loopback address (several silos on one host, as the tests and deploy/local-cluster.sh run them).
+    /// </summary>
+    public bool OrleansOnLoopbackOnly => !UsesRedis || (IPAddress.TryParse(AdvertisedAddress, out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>
+    /// TLS is on whenever Orleans' ports are reachable from other machines, unless <c>Kyros:Tls:Enabled=false</c> says
+    /// otherwise; on loopback only it is off unless <c>Kyros:Tls:Enabled=true</c>.
+    /// </summary>
+    public bool UsesTls => Tls.Enabled ?? !OrleansOnLoopbackOnly;
 
     /// <summary>The Redis connection as the silo uses it everywhere: <see cref="Redis"/> with <see cref="StoreTimeout"/> applied.</summary>
     public StackExchange.Redis.ConfigurationOptions RedisConfiguration()
@@ -87,6 +102,7 @@ public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOption
         if (o.SiloPort == o.GatewayPort) errors.Add("Kyros:SiloPort and Kyros:GatewayPort must differ.");
         if (!Uri.TryCreate(o.HttpUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             errors.Add($"Kyros:HttpUrl '{o.HttpUrl}' is not an http(s) URL.");
+        errors.AddRange(o.Tls.Validate(o.UsesTls));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

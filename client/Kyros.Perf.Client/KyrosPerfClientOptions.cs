@@ -40,6 +40,23 @@ public sealed class KyrosPerfClientOptions
     /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The client's certificate and the cluster's CA (<c>Kyros:Tls</c>, as on the silo), for a cluster whose gateways
+    /// require mutual TLS. On when a certificate is given, unless <c>Kyros:Tls:Enabled=false</c>.
+    /// </summary>
+    public KyrosTlsOptions Tls { get; set; } = new();
+
+    internal bool UsesTls => Tls.Enabled ?? !string.IsNullOrWhiteSpace(Tls.CertificatePath);
+
+    /// <summary>The certificate and CA loaded, when <see cref="UsesTls"/>; a setting that is wrong throws naming it.</summary>
+    internal KyrosTls? LoadTls()
+    {
+        if (!UsesTls) return null;
+        var failures = Tls.Validate(enabled: true).ToList();
+        var tls = failures.Count == 0 ? KyrosTls.Load(Tls, failures) : null;
+        return tls ?? throw new ArgumentException(string.Join(" ", failures), nameof(Tls));
+    }
+
     internal void Validate()
     {
         if (RoutingCallsInFlight is < 0 or > 1_000)

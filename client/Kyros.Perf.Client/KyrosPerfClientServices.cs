@@ -21,8 +21,10 @@ public static class KyrosPerfClientServices
         var options = new KyrosPerfClientOptions();
         configure(options);
         options.Validate();
+        var tls = options.LoadTls();
         services.AddOrleansClient(client =>
         {
+            if (tls is not null) client.UseTls(tls.Apply);
             client.Configure<ClusterOptions>(o =>
             {
                 o.ServiceId = options.ServiceId;
