@@ -74,6 +74,22 @@ public sealed class OrleansTlsTests(TlsCluster cluster, RedisServer redis) : ICl
     }
 
     [Fact]
+    public async Task The_cli_connects_with_its_certificate()
+    {
+        var (certificate, key) = cluster.Authority.Issue("cli");
+        // The certificate from its options, the CA (as any setting) from the environment.
+        var environment = new Dictionary<string, string>
+        {
+            ["Kyros__ServiceId"] = cluster.ServiceId,
+            ["Kyros__ClusterId"] = cluster.ServiceId,
+            ["Kyros__Tls__CaPath"] = cluster.Authority.CaPath,
+        };
+        var summary = await CliProcess.RunAsync(environment, cluster.Silos[1].GatewayPort, "summary", "--window", "5m", "--tls-cert", certificate, "--tls-key", key);
+        Assert.True(summary.ExitCode == 0, summary.Output);
+        Assert.Contains("cluster", summary.Output);
+    }
+
+    [Fact]
     public async Task A_client_without_a_certificate_is_refused()
     {
         // The SDK with no TLS at all: its plain handshake is not TLS.
