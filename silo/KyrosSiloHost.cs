@@ -125,6 +125,8 @@ public static class KyrosSiloHost
     {
         var options = new KyrosSiloOptions();
         configuration.GetSection(KyrosSiloOptions.Section).Bind(options);
+        // Kyros:Redis is a connection string with settings of its own beside it (Kyros:Redis:Tls, :CaPath, :ReplicaAcks).
+        configuration.GetSection(RedisTlsOptions.Section).Bind(options.RedisTls);
         var failures = new KyrosSiloOptionsValidator().Validate(null, options).Failures?.ToList() ?? [];
         // A WAIT for replicas longer than the store's own timeout would be cut by it, and a records write would answer
         // its 503 before the replicas had their time.
@@ -205,7 +207,7 @@ public static class KyrosSiloHost
     /// <summary>Grains, their services and grain storage, on any cluster (the test clusters bring their own membership).</summary>
     public static void AddKyrosPerf(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration)
     {
-        silo.Services.AddKyrosPerfGrains(configuration, options.UsesRedis ? options.RedisConfiguration().ToString(includePassword: true) : null);
+        silo.Services.AddKyrosPerfGrains(configuration, options.UsesRedis ? options.RedisConfiguration() : null);
         silo.AddIncomingGrainCallFilter<StoreFaultFilter>();
         if (options.UsesRedis)
         {

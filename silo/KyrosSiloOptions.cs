@@ -47,6 +47,9 @@ public sealed class KyrosSiloOptions
     /// <summary>Mutual TLS on Orleans' silo and gateway ports (<c>Kyros:Tls</c>): see <see cref="UsesTls"/>.</summary>
     public Client.KyrosTlsOptions Tls { get; set; } = new();
 
+    /// <summary>TLS to Redis (<c>Kyros:Redis:Tls</c>, <c>Kyros:Redis:CaPath</c>), bound by <see cref="KyrosSiloHost.ReadOptions"/> beside the connection string.</summary>
+    public Client.RedisTlsOptions RedisTls { get; set; } = new();
+
     public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
 
     /// <summary>
@@ -68,6 +71,7 @@ public sealed class KyrosSiloOptions
         var timeout = (int)StoreTimeout.TotalMilliseconds;
         if (!Redis!.Contains("asyncTimeout", StringComparison.OrdinalIgnoreCase)) configuration.AsyncTimeout = timeout;
         if (!Redis.Contains("syncTimeout", StringComparison.OrdinalIgnoreCase)) configuration.SyncTimeout = timeout;
+        RedisTls.ApplyTo(configuration);
         return configuration;
     }
 }
@@ -103,6 +107,7 @@ public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOption
         if (!Uri.TryCreate(o.HttpUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             errors.Add($"Kyros:HttpUrl '{o.HttpUrl}' is not an http(s) URL.");
         errors.AddRange(o.Tls.Validate(o.UsesTls));
+        if (o.UsesRedis) errors.AddRange(o.RedisTls.Validate());
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

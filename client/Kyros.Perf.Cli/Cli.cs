@@ -208,7 +208,7 @@ public static class Cli
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddKyrosPerfClient(o =>
         {
-            builder.Configuration.GetSection(KyrosPerfClientOptions.Section).Bind(o);
+            o.Bind(builder.Configuration);
             if (redis is not null) o.Redis = redis;
             if (gateway is not null) o.Gateways = [gateway];
             if (certificate is not null) o.Tls.CertificatePath = certificate;

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 
 namespace Kyros.Perf.Client;
 
@@ -46,6 +47,27 @@ public sealed class KyrosPerfClientOptions
     /// </summary>
     public KyrosTlsOptions Tls { get; set; } = new();
 
+    /// <summary>TLS to Redis (<c>Kyros:Redis:Tls</c>, <c>Kyros:Redis:CaPath</c>), as on the silo.</summary>
+    public RedisTlsOptions RedisTls { get; set; } = new();
+
+    /// <summary>
+    /// Binds the <c>Kyros</c> section, and the Redis settings beside the connection string <c>Kyros:Redis</c>, which the
+    /// binder cannot put under a string.
+    /// </summary>
+    public void Bind(IConfiguration configuration)
+    {
+        configuration.GetSection(Section).Bind(this);
+        configuration.GetSection(RedisTlsOptions.Section).Bind(RedisTls);
+    }
+
+    /// <summary>The Redis connection the client finds the silos through, with <see cref="RedisTls"/> applied.</summary>
+    internal StackExchange.Redis.ConfigurationOptions RedisConfiguration()
+    {
+        var redis = StackExchange.Redis.ConfigurationOptions.Parse(Redis!);
+        RedisTls.ApplyTo(redis);
+        return redis;
+    }
+
     internal bool UsesTls => Tls.Enabled ?? !string.IsNullOrWhiteSpace(Tls.CertificatePath);
 
     /// <summary>The certificate and CA loaded, when <see cref="UsesTls"/>; a setting that is wrong throws naming it.</summary>
@@ -68,6 +90,7 @@ public sealed class KyrosPerfClientOptions
         if (AttemptTimeout < TimeSpan.FromMilliseconds(100) || AttemptTimeout > TimeSpan.FromMinutes(5))
             throw new ArgumentException($"Kyros:AttemptTimeout must be within 00:00:00.1..00:05:00; got {AttemptTimeout}.", nameof(AttemptTimeout));
         if (string.IsNullOrWhiteSpace(Redis)) GatewayEndPoints();
+        if (RedisTls.Validate().FirstOrDefault() is { } redisTls) throw new ArgumentException(redisTls, nameof(RedisTls));
     }
 
     internal IPEndPoint[] GatewayEndPoints()

@@ -88,14 +88,7 @@ public sealed class KyrosTls
                 ? $"{KyrosTlsOptions.Section}:CertificatePath '{options.CertificatePath}' is not a PFX that {KyrosTlsOptions.Section}:CertificatePassword opens."
                 : $"{KyrosTlsOptions.Section}:CertificatePath '{options.CertificatePath}' and {KyrosTlsOptions.Section}:KeyPath '{options.KeyPath}' are not a PEM certificate and its key.");
         }
-        var authorities = new X509Certificate2Collection();
-        try
-        {
-            authorities.ImportFromPemFile(options.CaPath!);
-        }
-        catch (CryptographicException)
-        {
-        }
+        var authorities = ReadAuthorities(options.CaPath!);
         if (authorities.Count == 0) failures.Add($"{KyrosTlsOptions.Section}:CaPath '{options.CaPath}' holds no PEM certificate.");
         return failures.Count == before ? new KyrosTls(certificate!, authorities, options.CertificatePath!, options.CaPath!) : null;
     }
@@ -123,11 +116,28 @@ public sealed class KyrosTls
     }
 
     /// <summary>True when <paramref name="certificate"/> chains to one of <see cref="Authorities"/> (the system's trust store is not consulted).</summary>
-    public bool ChainsToAuthority(X509Certificate2 certificate, X509Chain? presented = null)
+    public bool ChainsToAuthority(X509Certificate2 certificate, X509Chain? presented = null) => ChainsTo(Authorities, certificate, presented);
+
+    /// <summary>The certificates of a PEM file of CAs; empty when it holds none.</summary>
+    public static X509Certificate2Collection ReadAuthorities(string path)
+    {
+        var authorities = new X509Certificate2Collection();
+        try
+        {
+            authorities.ImportFromPemFile(path);
+        }
+        catch (CryptographicException)
+        {
+        }
+        return authorities;
+    }
+
+    /// <summary>True when <paramref name="certificate"/> chains to one of <paramref name="authorities"/> and to nothing else.</summary>
+    public static bool ChainsTo(X509Certificate2Collection authorities, X509Certificate2 certificate, X509Chain? presented = null)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(Authorities);
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         // Our own CA publishes no revocation list: a leaked certificate is answered by a new CA (docs/security.md).
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         // Intermediates the other side sent along.
@@ -135,5 +145,41 @@ public sealed class KyrosTls
             foreach (var element in presented.ChainElements)
                 if (!element.Certificate.Equals(certificate)) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
         return chain.Build(certificate);
+    }
+}
+
+/// <summary>
+/// TLS to Redis (beside the connection string <c>Kyros:Redis</c>, as <c>Kyros:Redis:Tls</c> and <c>Kyros:Redis:CaPath</c>;
+/// <c>ssl=true,sslHost=name</c> in the connection string itself does the same as <see cref="Tls"/>).
+/// </summary>
+public sealed class RedisTlsOptions
+{
+    public const string Section = "Kyros:Redis";
+
+    /// <summary>Connect to Redis over TLS (StackExchange.Redis <c>ssl=true</c>); the server's name is checked against <c>sslHost</c> or the endpoint.</summary>
+    public bool Tls { get; set; }
+
+    /// <summary>PEM of the CA that signs Redis' certificate, when it is not one the system trusts; implies <see cref="Tls"/>.</summary>
+    public string? CaPath { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(CaPath)) yield break;
+        if (!File.Exists(CaPath)) yield return $"{Section}:CaPath '{CaPath}' does not exist.";
+        else if (KyrosTls.ReadAuthorities(CaPath).Count == 0) yield return $"{Section}:CaPath '{CaPath}' holds no PEM certificate.";
+    }
+
+    /// <summary>TLS on <paramref name="redis"/> when asked for; with <see cref="CaPath"/>, Redis' certificate must chain to that CA and match its name.</summary>
+    public void ApplyTo(StackExchange.Redis.ConfigurationOptions redis)
+    {
+        if (Tls) redis.Ssl = true;
+        if (string.IsNullOrWhiteSpace(CaPath)) return;
+        redis.Ssl = true;
+        var authorities = KyrosTls.ReadAuthorities(CaPath);
+        redis.CertificateValidation += (_, certificate, presented, errors) =>
+            // The name is still checked; only "not trusted by the system" is answered by the CA instead.
+            certificate is not null
+            && (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) == System.Net.Security.SslPolicyErrors.None
+            && KyrosTls.ChainsTo(authorities, certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), presented);
     }
 }

@@ -27,8 +27,8 @@ public sealed class TestCertificateAuthority : IDisposable
     public string Directory { get; }
     public string CaPath { get; }
 
-    /// <summary>A certificate for silos and clients alike (server and client authentication), signed by this CA.</summary>
-    public (string CertificatePath, string KeyPath) Issue(string commonName)
+    /// <summary>A certificate for silos and clients alike (server and client authentication), signed by this CA; with <paramref name="addresses"/> as its names (a server checked by name, as Redis).</summary>
+    public (string CertificatePath, string KeyPath) Issue(string commonName, params System.Net.IPAddress[] addresses)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
@@ -36,6 +36,12 @@ public sealed class TestCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
+        if (addresses.Length > 0)
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            foreach (var address in addresses) names.AddIpAddress(address);
+            request.CertificateExtensions.Add(names.Build());
+        }
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;

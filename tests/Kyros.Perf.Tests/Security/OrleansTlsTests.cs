@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using Kyros.Perf.Client;
 using Kyros.Perf.Silo;
@@ -183,6 +184,30 @@ public sealed class OrleansTlsTests(TlsCluster cluster, RedisServer redis) : ICl
         var fromPfx = KyrosTls.Load(new KyrosTlsOptions { CertificatePath = pfx, CertificatePassword = "pfx-password", CaPath = cluster.OtherAuthority.CaPath }, failures);
         Assert.Empty(failures);
         Assert.True(fromPfx!.ChainsToAuthority(fromPfx.Certificate));
+    }
+
+    [Fact]
+    public async Task A_silo_works_on_a_redis_that_takes_only_tls_trusting_its_CA_alone()
+    {
+        var (certificate, key) = cluster.Authority.Issue("redis", System.Net.IPAddress.Loopback);
+        await using var tlsRedis = RedisServer.WithTls(certificate, key, cluster.Authority.CaPath);
+        await tlsRedis.InitializeAsync();
+        // The silo's own connection: Redis' name and chain checked, against the CA.
+        var trusted = new KyrosSiloOptions { Redis = tlsRedis.ConnectionString, RedisTls = { CaPath = cluster.Authority.CaPath } }.RedisConfiguration();
+        Assert.True(trusted.Ssl);
+        using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(trusted))
+            Assert.True(await connection.GetDatabase().PingAsync() < TimeSpan.FromSeconds(5));
+        // TLS without the CA: the system store does not trust it.
+        var untrusted = new KyrosSiloOptions { Redis = tlsRedis.ConnectionString, RedisTls = { Tls = true } }.RedisConfiguration();
+        untrusted.ConnectTimeout = 3_000;
+        await Assert.ThrowsAsync<StackExchange.Redis.RedisConnectionException>(() => StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(untrusted));
+
+        // A whole silo on it: membership, grain state and the record log over TLS (healthy means all answer).
+        var data = Directory.CreateTempSubdirectory("kyros-tls-redis-").FullName;
+        await using var silo = await SiloProcess.StartAsync(tlsRedis.ConnectionString, $"tlsr-{Guid.NewGuid():N}"[..16], "tls-redis", data, $"--Kyros:Redis:CaPath={cluster.Authority.CaPath}");
+        using var http = new HttpClient { BaseAddress = new Uri(silo.HttpUrl) };
+        var recorded = await http.PostAsJsonAsync("/v1/performance/records", new { model = "gpt-4", execution_time = 1.0, request_id = $"tls-redis-{Guid.NewGuid():N}" });
+        Assert.True(recorded.IsSuccessStatusCode, await recorded.Content.ReadAsStringAsync());
     }
 
     private void Cluster(KyrosPerfClientOptions o)
