@@ -1,4 +1,5 @@
 using System.Net;
+using Kyros.Perf.Client;
 using Kyros.Perf.Common;
 using Kyros.Perf.Durability;
 using Kyros.Perf.Silo.Durability;
@@ -25,6 +26,7 @@ public static class KyrosSiloHost
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
         var options = ReadOptions(builder.Configuration);
+        var tls = LoadTls(options);
 
         // OTLP/HTTP's own address, when set (the conventional :4318), serves /v1/traces alone.
         var otlpUrl = builder.Configuration[$"{OtlpOptions.Section}:HttpUrl"];
@@ -49,7 +51,7 @@ public static class KyrosSiloHost
         var auth = builder.Services.AddApiKeys(builder.Configuration, urls);
         builder.Services.AddSingleton<GenAiSpanMapper>();
         var telemetry = builder.AddKyrosTelemetry(options.HostName);
-        builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration, telemetry));
+        builder.UseOrleans(silo => ConfigureSilo(silo, options, tls, builder.Configuration, telemetry));
         // The SDK over the silo's own cluster client: the alert feed's subscription and the demo's traffic.
         builder.Services.AddSingleton(services => new Client.KyrosPerfClient(services.GetRequiredService<IClusterClient>(), TimeProvider.System));
         // After Orleans, so that it stops first and gives its stream subscription back while the silo still runs.
@@ -57,6 +59,7 @@ public static class KyrosSiloHost
         if (options.Demo) builder.Services.AddSingleton(Demo.DemoService.ReadSettings(builder.Configuration)).AddHostedService<Demo.DemoService>();
 
         var app = builder.Build();
+        LogTransport(app.Logger, options, tls);
         app.UseExceptionHandler();
         var inFlight = app.Services.GetRequiredService<InFlightRequests>();
         app.Use(async (context, next) =>
@@ -103,7 +106,6 @@ public static class KyrosSiloHost
         return app;
     }
 
-    /// <summary>Binds and validates the <c>Kyros</c> section; a bad setting throws naming it.</summary>
     /// <summary>Asks this machine's silo (its <c>Kyros:HttpUrl</c>, on loopback when it listens on any address) whether it is healthy: 0 when it is, 1 otherwise.</summary>
     public static async Task<int> CheckHealthAsync(string[] args)
     {
@@ -124,10 +126,13 @@ public static class KyrosSiloHost
         }
     }
 
+    /// <summary>Binds and validates the <c>Kyros</c> section; a bad setting throws naming it.</summary>
     public static KyrosSiloOptions ReadOptions(IConfiguration configuration)
     {
         var options = new KyrosSiloOptions();
         configuration.GetSection(KyrosSiloOptions.Section).Bind(options);
+        // Kyros:Redis is a connection string with settings of its own beside it (Kyros:Redis:Tls, :CaPath, :ReplicaAcks).
+        configuration.GetSection(RedisTlsOptions.Section).Bind(options.RedisTls);
         var failures = new KyrosSiloOptionsValidator().Validate(null, options).Failures?.ToList() ?? [];
         // A WAIT for replicas longer than the store's own timeout would be cut by it, and a records write would answer
         // its 503 before the replicas had their time.
@@ -138,9 +143,30 @@ public static class KyrosSiloHost
         return options;
     }
 
-    /// <summary>Clustering and the product: Redis clustering when Redis is set, one localhost silo otherwise.</summary>
-    public static void ConfigureSilo(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration, TelemetryOptions telemetry)
+    /// <summary>The certificate and CA of <c>Kyros:Tls</c> when TLS is on (<see cref="KyrosSiloOptions.UsesTls"/>); a file that cannot be read throws naming its setting.</summary>
+    public static KyrosTls? LoadTls(KyrosSiloOptions options)
     {
+        if (!options.UsesTls) return null;
+        var failures = new List<string>();
+        return KyrosTls.Load(options.Tls, failures) ?? throw new OptionsValidationException(KyrosTlsOptions.Section, typeof(KyrosTlsOptions), failures);
+    }
+
+    /// <summary>What protects Orleans' ports, once at start: the files in use (paths only), or a warning when nothing does beyond loopback.</summary>
+    private static void LogTransport(ILogger logger, KyrosSiloOptions options, KyrosTls? tls)
+    {
+        if (tls is not null)
+            logger.LogInformation("Orleans transport: mutual TLS with certificate {CertificatePath} ({Subject}, until {NotAfter:u}), remote certificates must chain to {CaPath}",
+                tls.CertificatePath, tls.Certificate.Subject, tls.Certificate.NotAfter.ToUniversalTime(), tls.CaPath);
+        else if (!options.OrleansOnLoopbackOnly)
+            logger.LogWarning("Kyros:Tls:Enabled=false: Orleans' silo port {SiloPort} and gateway port {GatewayPort} on {Address} take unencrypted connections from anyone who reaches them",
+                options.SiloPort, options.GatewayPort, options.AdvertisedAddress);
+    }
+
+    /// <summary>Clustering and the product: Redis clustering when Redis is set, one localhost silo otherwise; mutual TLS when <paramref name="tls"/> is given.</summary>
+    public static void ConfigureSilo(ISiloBuilder silo, KyrosSiloOptions options, KyrosTls? tls, IConfiguration configuration, TelemetryOptions telemetry)
+    {
+        // Silo to silo and client to gateway, both ways authenticated by the one CA.
+        if (tls is not null) silo.UseTls(tls.Apply);
         silo.Configure<SiloOptions>(o => o.SiloName = options.HostName);
         silo.Configure<ClusterMembershipOptions>(LanMembership);
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Kyros:Membership"));
@@ -187,7 +213,7 @@ public static class KyrosSiloHost
     /// <summary>Grains, their services and grain storage, on any cluster (the test clusters bring their own membership).</summary>
     public static void AddKyrosPerf(ISiloBuilder silo, KyrosSiloOptions options, IConfiguration configuration)
     {
-        silo.Services.AddKyrosPerfGrains(configuration, options.UsesRedis ? options.RedisConfiguration().ToString(includePassword: true) : null);
+        silo.Services.AddKyrosPerfGrains(configuration, options.UsesRedis ? options.RedisConfiguration() : null);
         silo.AddIncomingGrainCallFilter<StoreFaultFilter>();
         if (options.UsesRedis)
         {

@@ -47,7 +47,25 @@ public sealed class KyrosSiloOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Mutual TLS on Orleans' silo and gateway ports (<c>Kyros:Tls</c>): see <see cref="UsesTls"/>.</summary>
+    public Client.KyrosTlsOptions Tls { get; set; } = new();
+
+    /// <summary>TLS to Redis (<c>Kyros:Redis:Tls</c>, <c>Kyros:Redis:CaPath</c>), bound by <see cref="KyrosSiloHost.ReadOptions"/> beside the connection string.</summary>
+    public Client.RedisTlsOptions RedisTls { get; set; } = new();
+
     public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
+
+    /// <summary>
+    /// No one beyond this machine reaches Orleans' ports: the embedded silo (localhost clustering), or a cluster whose
+    /// silos advertise a loopback address (several silos on one host, as the tests and deploy/local-cluster.sh run them).
+    /// </summary>
+    public bool OrleansOnLoopbackOnly => !UsesRedis || (IPAddress.TryParse(AdvertisedAddress, out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>
+    /// TLS is on whenever Orleans' ports are reachable from other machines, unless <c>Kyros:Tls:Enabled=false</c> says
+    /// otherwise; on loopback only it is off unless <c>Kyros:Tls:Enabled=true</c>.
+    /// </summary>
+    public bool UsesTls => Tls.Enabled ?? !OrleansOnLoopbackOnly;
 
     /// <summary>The Redis connection as the silo uses it everywhere: <see cref="Redis"/> with <see cref="StoreTimeout"/> applied.</summary>
     public StackExchange.Redis.ConfigurationOptions RedisConfiguration()
@@ -56,6 +74,7 @@ public sealed class KyrosSiloOptions
         var timeout = (int)StoreTimeout.TotalMilliseconds;
         if (!Redis!.Contains("asyncTimeout", StringComparison.OrdinalIgnoreCase)) configuration.AsyncTimeout = timeout;
         if (!Redis.Contains("syncTimeout", StringComparison.OrdinalIgnoreCase)) configuration.SyncTimeout = timeout;
+        RedisTls.ApplyTo(configuration);
         return configuration;
     }
 }
@@ -91,6 +110,8 @@ public sealed class KyrosSiloOptionsValidator : IValidateOptions<KyrosSiloOption
         if (o.MaxHttpConnections is < 1 or > 1_000_000) errors.Add($"Kyros:MaxHttpConnections must be within 1..1000000; got {o.MaxHttpConnections}.");
         if (!Uri.TryCreate(o.HttpUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             errors.Add($"Kyros:HttpUrl '{o.HttpUrl}' is not an http(s) URL.");
+        errors.AddRange(o.Tls.Validate(o.UsesTls));
+        if (o.UsesRedis) errors.AddRange(o.RedisTls.Validate());
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

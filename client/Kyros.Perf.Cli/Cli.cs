@@ -47,10 +47,32 @@ public static class Cli
         Recursive = true,
     };
 
+    // A cluster whose gateways require mutual TLS (docs/security.md): this tool's certificate and the cluster's CA.
+    public static readonly Option<string> TlsCertificate = new("--tls-cert")
+    {
+        Description = "This client's certificate, PEM (with --tls-key) or PFX (password in Kyros__Tls__CertificatePassword); or Kyros__Tls__CertificatePath",
+        HelpName = "file",
+        Recursive = true,
+    };
+
+    public static readonly Option<string> TlsKey = new("--tls-key")
+    {
+        Description = "The PEM key of --tls-cert (or Kyros__Tls__KeyPath)",
+        HelpName = "file",
+        Recursive = true,
+    };
+
+    public static readonly Option<string> TlsCa = new("--tls-ca")
+    {
+        Description = "The PEM of the CA that signs the silos' certificates (or Kyros__Tls__CaPath)",
+        HelpName = "file",
+        Recursive = true,
+    };
+
     /// <summary>The root command: the connection options on every command; alone, it prints the help and exits 1.</summary>
     public static RootCommand Root(string description, params IEnumerable<Command> commands)
     {
-        var root = new RootCommand(description) { Redis, Gateway };
+        var root = new RootCommand(description) { Redis, Gateway, TlsCertificate, TlsKey, TlsCa };
         foreach (var command in commands) root.Subcommands.Add(command);
         root.SetAction(parse =>
         {
@@ -140,7 +162,7 @@ public static class Cli
         try
         {
             var work = prepare(parse);
-            using var host = BuildHost(parse.GetValue(Redis), parse.GetValue(Gateway));
+            using var host = BuildHost(parse);
             await host.StartAsync();
             var code = Success;
             try
@@ -177,16 +199,21 @@ public static class Cli
         }
     }
 
-    private static IHost BuildHost(string? redis, string? gateway)
+    private static IHost BuildHost(ParseResult parse)
     {
+        var (redis, gateway) = (parse.GetValue(Redis), parse.GetValue(Gateway));
+        var (certificate, key, ca) = (parse.GetValue(TlsCertificate), parse.GetValue(TlsKey), parse.GetValue(TlsCa));
         // The tool's own directory, not the caller's: a silo's appsettings.json where it is run must not change it.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddKyrosPerfClient(o =>
         {
-            builder.Configuration.GetSection(KyrosPerfClientOptions.Section).Bind(o);
+            o.Bind(builder.Configuration);
             if (redis is not null) o.Redis = redis;
             if (gateway is not null) o.Gateways = [gateway];
+            if (certificate is not null) o.Tls.CertificatePath = certificate;
+            if (key is not null) o.Tls.KeyPath = key;
+            if (ca is not null) o.Tls.CaPath = ca;
         });
         return builder.Build();
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 
 namespace Kyros.Perf.Client;
 
@@ -40,6 +41,44 @@ public sealed class KyrosPerfClientOptions
     /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The client's certificate and the cluster's CA (<c>Kyros:Tls</c>, as on the silo), for a cluster whose gateways
+    /// require mutual TLS. On when a certificate is given, unless <c>Kyros:Tls:Enabled=false</c>.
+    /// </summary>
+    public KyrosTlsOptions Tls { get; set; } = new();
+
+    /// <summary>TLS to Redis (<c>Kyros:Redis:Tls</c>, <c>Kyros:Redis:CaPath</c>), as on the silo.</summary>
+    public RedisTlsOptions RedisTls { get; set; } = new();
+
+    /// <summary>
+    /// Binds the <c>Kyros</c> section, and the Redis settings beside the connection string <c>Kyros:Redis</c>, which the
+    /// binder cannot put under a string.
+    /// </summary>
+    public void Bind(IConfiguration configuration)
+    {
+        configuration.GetSection(Section).Bind(this);
+        configuration.GetSection(RedisTlsOptions.Section).Bind(RedisTls);
+    }
+
+    /// <summary>The Redis connection the client finds the silos through, with <see cref="RedisTls"/> applied.</summary>
+    internal StackExchange.Redis.ConfigurationOptions RedisConfiguration()
+    {
+        var redis = StackExchange.Redis.ConfigurationOptions.Parse(Redis!);
+        RedisTls.ApplyTo(redis);
+        return redis;
+    }
+
+    internal bool UsesTls => Tls.Enabled ?? !string.IsNullOrWhiteSpace(Tls.CertificatePath);
+
+    /// <summary>The certificate and CA loaded, when <see cref="UsesTls"/>; a setting that is wrong throws naming it.</summary>
+    internal KyrosTls? LoadTls()
+    {
+        if (!UsesTls) return null;
+        var failures = Tls.Validate(enabled: true).ToList();
+        var tls = failures.Count == 0 ? KyrosTls.Load(Tls, failures) : null;
+        return tls ?? throw new ArgumentException(string.Join(" ", failures), nameof(Tls));
+    }
+
     internal void Validate()
     {
         if (RoutingCallsInFlight is < 0 or > 1_000)
@@ -51,6 +90,7 @@ public sealed class KyrosPerfClientOptions
         if (AttemptTimeout < TimeSpan.FromMilliseconds(100) || AttemptTimeout > TimeSpan.FromMinutes(5))
             throw new ArgumentException($"Kyros:AttemptTimeout must be within 00:00:00.1..00:05:00; got {AttemptTimeout}.", nameof(AttemptTimeout));
         if (string.IsNullOrWhiteSpace(Redis)) GatewayEndPoints();
+        if (RedisTls.Validate().FirstOrDefault() is { } redisTls) throw new ArgumentException(redisTls, nameof(RedisTls));
     }
 
     internal IPEndPoint[] GatewayEndPoints()

@@ -11,7 +11,7 @@ public static class KyrosPerfClientServices
 {
     /// <summary>Adds the Orleans client for a Kyros.Perf cluster and the <see cref="KyrosPerfClient"/> facade, from the <c>Kyros</c> section.</summary>
     public static IServiceCollection AddKyrosPerfClient(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddKyrosPerfClient(o => configuration.GetSection(KyrosPerfClientOptions.Section).Bind(o));
+        services.AddKyrosPerfClient(o => o.Bind(configuration));
 
     /// <summary>How often the client reads which gateways are active (the silos' membership table refreshes as often).</summary>
     public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(5);
@@ -21,8 +21,10 @@ public static class KyrosPerfClientServices
         var options = new KyrosPerfClientOptions();
         configure(options);
         options.Validate();
+        var tls = options.LoadTls();
         services.AddOrleansClient(client =>
         {
+            if (tls is not null) client.UseTls(tls.Apply);
             client.Configure<ClusterOptions>(o =>
             {
                 o.ServiceId = options.ServiceId;
@@ -32,7 +34,7 @@ public static class KyrosPerfClientServices
             // time out) would take the client's calls for up to that long after the cluster declared it dead (about 9 s).
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
             if (!string.IsNullOrWhiteSpace(options.Redis))
-                client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.Redis));
+                client.UseRedisClustering(o => o.ConfigurationOptions = options.RedisConfiguration());
             else
                 client.UseStaticClustering(options.GatewayEndPoints());
             client.AddMemoryStreams(Resources.AlertStreams.Provider);

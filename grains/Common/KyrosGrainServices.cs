@@ -22,10 +22,10 @@ namespace Kyros.Perf.Common;
 public static class KyrosGrainServices
 {
     /// <summary>
-    /// What the grains need on a silo: the catalog, the recent-record log (Redis when a connection string is given,
+    /// What the grains need on a silo: the catalog, the recent-record log (Redis when a connection is given,
     /// this process otherwise), the SQLite history store, and every setting bound and validated at start.
     /// </summary>
-    public static IServiceCollection AddKyrosPerfGrains(this IServiceCollection services, IConfiguration configuration, string? redisConnectionString)
+    public static IServiceCollection AddKyrosPerfGrains(this IServiceCollection services, IConfiguration configuration, ConfigurationOptions? redis)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddValidatedOptions<ModelCatalogOptions, ModelCatalogOptionsValidator>(configuration, ModelCatalogOptions.Section);
@@ -83,7 +83,7 @@ public static class KyrosGrainServices
         services.AddSingleton<SqliteHistoryStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SqliteHistoryStore>());
         services.AddSingleton<ClusterHistory>();
-        if (string.IsNullOrWhiteSpace(redisConnectionString))
+        if (redis is null)
         {
             services.AddSingleton<IRecentRecordLog, InMemoryRecentRecordLog>();
             services.AddSingleton<IStoreEpoch, InProcessEpoch>();
@@ -91,7 +91,7 @@ public static class KyrosGrainServices
         }
         else
         {
-            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
+            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
             services.AddSingleton<ReplicaAcks>();
             services.AddHostedService<ReplicaCheck>();
             services.AddSingleton<IRecentRecordLog, RedisRecentRecordLog>();

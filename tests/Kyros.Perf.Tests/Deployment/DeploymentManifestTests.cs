@@ -235,6 +235,11 @@ public sealed class DeploymentManifestTests
             Assert.StartsWith("${KYROS_API_KEY:?", env.GetProperty("Kyros__Auth__Keys__0__Key").GetString());
             Assert.Equal("admin", env.GetProperty("Kyros__Auth__Keys__0__Scopes__2").GetString());
             Assert.False(env.TryGetProperty("Kyros__Redis__AllowVolatile", out _));
+            // Orleans' mutual TLS: the files deploy/make-dev-certs.sh writes into deploy/tls/silo, mounted read-only.
+            var tlsFiles = TlsVariables.Select(n => env.GetProperty(n).GetString()!).ToArray();
+            Assert.All(tlsFiles, f => Assert.Equal(ParentOf(tlsFiles[0]), ParentOf(f)));
+            Assert.Contains(silo.Value.GetProperty("volumes").EnumerateArray().Select(v => v.GetString()), v => v == $"./tls/silo:{ParentOf(tlsFiles[0])}:ro");
+            Assert.False(env.TryGetProperty("Kyros__Tls__Enabled", out _));
             // Its history file is on a named volume of its own.
             var volume = AssertVolumeAt(silo.Value, ParentOf(env.GetProperty("Kyros__History__DatabasePath").GetString()!), declared);
             historyVolumes.Add(volume);
@@ -243,6 +248,45 @@ public sealed class DeploymentManifestTests
                 n => silo.Value.GetProperty("networks").TryGetProperty(n!, out _));
         }
         Assert.Equal(silos.Length, historyVolumes.Distinct().Count());
+    }
+
+    /// <summary>The settings that give a silo its certificate, its key and the cluster's CA.</summary>
+    private static readonly string[] TlsVariables = ["Kyros__Tls__CertificatePath", "Kyros__Tls__KeyPath", "Kyros__Tls__CaPath"];
+
+    [Fact]
+    public async Task The_dev_certificate_script_makes_a_CA_and_certificates_that_silos_and_clients_load_and_trust()
+    {
+        var directory = Directory.CreateTempSubdirectory("kyros-dev-certs-").FullName;
+        var script = Path.Combine(RepositoryRoot(), "deploy", "make-dev-certs.sh");
+        var made = await RunAsync("bash", [script, directory]);
+        Assert.True(made is { ExitCode: 0 }, made?.Output);
+        Kyros.Perf.Client.KyrosTls Load(string role)
+        {
+            var failures = new List<string>();
+            var options = new Kyros.Perf.Client.KyrosTlsOptions
+            {
+                CertificatePath = Path.Combine(directory, role, "tls.crt"),
+                KeyPath = Path.Combine(directory, role, "tls.key"),
+                CaPath = Path.Combine(directory, role, "ca.crt"),
+            };
+            Assert.Empty(options.Validate(enabled: true));
+            var tls = Kyros.Perf.Client.KyrosTls.Load(options, failures);
+            Assert.Empty(failures);
+            return tls!;
+        }
+        var silo = Load("silo");
+        var client = Load("client");
+        Assert.True(silo.ChainsToAuthority(client.Certificate));
+        Assert.True(client.ChainsToAuthority(silo.Certificate));
+        // The CA's key stays out of what silos and clients mount.
+        Assert.DoesNotContain(Directory.GetFiles(directory, "*", SearchOption.AllDirectories), f => f.EndsWith("ca.key", StringComparison.Ordinal) && !f.Contains("/ca/", StringComparison.Ordinal));
+        // Run again, it keeps the CA: the new certificates are trusted by silos still running on the old files.
+        var again = await RunAsync("bash", [script, directory]);
+        Assert.True(again is { ExitCode: 0 }, again?.Output);
+        var renewed = Load("silo");
+        Assert.NotEqual(silo.Certificate.Thumbprint, renewed.Certificate.Thumbprint);
+        Assert.True(silo.ChainsToAuthority(renewed.Certificate));
+        Directory.Delete(directory, recursive: true);
     }
 
     [Fact]
@@ -417,6 +461,21 @@ public sealed class DeploymentManifestTests
         var template = silo.GetProperty("volumeClaimTemplates").EnumerateArray().Single(c => c.GetProperty("metadata").GetProperty("name").GetString() == claim);
         Assert.Contains("ReadWriteOnce", template.GetProperty("spec").GetProperty("accessModes").EnumerateArray().Select(m => m.GetString()));
         AssertHeadlessServiceFor(objects, set);
+
+        // Orleans' ports take only certificates from the cluster's CA: the pod's come from the Secret kyros-tls, mounted
+        // read-only, under the key names cert-manager and `kubectl create secret generic --from-file` give them.
+        var tlsFiles = TlsVariables.Select(n => env[n].GetProperty("value").GetString()!).ToArray();
+        Assert.Equal(["ca.crt", "tls.crt", "tls.key"], tlsFiles.Select(f => f[(f.LastIndexOf('/') + 1)..]).Order(StringComparer.Ordinal));
+        var tlsMount = container.GetProperty("volumeMounts").EnumerateArray().Single(m => m.GetProperty("mountPath").GetString() == ParentOf(tlsFiles[0]));
+        Assert.All(tlsFiles, f => Assert.Equal(ParentOf(tlsFiles[0]), ParentOf(f)));
+        Assert.Equal("true", tlsMount.GetProperty("readOnly").GetString());
+        var tlsVolume = spec.GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("name").GetString() == tlsMount.GetProperty("name").GetString());
+        Assert.Equal("kyros-tls", tlsVolume.GetProperty("secret").GetProperty("secretName").GetString());
+        // The operator makes that Secret (docs/deployment.md): no key ships in the manifests.
+        Assert.DoesNotContain(objects, o => o.GetProperty("kind").GetString() == "Secret" && o.GetProperty("metadata").GetProperty("name").GetString()!.StartsWith("kyros-tls", StringComparison.Ordinal));
+        // Nothing turns TLS off, and a silo advertising its pod IP needs it.
+        Assert.False(env.ContainsKey("Kyros__Tls__Enabled"));
+        Assert.True(new Kyros.Perf.Silo.KyrosSiloOptions { Redis = "redis:6379", AdvertisedAddress = "10.1.2.3" }.UsesTls);
 
         // Services reach the named ports of these pods; a disruption budget keeps drains to one silo at a time (two of three serve).
         var http = FindObject(objects, "Service", "kyros-perf-http").GetProperty("spec");

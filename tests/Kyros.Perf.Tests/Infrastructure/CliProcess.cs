@@ -7,9 +7,13 @@ public static class CliProcess
 {
     public static string Path => BuiltAssembly.Path(System.IO.Path.Combine("client", "Kyros.Perf.Cli"), "kyros-perf.dll");
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(int gatewayPort, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(int gatewayPort, params string[] args) => RunAsync(new Dictionary<string, string>(), gatewayPort, args);
+
+    /// <param name="environment">Settings as a user's shell gives them (<c>Kyros__ServiceId</c>, for one).</param>
+    public static async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, int gatewayPort, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.ArgumentList.Add("--gateway");

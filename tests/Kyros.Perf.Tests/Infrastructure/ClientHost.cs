@@ -16,13 +16,24 @@ public static class ClientHost
         o.ClusterId = serviceId;
     });
 
-    public static async Task<IHost> StartAsync(Action<KyrosPerfClientOptions> configure)
+    /// <param name="services">More services after the SDK's (one of Orleans' own in place of its default, for one).</param>
+    public static async Task<IHost> StartAsync(Action<KyrosPerfClientOptions> configure, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         builder.Services.AddKyrosPerfClient(configure);
+        services?.Invoke(builder.Services);
         var host = builder.Build();
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            // A client the cluster refused (a test of refusals) leaves nothing running.
+            host.Dispose();
+            throw;
+        }
         return host;
     }
 }

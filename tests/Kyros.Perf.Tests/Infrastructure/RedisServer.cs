@@ -22,6 +22,12 @@ public sealed class RedisServer : IAsyncLifetime
     /// <summary>A server of a test's own that keeps nothing across a restart (no AOF, no snapshots), as an unconfigured Redis.</summary>
     public static RedisServer Volatile() => new() { appendOnly = false };
 
+    /// <summary>A server of a test's own that takes TLS only, with this certificate (clients show none).</summary>
+    public static RedisServer WithTls(string certificatePath, string keyPath, string caPath) =>
+        new() { tls = ["--port", "0", "--tls-port", "{port}", "--tls-cert-file", certificatePath, "--tls-key-file", keyPath, "--tls-ca-cert-file", caPath, "--tls-auth-clients", "no"] };
+
+    private string[]? tls;
+
     private Process? _process;
     private string? _directory;
     private int _port;
@@ -31,7 +37,7 @@ public sealed class RedisServer : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var external = Environment.GetEnvironmentVariable("KYROS_TEST_REDIS");
-        if (!string.IsNullOrWhiteSpace(external))
+        if (!string.IsNullOrWhiteSpace(external) && tls is null)
         {
             ConnectionString = external;
             return;
@@ -48,10 +54,12 @@ public sealed class RedisServer : IAsyncLifetime
     {
         var start = new ProcessStartInfo("redis-server")
         {
-            ArgumentList = { "--port", _port.ToString(), "--bind", bind, "--protected-mode", "no", "--save", "", "--dir", _directory! },
+            ArgumentList = { "--bind", bind, "--protected-mode", "no", "--save", "", "--dir", _directory! },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var argument in tls?.Select(a => a.Replace("{port}", _port.ToString())) ?? ["--port", _port.ToString()])
+            start.ArgumentList.Add(argument);
         foreach (var argument in appendOnly ? ["--appendonly", "yes", "--appendfsync", "everysec"] : new[] { "--appendonly", "no" })
             start.ArgumentList.Add(argument);
         try

@@ -28,8 +28,9 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>A silo on host <paramref name="labHost"/> of a <see cref="NetworkLab"/>: in its namespace, on its address.</summary>
     public static Task<SiloProcess> StartOnAsync(int labHost, string redis, string serviceId, string name, string dataDirectory, params string[] settings) =>
         StartAsync(redis, serviceId, name, dataDirectory, NetworkLab.AddressOf(labHost), NetworkLab.On(labHost),
-            // The lab's namespaces reach nothing beyond this machine: its silos serve without keys.
-            [$"--Kyros:AdvertisedAddress={NetworkLab.AddressOf(labHost)}", "--Kyros:Auth:AllowAnonymous=true", .. settings]);
+            // The lab's namespaces reach nothing beyond this machine: its silos serve without keys, and Orleans without TLS
+            // (their addresses are not loopback, where it would be on by default).
+            [$"--Kyros:AdvertisedAddress={NetworkLab.AddressOf(labHost)}", "--Kyros:Auth:AllowAnonymous=true", "--Kyros:Tls:Enabled=false", .. settings]);
 
     private static async Task<SiloProcess> StartAsync(string redis, string serviceId, string name, string dataDirectory, string address, string[] prefix,
         string[] settings)
