@@ -63,6 +63,9 @@ public static class KyrosGrainServices
         services.AddSingleton<ModelAlertRuleBook>();
         services.AddSingleton<ModelAlertRulesSync>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelAlertRulesSync>());
+        services.AddValidatedOptions<NotificationOptions, NotificationOptionsValidator>(configuration, NotificationOptions.Section);
+        services.AddSingleton<NotificationSender>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, NotificationOutboxWake>();
 
         services.AddValidatedOptions<TuningOptions, TuningOptionsValidator>(configuration, TuningOptions.Section);
 

@@ -22,7 +22,9 @@ public static class MetricsEndpoint
         // Hosts: each series' latest value from the last minute, so a host that stopped reporting drops out.
         var hosts = grains.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(TimeWindow.Min);
         var keys = Keys.KeySpendReport.ReadAsync(grains, ring);
-        return Results.Text(Render(await summary) + RenderHosts(await hosts) + RenderKeys(await keys), "text/plain; version=0.0.4; charset=utf-8");
+        var notifications = grains.GetGrain<Alerts.INotificationTargetsGrain>(0).GetTargetsAsync();
+        return Results.Text(Render(await summary) + RenderHosts(await hosts) + RenderKeys(await keys) + RenderNotifications(await notifications),
+            "text/plain; version=0.0.4; charset=utf-8");
     });
 
     /// <summary>Each run-time key's figures for its budget period, by name (never its secret), per model where they split.</summary>
@@ -47,16 +49,38 @@ public static class MetricsEndpoint
         return text.ToString();
     }
 
-    private static void KeyFamily(StringBuilder text, string name, string help, IEnumerable<(Keys.KeySpend Key, string Labels, double? Value)> samples)
+    private static void KeyFamily(StringBuilder text, string name, string help, IEnumerable<(Keys.KeySpend Key, string Labels, double? Value)> samples) =>
+        Samples(text, name, help, "gauge", samples.Select(s =>
+            ($"key=\"{Escape(s.Key.Name)}\",period=\"{s.Key.Usage.Period}\"" + (s.Labels.Length > 0 ? "," + s.Labels : ""), s.Value)));
+
+    /// <summary>Each notification target's delivery figures, by name and kind (never its URL); counters since the outbox was created.</summary>
+    public static string RenderNotifications(IReadOnlyList<Alerts.NotificationTargetStatus> targets)
+    {
+        var text = new StringBuilder();
+        if (targets.Count == 0) return "";
+        Samples(text, "kyros_notifications_sent_total", "Notifications the target answered with a 2xx.", "counter", TargetSamples(targets, t => t.Sent));
+        Samples(text, "kyros_notifications_failed_total", "Tries at the target that did not end in a 2xx (each retry counts).", "counter", TargetSamples(targets, t => t.Failed));
+        Samples(text, "kyros_notifications_dropped_total", "Notifications dropped, oldest first, because the target's outbox was full.", "counter",
+            TargetSamples(targets, t => t.Dropped));
+        Samples(text, "kyros_notifications_queued", "Notifications waiting in the target's outbox.", "gauge", TargetSamples(targets, t => t.Queued));
+        return text.ToString();
+    }
+
+    private static IEnumerable<(string Labels, double? Value)> TargetSamples(IReadOnlyList<Alerts.NotificationTargetStatus> targets, Func<Alerts.NotificationTargetStatus, double> value) =>
+        targets.Select(t => ($"target=\"{Escape(t.Name)}\",kind=\"{Escape(t.Kind)}\"", (double?)value(t)));
+
+    /// <summary>The one writer of a metric family: its HELP and TYPE, then a line per sample that has a value.</summary>
+    private static void Samples(StringBuilder text, string name, string help, string type, IEnumerable<(string Labels, double? Value)> samples)
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(" gauge\n");
-        foreach (var (key, labels, value) in samples)
+        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        foreach (var (labels, value) in samples)
         {
+            // A figure with nothing behind it is left out rather than written as 0.
             if (value is not { } v) continue;
-            text.Append(name).Append("{key=\"").Append(Escape(key.Name)).Append("\",period=\"").Append(key.Usage.Period).Append('"');
-            if (labels.Length > 0) text.Append(',').Append(labels);
-            text.Append("} ").Append(v.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            text.Append(name);
+            if (labels.Length > 0) text.Append('{').Append(labels).Append('}');
+            text.Append(' ').Append(v.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
         }
     }
 
@@ -114,20 +138,9 @@ public static class MetricsEndpoint
     }
 
     private static void Family(StringBuilder text, string name, string help, IReadOnlyList<ModelSummary> models,
-        Func<ModelSummary, IEnumerable<(string Labels, double? Value)>> samples)
-    {
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(" gauge\n");
-        foreach (var model in models)
-            foreach (var (labels, value) in samples(model))
-            {
-                // A figure with nothing behind it is left out rather than written as 0.
-                if (value is not { } v) continue;
-                text.Append(name).Append("{model=\"").Append(Escape(model.Model)).Append("\",window=\"").Append(model.Window).Append('"');
-                if (labels.Length > 0) text.Append(',').Append(labels);
-                text.Append("} ").Append(v.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-            }
-    }
+        Func<ModelSummary, IEnumerable<(string Labels, double? Value)>> samples) =>
+        Samples(text, name, help, "gauge", models.SelectMany(model => samples(model).Select(s =>
+            ($"model=\"{Escape(model.Model)}\",window=\"{model.Window}\"" + (s.Labels.Length > 0 ? "," + s.Labels : ""), s.Value))));
 
     private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 }
