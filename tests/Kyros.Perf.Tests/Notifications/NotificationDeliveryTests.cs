@@ -111,8 +111,20 @@ public sealed class NotificationDeliveryTests(RedisServer redis)
             var survivors = silos.Where(s => s != killed).ToArray();
             await Eventually.UntilAsync(() => Task.FromResult(receiver.Posts.First(p => IsAbout(p, host)).Interrupted), interrupted => interrupted);
 
+            // A pushed host hands its events to the log with its next samples: these wait until the log serves again.
+            await Eventually.UntilAsync(async () => (await http.GetAsync($"{survivors[0].HttpUrl}/v1/resources/alerts?node={host}")).IsSuccessStatusCode, ok => ok,
+                TimeSpan.FromSeconds(60));
             await PushAsync(survivors[0], host, Samples(host, start.AddSeconds(5 * Raise.Length), EscalateAndResolve));
-            await Eventually.UntilAsync(() => Task.FromResult(receiver.Posts.Count(p => p.Delivered && IsAbout(p, host))), n => n >= 3, TimeSpan.FromSeconds(60));
+            try
+            {
+                await Eventually.UntilAsync(() => Task.FromResult(receiver.Posts.Count(p => p.Delivered && IsAbout(p, host))), n => n >= 3, TimeSpan.FromSeconds(60));
+            }
+            catch (Exception e)
+            {
+                var seen = receiver.Posts.Select(p => $"{(IsAbout(p, host) ? TransitionOf(p) : "other")} {p.Status} try {p.Attempt} {p.Interrupted}");
+                var status = await TargetsAsync(http, survivors[1]);
+                throw new InvalidOperationException($"posts: {string.Join(", ", seen)}; status {status}; log: {string.Join(" | ", survivors.SelectMany(s => s.Log.TakeLast(8)))}", e);
+            }
 
             // Raw posts, no dedupe: each transition delivered once; the interrupted one sent again under its key, as try 2.
             var posts = receiver.Posts.Where(p => IsAbout(p, host)).ToArray();
@@ -149,11 +161,20 @@ public sealed class NotificationDeliveryTests(RedisServer redis)
     {
         using var http = new HttpClient { BaseAddress = new Uri(silo.HttpUrl), Timeout = TimeSpan.FromSeconds(20) };
         var body = JsonSerializer.Serialize(samples.Select(s => new { node = s.Node, timestamp = s.Timestamp, cpu_percent = s.CpuPercent, group = s.Group }));
-        await Eventually.UntilAsync(async () =>
+        var answers = new List<string>();
+        try
         {
-            var response = await http.PostAsync($"/v1/resources/nodes/{host}/samples", new StringContent(body, Encoding.UTF8, "application/json"));
-            Assert.NotEqual(HttpStatusCode.BadRequest, response.StatusCode);
-            return response.IsSuccessStatusCode;
-        }, ok => ok, TimeSpan.FromSeconds(60));
+            await Eventually.UntilAsync(async () =>
+            {
+                var response = await http.PostAsync($"/v1/resources/nodes/{host}/samples", new StringContent(body, Encoding.UTF8, "application/json"));
+                if (!response.IsSuccessStatusCode) answers.Add($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                Assert.NotEqual(HttpStatusCode.BadRequest, response.StatusCode);
+                return response.IsSuccessStatusCode;
+            }, ok => ok, TimeSpan.FromSeconds(60));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"pushing to {silo.Name} failed: {string.Join(" | ", answers.TakeLast(3))}; its log: {string.Join(" | ", silo.Log.TakeLast(10))}", e);
+        }
     }
 }
