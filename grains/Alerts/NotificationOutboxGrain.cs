@@ -19,11 +19,13 @@ public sealed class NotificationOutboxGrain(
     ILogger<NotificationOutboxGrain> logger) : Grain, INotificationOutboxGrain, IStateWriteBack
 {
     private const int RecentIdCapacity = 2_000;
+    private static readonly TimeSpan StorePause = TimeSpan.FromSeconds(5);
     private readonly HashSet<string> _recent = [];
     private CoalescedWrite _write = null!;
     private NotificationTarget? _target;
     private NotificationEntry? _inFlight;
     private DateTimeOffset _lastRefresh;
+    private DateTimeOffset _storeDownUntil;
 
     // Delivery runs on real time whatever the product's clock: a test's fake clock must not hold back a retry.
     private static DateTimeOffset Now => DateTimeOffset.UtcNow;
@@ -81,7 +83,22 @@ public sealed class NotificationOutboxGrain(
 
     private async Task PumpAsync()
     {
-        if (_target is not { } target) return;
+        if (_target is not { } target || Now < _storeDownUntil) return;
+        try
+        {
+            await SendQueuedAsync(target);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The grain storage failed (Redis away): nothing is tried unrecorded; the pump pauses rather than logging every tick.
+            _storeDownUntil = Now + (Options.MaxRetryDelay < StorePause ? Options.MaxRetryDelay : StorePause);
+            logger.LogWarning("Notification target {Target}: its outbox could not be stored ({Reason}); sending pauses until {Until}",
+                target.Name, e.Message, _storeDownUntil);
+        }
+    }
+
+    private async Task SendQueuedAsync(NotificationTarget target)
+    {
         while (state.State.Queue.Count > 0)
         {
             if (state.State.NextTryAt is { } next && Now < next) return;

@@ -30,9 +30,9 @@ public sealed class AlertmanagerNotificationTests(RedisServer redis)
         var log = cluster.Cluster.Client.GetGrain<IAlertLogGrain>(0);
         await log.AppendAsync([raised]);
 
-        JsonElement? Find(JsonElement[] alerts) => alerts.Cast<JsonElement?>().FirstOrDefault(a => a!.Value.GetProperty("labels").TryGetProperty("model", out var m) && m.GetString() == model);
-        var firing = (await Eventually.UntilAsync(alertmanager.ActiveAlertsAsync, a => Find(a) is not null))
-            .Select(a => Find([a])).First(a => a is not null)!.Value;
+        JsonElement? Find(JsonElement[] alerts) =>
+            alerts.Where(a => a.GetProperty("labels").TryGetProperty("model", out var m) && m.GetString() == model).Cast<JsonElement?>().FirstOrDefault();
+        var firing = Find(await Eventually.UntilAsync(alertmanager.ActiveAlertsAsync, a => Find(a) is not null))!.Value;
         var labels = firing.GetProperty("labels");
         Assert.Equal(("kyros_model_error_rate", "critical", "error_rate"),
             (labels.GetProperty("alertname").GetString(), labels.GetProperty("severity").GetString(), labels.GetProperty("metric").GetString()));
