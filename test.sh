@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Runs the Kyros.Perf test suite on a fresh machine: installs redis-server, redis-sentinel and chromium when missing, then runs dotnet test.
+# Runs the Kyros.Perf test suite on a fresh machine: installs redis-server, redis-sentinel, chromium and
+# prometheus-alertmanager when missing, then runs dotnet test.
 # Results land in TestResults/results.trx. Extra arguments go to dotnet test (e.g. --filter-class "*Http*").
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian's packages the tests use: redis-server (the tests start their own on a free port), redis-sentinel (the
-# failover tests start Sentinels of their own; the package's service is not started here) and chromium (the page
-# tests drive it through Playwright; Playwright cannot download its own browsers here).
+# failover tests start Sentinels of their own; the package's service is not started here), chromium (the page
+# tests drive it through Playwright; Playwright cannot download its own browsers here) and prometheus-alertmanager (the
+# notification tests start one of their own on a free port, with its own config and storage, and kill it at the end;
+# the package's service is not used).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   sudo=""

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Kyros.Perf.Alerts;
 using Kyros.Perf.Client;
 using Kyros.Perf.Common;
 using Kyros.Perf.HostSampling;
@@ -79,7 +80,7 @@ public static class ResourceCommands
         var level = new Option<string>("--level") { Description = "The lowest level shown: info, warning, critical or emergency" };
         var node = new Option<string>("--node") { Description = "One host's alerts" };
         var limit = new Option<int>("--limit") { Description = "The most events shown", HelpName = "events", DefaultValueFactory = _ => 50, CustomParser = Cli.Number<int> };
-        return new Command("alerts", "The alert log, or alerts as they come") { follow, active, level, node, limit }.SetClusterAction(parse =>
+        return new Command("alerts", "The alert log, or alerts as they come") { follow, active, level, node, limit, Notifications() }.SetClusterAction(parse =>
         {
             var following = parse.GetValue(follow);
             var query = new AlertQuery(
@@ -90,6 +91,27 @@ public static class ResourceCommands
             return following ? (client, cancellationToken) => FollowAsync(client, query, cancellationToken) : (client, _) => PrintAsync(client, query);
         });
     }
+
+    /// <summary><c>alerts notifications</c>: each notification target's delivery, never its URL.</summary>
+    private static Command Notifications() =>
+        new Command("notifications", "Each notification target: queued, sent, failed, the head's attempts, the last error and the next try").SetClusterAction(_ =>
+            async (client, _) =>
+            {
+                var targets = await client.GetNotificationTargetsAsync();
+                if (targets.Count == 0)
+                {
+                    AnsiConsole.MarkupLine("No notification targets are configured (Kyros:Notifications).");
+                    return;
+                }
+                var table = new Table().AddColumns("target", "kind", "queued", "sent", "failed", "dropped", "attempts", "last error", "last sent", "next try");
+                foreach (var t in targets)
+                    table.AddRow(Markup.Escape(t.Name), t.Kind, N(t.Queued), N(t.Sent), N(t.Failed), N(t.Dropped), N(t.HeadAttempts), Markup.Escape(t.LastError ?? "-"),
+                        T(t.LastSentAt), T(t.NextTryAt));
+                AnsiConsole.Write(table);
+            });
+
+    private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string T(DateTimeOffset? at) => at?.ToString("u", CultureInfo.InvariantCulture) ?? "-";
 
     private static async Task FollowAsync(KyrosPerfClient client, AlertQuery query, CancellationToken cancellationToken)
     {

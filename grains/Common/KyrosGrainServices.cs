@@ -60,6 +60,9 @@ public static class KyrosGrainServices
         services.AddValidatedOptions<AlertOptions, AlertOptionsValidator>(configuration, AlertOptions.Section);
         services.AddSingleton<ModelAlertRuleBook>();
         services.AddVersionFollower<ModelAlertRulesSync>();
+        services.AddValidatedOptions<NotificationOptions, NotificationOptionsValidator>(configuration, NotificationOptions.Section);
+        services.AddSingleton<NotificationSender>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, NotificationOutboxWake>();
 
         services.AddValidatedOptions<TuningOptions, TuningOptionsValidator>(configuration, TuningOptions.Section);
 

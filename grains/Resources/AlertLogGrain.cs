@@ -1,3 +1,4 @@
+using Kyros.Perf.Alerts;
 using Kyros.Perf.Common;
 using Kyros.Perf.History;
 using Kyros.Perf.Resources;
@@ -9,13 +10,15 @@ namespace Kyros.Perf.Resources;
 
 /// <summary>
 /// The cluster's alert log: the active alerts and the latest events in grain state, every event in SQLite.
-/// An activation without state (an embedded silo restarted) reloads the latest events from SQLite.
+/// An activation without state (an embedded silo restarted) reloads the latest events from SQLite. New events are
+/// handed to every notification target's outbox before the append returns (docs/alerts.md#notifications).
 /// </summary>
 public sealed class AlertLogGrain(
     [PersistentState("alert-log", KyrosStorage.Name)] IPersistentState<AlertLogState> state,
     SqliteHistoryStore history,
     ClusterHistory clusterHistory,
-    IOptions<ResourceOptions> options) : Grain, IAlertLogGrain, IStateWriteBack
+    IOptions<ResourceOptions> options,
+    IOptions<NotificationOptions> notifications) : Grain, IAlertLogGrain, IStateWriteBack
 {
     public Task WriteBackAsync(string epoch) => state.WriteBackAsync();
 
@@ -34,6 +37,10 @@ public sealed class AlertLogGrain(
         var recent = state.State.Events.TakeLast(1_000).Select(Key).ToHashSet();
         events = events.Where(e => !recent.Contains(Key(e))).ToArray();
         if (events.Count == 0) return;
+        // Before the events are taken here: should this append fail, the caller's re-send enqueues them again (an
+        // outbox drops a transition it holds), and once it returns every target has them stored.
+        var transitions = Transitions(events);
+        await Task.WhenAll(notifications.Value.Targets().Select(t => GrainFactory.GetGrain<INotificationOutboxGrain>(t.Name).EnqueueAsync(transitions)));
         await history.AppendAlertsAsync(events);
         foreach (var alert in events) Apply(alert);
         var overflow = state.State.Events.Count - options.Value.AlertLogCapacity;
@@ -66,6 +73,21 @@ public sealed class AlertLogGrain(
             .Take(query.Limit)
             .ToArray();
         return new AlertLogPage(active, events);
+    }
+
+    /// <summary>Each event with when its alert started: the open alert's start, or (for a new one) the event's own time.</summary>
+    private NotificationTransition[] Transitions(IReadOnlyList<AlertEvent> events)
+    {
+        // Within the batch: an alert opened or resolved by an earlier event (null: none open).
+        var started = new Dictionary<string, DateTimeOffset?>();
+        return events.Select(e =>
+        {
+            var key = $"{e.Node}|{e.Series}";
+            var since = (started.TryGetValue(key, out var s) ? s : state.State.Active.GetValueOrDefault(key)?.Since) ?? e.Timestamp;
+            if (e.Kind == AlertEventKind.Resolved) started[key] = null;
+            else if (e.Kind != AlertEventKind.Notice) started[key] = since;
+            return new NotificationTransition(e, e.Kind == AlertEventKind.Notice ? e.Timestamp : since);
+        }).ToArray();
     }
 
     private static (string, AlertEventKind, DateTimeOffset) Key(AlertEvent e) => (e.AlertId, e.Kind, e.Timestamp);

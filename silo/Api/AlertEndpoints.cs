@@ -3,7 +3,10 @@ using Kyros.Perf.Alerts;
 
 namespace Kyros.Perf.Silo.Api;
 
-/// <summary>Model alert rules: read and changed for the cluster, like hosts' thresholds (docs/alerts.md#model-and-key-alerts).</summary>
+/// <summary>
+/// Model alert rules: read and changed for the cluster, like hosts' thresholds (docs/alerts.md#model-and-key-alerts);
+/// and how each notification target is doing (docs/alerts.md#notifications), never with its URL.
+/// </summary>
 public static class AlertEndpoints
 {
     private static readonly HashSet<string> RuleFields = ["warning", "critical", "min_calls"];
@@ -20,6 +23,10 @@ public static class AlertEndpoints
             return Results.Ok(new { Rule = rule, snapshot.Version, Levels = snapshot.Rules.Of(rule) });
         });
         api.MapPut("/{rule}", PutRule).WithSummary("Set one model alert rule's warning, critical and min_calls for the cluster");
+        app.MapGet("/v1/alerts/notifications", async (IGrainFactory grains) =>
+                Results.Ok(new NotificationTargetsView(await grains.GetGrain<INotificationTargetsGrain>(0).GetTargetsAsync())))
+            .Produces<NotificationTargetsView>()
+            .WithSummary("Each notification target: queued, sent and failed notifications, the head's attempts, the last error and the next try");
     }
 
     private static object View(ModelAlertRulesSnapshot snapshot) => new
@@ -48,3 +55,6 @@ public static class AlertEndpoints
 
     private static double Required(JsonElement body, string name) => JsonFields.Number(body, "", name) ?? throw JsonFields.Missing("", name);
 }
+
+/// <summary>The body of <c>GET /v1/alerts/notifications</c>.</summary>
+public sealed record NotificationTargetsView(IReadOnlyList<NotificationTargetStatus> Targets);

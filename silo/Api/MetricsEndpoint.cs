@@ -22,7 +22,9 @@ public static class MetricsEndpoint
         // Hosts: each series' latest value from the last minute, so a host that stopped reporting drops out.
         var hosts = grains.GetGrain<IResourceSummaryGrain>(0).GetClusterSummaryAsync(TimeWindow.Min);
         var keys = Keys.KeySpendReport.ReadAsync(grains, ring);
-        return Results.Text(Render(await summary) + RenderHosts(await hosts) + RenderKeys(await keys), "text/plain; version=0.0.4; charset=utf-8");
+        var notifications = grains.GetGrain<Alerts.INotificationTargetsGrain>(0).GetTargetsAsync();
+        return Results.Text(Render(await summary) + RenderHosts(await hosts) + RenderKeys(await keys) + RenderNotifications(await notifications),
+            "text/plain; version=0.0.4; charset=utf-8");
     });
 
     /// <summary>Each run-time key's figures for its budget period, by name (never its secret), per model where they split.</summary>
@@ -50,6 +52,21 @@ public static class MetricsEndpoint
     private static string KeyLabels(Keys.KeySpend key) => $"key=\"{Escape(key.Name)}\",period=\"{key.Usage.Period}\"";
 
     private static string ModelLabels(ModelSummary model) => $"model=\"{Escape(model.Model)}\",window=\"{model.Window}\"";
+
+    private static string TargetLabels(Alerts.NotificationTargetStatus target) => $"target=\"{Escape(target.Name)}\",kind=\"{Escape(target.Kind)}\"";
+
+    /// <summary>Each notification target's delivery figures, by name and kind (never its URL); counters since the outbox was created.</summary>
+    public static string RenderNotifications(IReadOnlyList<Alerts.NotificationTargetStatus> targets)
+    {
+        var text = new StringBuilder();
+        if (targets.Count == 0) return "";
+        Family(text, "kyros_notifications_sent_total", "Notifications the target answered with a 2xx.", targets, TargetLabels, t => [("", t.Sent)], "counter");
+        Family(text, "kyros_notifications_failed_total", "Tries at the target that did not end in a 2xx (each retry counts).", targets, TargetLabels, t => [("", t.Failed)], "counter");
+        Family(text, "kyros_notifications_dropped_total", "Notifications dropped, oldest first, because the target's outbox was full.", targets, TargetLabels,
+            t => [("", t.Dropped)], "counter");
+        Family(text, "kyros_notifications_queued", "Notifications waiting in the target's outbox.", targets, TargetLabels, t => [("", t.Queued)]);
+        return text.ToString();
+    }
 
     public static string RenderHosts(Resources.ClusterResourceSummary hosts)
     {
@@ -104,12 +121,12 @@ public static class MetricsEndpoint
         return text.ToString();
     }
 
-    /// <summary>One gauge family: each subject's samples after its own labels (<paramref name="subjectLabels"/>).</summary>
+    /// <summary>The one writer of a metric family: its HELP and TYPE, then each subject's samples after its own labels (<paramref name="subjectLabels"/>).</summary>
     private static void Family<T>(StringBuilder text, string name, string help, IEnumerable<T> subjects, Func<T, string> subjectLabels,
-        Func<T, IEnumerable<(string Labels, double? Value)>> samples)
+        Func<T, IEnumerable<(string Labels, double? Value)>> samples, string type = "gauge")
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(" gauge\n");
+        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
         foreach (var subject in subjects)
             foreach (var (labels, value) in samples(subject))
             {

@@ -9,13 +9,16 @@ public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private SiloProcess(Process process, string httpUrl, int gatewayPort)
+    private SiloProcess(Process process, string name, string httpUrl, int gatewayPort)
     {
         _process = process;
+        Name = name;
         HttpUrl = httpUrl;
         GatewayPort = gatewayPort;
     }
 
+    /// <summary>Its <c>Kyros:HostName</c>: the silo's name in the cluster.</summary>
+    public string Name { get; }
     public string HttpUrl { get; }
     public int GatewayPort { get; }
     public int ProcessId => _process.Id;
@@ -64,7 +67,7 @@ public sealed class SiloProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         foreach (var setting in settings) start.ArgumentList.Add(setting);
         var process = Process.Start(start)!;
-        var silo = new SiloProcess(process, httpUrl, gatewayPort);
+        var silo = new SiloProcess(process, name, httpUrl, gatewayPort);
         process.OutputDataReceived += (_, line) => silo.Keep(line.Data);
         process.ErrorDataReceived += (_, line) => silo.Keep(line.Data);
         process.BeginOutputReadLine();

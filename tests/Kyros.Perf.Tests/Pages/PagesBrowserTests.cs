@@ -163,6 +163,12 @@ public sealed class PagesBrowserTests(PagesFixture fixture) : IClassFixture<Page
         await page.Locator("input[aria-label='Host']").DispatchEventAsync("change");
         await Assertions.Expect(page.Locator("#events tbody")).Not.ToContainTextAsync(PagesFixture.HotHost);
 
+        // The hot hosts' alerts are queued for a target that refuses connections: it shows retrying, why, and never its URL.
+        var target = page.Locator("#notification-targets tbody tr", new() { HasText = "ops-hook" });
+        await Assertions.Expect(target).ToContainTextAsync("retrying", new() { Timeout = (float)Patience.TotalMilliseconds });
+        await Assertions.Expect(target).ToContainTextAsync("connection failed");
+        Assert.DoesNotContain("secret-token", await page.ContentAsync());
+
         await PagesFixture.ScreenshotAsync(page, "alerts");
         NoErrors(errors);
     }

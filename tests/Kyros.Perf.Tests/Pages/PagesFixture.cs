@@ -26,6 +26,9 @@ public sealed class PagesFixture : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     public string BaseUrl => Silo.Http.BaseAddress!.ToString().TrimEnd('/');
 
+    /// <summary>Port 9 (discard) on loopback: refused, so the target fails; its URL must never reach a page.</summary>
+    public const string DeadHookUrl = "http://127.0.0.1:9/hooks/secret-token";
+
     public static string ChromiumPath => Environment.GetEnvironmentVariable("KYROS_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     public async ValueTask InitializeAsync()
@@ -34,7 +37,9 @@ public sealed class PagesFixture : IAsyncLifetime
             "--Kyros:Auth:Keys:0:Name=operator", $"--Kyros:Auth:Keys:0:Key={AdminKey}",
             "--Kyros:Auth:Keys:0:Scopes:0=read", "--Kyros:Auth:Keys:0:Scopes:1=write", "--Kyros:Auth:Keys:0:Scopes:2=admin",
             "--Kyros:Auth:Keys:1:Name=viewer", $"--Kyros:Auth:Keys:1:Key={ReaderKey}", "--Kyros:Auth:Keys:1:Scopes:0=read",
-            "--Kyros:Gateway:SimulationTimeScale=0.01");
+            "--Kyros:Gateway:SimulationTimeScale=0.01",
+            // A notification target nothing listens on: the Alerts page shows it retrying.
+            "--Kyros:Notifications:Webhooks:0:Name=ops-hook", $"--Kyros:Notifications:Webhooks:0:Url={DeadHookUrl}");
         Api = new HttpClient { BaseAddress = Silo.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         await SeedAsync();

@@ -1,8 +1,12 @@
-import { h, api, fmt, errorBox, levelBadge } from "../app.js";
+import { h, api, fmt, errorBox, levelBadge, sortableTable } from "../app.js";
 
 const Levels = ["info", "warning", "critical", "emergency"];
 
-/** Active alerts and the history, filterable by level and host, live from the cluster's alert stream (server-sent events). */
+/** A target's state in a word: delivering in step, working through a backlog, or retrying a failing head. */
+const StatusBadge = { ok: "ok", sending: "level-warning", retrying: "bad" };
+const deliveryStatus = t => t.head_attempts > 0 && t.next_try_at ? "retrying" : t.queued > 0 ? "sending" : "ok";
+
+/** Active alerts and the history, filterable by level and host, live from the cluster's alert stream (server-sent events); notification targets' delivery. */
 export async function render(main) {
   const params = new URLSearchParams(location.search);
   let level = Levels.includes(params.get("level")) ? params.get("level") : "";
@@ -10,6 +14,7 @@ export async function render(main) {
   const message = h("div");
   const live = h("span", { class: "live", id: "live" }, "connecting");
   const active = h("div", { class: "panel", id: "active" });
+  const notifications = h("div", { class: "panel", id: "notifications" });
   const eventsBody = h("tbody");
   const events = h("div", { class: "panel" }, h("table", { id: "events" },
     h("thead", {}, h("tr", {}, ["Time", "Host", "Series", "Level", "Kind", "Value", "Message"].map(c => h("th", {}, c)))), eventsBody));
@@ -30,7 +35,7 @@ export async function render(main) {
   nodeInput.addEventListener("change", apply);
   main.replaceChildren(h("h1", {}, "Alerts ", live),
     h("div", { class: "toolbar" }, h("label", {}, "Level ", levelSelect), h("label", {}, "Host ", nodeInput), hostList),
-    message, h("h2", {}, "Active"), active, h("h2", {}, "History (newest first)"), events);
+    message, h("h2", {}, "Active"), active, h("h2", {}, "History (newest first)"), events, h("h2", {}, "Notifications"), notifications);
 
   const query = () => {
     const q = new URLSearchParams();
@@ -50,7 +55,20 @@ export async function render(main) {
     try {
       const q = query();
       q.set("limit", "200");
-      const [log, nodes] = await Promise.all([api(`/v1/resources/alerts?${q}`), api("/v1/resources/nodes")]);
+      const [log, nodes, targets] = await Promise.all([api(`/v1/resources/alerts?${q}`), api("/v1/resources/nodes"), api("/v1/alerts/notifications")]);
+      notifications.replaceChildren(targets.targets.length === 0 ? h("p", { class: "muted" }, "No notification targets are configured (Kyros:Notifications).") :
+        sortableTable([
+          { key: "name", label: "Target", render: t => t.name },
+          { key: "kind", label: "Kind", render: t => t.kind },
+          { key: "status", label: "Status", value: deliveryStatus, render: t => h("span", { class: `badge ${StatusBadge[deliveryStatus(t)]}` }, deliveryStatus(t)) },
+          { key: "queued", label: "Queued", num: true, render: t => fmt.number(t.queued) },
+          { key: "sent", label: "Sent", num: true, render: t => fmt.number(t.sent) },
+          { key: "failed", label: "Failed", num: true, render: t => fmt.number(t.failed) },
+          { key: "head_attempts", label: "Attempts", num: true, render: t => fmt.number(t.head_attempts) },
+          { key: "last_error", label: "Last error", wrap: true, render: t => t.last_error ?? "–" },
+          { key: "last_sent_at", label: "Last sent", render: t => fmt.time(t.last_sent_at) },
+          { key: "next_try_at", label: "Next try", render: t => fmt.time(t.next_try_at) },
+        ], targets.targets.map(t => ({ ...t, __key: t.name })), { sortKey: "name", descending: false, id: "notification-targets" }));
       hostList.replaceChildren(...nodes.nodes.map(n => h("option", { value: n })));
       active.replaceChildren(log.active.length === 0 ? h("p", { class: "muted" }, "No active alerts.") : h("table", {},
         h("thead", {}, h("tr", {}, ["Host", "Series", "Level", "Since", "Updated", "Value"].map(c => h("th", {}, c)))),
