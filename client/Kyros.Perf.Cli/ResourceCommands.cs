@@ -80,7 +80,7 @@ public static class ResourceCommands
         var level = new Option<string>("--level") { Description = "The lowest level shown: info, warning, critical or emergency" };
         var node = new Option<string>("--node") { Description = "One host's alerts" };
         var limit = new Option<int>("--limit") { Description = "The most events shown", HelpName = "events", DefaultValueFactory = _ => 50, CustomParser = Cli.Number<int> };
-        return new Command("alerts", "The alert log, or alerts as they come") { follow, active, level, node, limit, Notifications() }.SetClusterAction(parse =>
+        return new Command("alerts", "The alert log, or alerts as they come") { follow, active, level, node, limit, Notifications(), ModelRules() }.SetClusterAction(parse =>
         {
             var following = parse.GetValue(follow);
             var query = new AlertQuery(
@@ -109,6 +109,42 @@ public static class ResourceCommands
                         T(t.LastSentAt), T(t.NextTryAt));
                 AnsiConsole.Write(table);
             });
+
+    /// <summary><c>alerts rules</c>: the cluster's model alert rules; with a rule and levels, sets that rule on every silo.</summary>
+    private static Command ModelRules()
+    {
+        var rule = new Argument<string>("rule") { Description = $"The rule to set: {string.Join(", ", ModelAlertRules.Names)}", Arity = ArgumentArity.ZeroOrOne };
+        var warning = new Option<double?>("--warning")
+        {
+            Description = "The warning level (the rule's unit: % for error_rate, a factor for the latency rules, a burn rate)", HelpName = "level", CustomParser = Cli.OptionalNumber<double>,
+        };
+        var critical = new Option<double?>("--critical") { Description = "The critical level, above the warning", HelpName = "level", CustomParser = Cli.OptionalNumber<double> };
+        var minCalls = new Option<int?>("--min-calls") { Description = "The fewest calls in the window the rule judges by", HelpName = "calls", CustomParser = Cli.OptionalNumber<int> };
+        return new Command("rules", "The model alert rules, or one rule set to new levels") { rule, warning, critical, minCalls }.SetClusterAction(parse =>
+        {
+            var name = parse.GetValue(rule);
+            var (w, c, m) = (parse.GetValue(warning), parse.GetValue(critical), parse.GetValue(minCalls));
+            if (name is null && (w ?? c ?? m) is not null) throw new ArgumentException("Name the rule to set: kyros-perf alerts rules <rule> --warning …", "rule");
+            return async (client, _) =>
+            {
+                var snapshot = await client.GetModelAlertRulesAsync();
+                if (name is not null)
+                {
+                    // The levels not given stay as they are.
+                    var current = snapshot.Rules.Of(name);
+                    snapshot = await client.SetModelAlertRuleAsync(name, new ModelRuleLevels(w ?? current.Warning, c ?? current.Critical, m ?? current.MinCalls));
+                }
+                var table = new Table().AddColumns("rule", "warning", "critical", "min calls");
+                foreach (var r in ModelAlertRules.Names)
+                {
+                    var levels = snapshot.Rules.Of(r);
+                    table.AddRow(r, F(levels.Warning), F(levels.Critical), N(levels.MinCalls));
+                }
+                AnsiConsole.Write(table);
+                AnsiConsole.MarkupLine($"version {snapshot.Version}");
+            };
+        });
+    }
 
     private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
     private static string T(DateTimeOffset? at) => at?.ToString("u", CultureInfo.InvariantCulture) ?? "-";

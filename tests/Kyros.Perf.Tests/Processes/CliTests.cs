@@ -109,6 +109,17 @@ public sealed class CliTests(SharedHttpSilo silo) : IClassFixture<SharedHttpSilo
 
         var alerts = await RunAsync("alerts", "--node", "cli-agent");
         Assert.Equal(0, alerts.ExitCode);
+
+        // The model alert rules: one level changed, the others kept; a level that breaks the rule's order is refused naming it.
+        var raised = await RunAsync("alerts", "rules", "error_rate", "--warning", "12.5");
+        Assert.Equal(0, raised.ExitCode);
+        Assert.Matches(@"error_rate\s*│\s*12\.5\s*│\s*25", raised.Output);
+        var rules = await silo.Value.Http.GetFromJsonAsync<JsonElement>("/v1/alerts/model-rules");
+        Assert.Equal(12.5, rules.GetProperty("rules").GetProperty("error_rate").GetProperty("warning").GetDouble());
+        var inverted = await RunAsync("alerts", "rules", "error_rate", "--warning", "30");
+        Assert.Equal(2, inverted.ExitCode);
+        Assert.Contains("critical (25) must be above warning (30)", inverted.Output);
+        Assert.Equal(0, (await RunAsync("alerts", "rules", "error_rate", "--warning", "10")).ExitCode);
         var bad = await RunAsync("agent", "--node", "bad name");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("node must be 1-128 characters", bad.Output);
