@@ -189,7 +189,7 @@ public static class KyrosSiloHost
         AddKyrosPerf(silo, options, configuration);
         // Grain calls carry the trace (and become spans) only when traces are exported: otherwise no filter runs per call.
         if (telemetry.Tracing) silo.AddActivityPropagation();
-        if (options.Dashboard) silo.AddDashboard();
+        if (options.Dashboard) silo.AddDashboard(dashboard => dashboard.HideTrace = !options.DashboardTrace);
         // In a Kubernetes pod: the silo's name, address and cluster identity come from the pod, and silos whose pods are
         // gone are marked dead. It throws anywhere else, so only there.
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"))) silo.UseKubernetesHosting();

@@ -28,6 +28,9 @@ public sealed class KyrosSiloOptions
 
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>The dashboard's live log stream (its Trace page): every silo's log, grain calls included, to whoever opens it. Off unless asked for.</summary>
+    public bool DashboardTrace { get; set; }
+
     /// <summary>HTTP connections the silo holds open at once; one more is closed at once.</summary>
     public int MaxHttpConnections { get; set; } = 10_000;
 

@@ -37,6 +37,8 @@ public enum CatalogAction
     Seeded,
     /// <summary>A removed model's live state (recent records, checkpoints) deleted once no window reaches it.</summary>
     Purged,
+    /// <summary>The catalog taken back from a silo's copy after the store lost it (Redis flushed or replaced).</summary>
+    Restored,
 }
 
 /// <summary>One change of the catalog: what, to which model, by whom, when, and the version it made.</summary>

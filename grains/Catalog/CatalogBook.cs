@@ -41,6 +41,19 @@ public sealed class CatalogBook(ModelCatalogState state, int changeHistory, Time
         return Commit(CatalogAction.Seeded, "*", actor, now, $"{models.Count} models from configuration");
     }
 
+    /// <summary>
+    /// Takes back <paramref name="copy"/>, a silo's copy of the catalog at its version, when the store holds none: the
+    /// store lost it (a flushed or replaced Redis), so the cluster's models are not replaced by a configuration's.
+    /// </summary>
+    public CatalogChange Restore(CatalogSnapshot copy, string actor, DateTimeOffset now)
+    {
+        if (IsSeeded) throw new InvalidOperationException("The catalog is stored: there is nothing to restore.");
+        state.Version = copy.Version;
+        state.Models = [.. copy.Models];
+        state.Removed = [.. copy.Removed];
+        return Commit(CatalogAction.Restored, "*", actor, now, $"{copy.Models.Count} models from a silo's copy at version {copy.Version}: the store had lost the catalog");
+    }
+
     public (CatalogEntry Entry, CatalogChange Change) Add(ModelDescriptor model, string actor, DateTimeOffset now)
     {
         ModelDescriptorValidator.Validate(model);

@@ -31,6 +31,9 @@ public sealed class CatalogView
 
     public long Version { get; }
 
+    /// <summary>This view as the catalog grain stores it: what a silo hands back when the store lost the catalog.</summary>
+    public CatalogSnapshot ToSnapshot() => new(Version, [.. Models.Select((m, i) => new CatalogEntry(m, _revisions[i]))], [.. _removed.Values]);
+
     public IReadOnlyList<ModelDescriptor> Models { get; }
 
     /// <summary>The largest output any model allows: the bound on max_tokens when the router picks the model.</summary>

@@ -39,8 +39,14 @@ public sealed class ModelCatalogGrain(
         _book = new CatalogBook(state.State, options.Value.ChangeHistory, options.Value.RemovalGrace);
         if (!_book.IsSeeded)
         {
-            // The cluster's first start: this silo's configuration seeds it. Later starts keep what is stored.
-            var change = _book.Seed(catalog.Configured, "configuration", time.GetUtcNow());
+            // Nothing stored. This silo followed a stored catalog (its copy has a version): the store lost it, and the copy
+            // comes back rather than the configuration's models. Otherwise the cluster's first start: the configuration seeds it.
+            var copy = catalog.Current;
+            var change = copy.Version > 0
+                ? _book.Restore(copy.ToSnapshot(), "silo copy", time.GetUtcNow())
+                : _book.Seed(catalog.Configured, "configuration", time.GetUtcNow());
+            if (copy.Version > 0)
+                logger.LogWarning("The stored catalog is gone (Redis lost its data?): version {Version} taken back from this silo's copy, {Count} models", copy.Version, copy.Models.Count);
             await PersistAsync(change);
         }
         _stored = _book.Snapshot;

@@ -15,6 +15,18 @@ public sealed class ApiKeyBook(ApiKeyDirectoryState state, IReadOnlySet<string> 
 
     public ApiKeySnapshot Snapshot => new(state.Version, [.. state.Keys], new Dictionary<string, DateTimeOffset>(state.RevokedSessions));
 
+    /// <summary>
+    /// Takes back <paramref name="copy"/>, a silo's copy of the directory, when the store holds none although the silo
+    /// followed a stored one: the store lost it (a flushed or replaced Redis), and every run-time key would otherwise be gone.
+    /// </summary>
+    public void Restore(ApiKeySnapshot copy)
+    {
+        if (state.Version > 0) throw new InvalidOperationException("The directory is stored: there is nothing to restore.");
+        state.Keys = [.. copy.Keys];
+        state.RevokedSessions = copy.RevokedSessions is { } revoked ? new Dictionary<string, DateTimeOffset>(revoked) : [];
+        state.Version = copy.Version + 1;
+    }
+
     /// <summary>The most sessions held revoked at once; past it the oldest-expiring go first (a flood of sign-outs cannot grow the state without bound).</summary>
     public const int MaxRevokedSessions = 10_000;
 

@@ -27,12 +27,20 @@ public sealed class ApiKeyDirectoryGrain(
     private ApiKeySnapshot _stored = null!;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.PackedKeys is { } packed) state.State.Keys = packer.Deserialize(packed) ?? [];
         _book = new ApiKeyBook(state.State, options.Value.ConfiguredNames, options.Value.MaxKeys);
+        if (_book.Version == 0 && ring.Version > 0)
+        {
+            // Nothing stored, yet this silo followed a stored directory: the store lost it. Its copy comes back.
+            _book.Restore(ring.Snapshot);
+            logger.LogWarning("The stored key directory is gone (Redis lost its data?): {Count} keys taken back from this silo's copy at version {Version}",
+                ring.Snapshot.Keys.Count, ring.Version);
+            state.State.PackedKeys = packer.SerializeToArray(state.State.Keys);
+            await state.WriteStateAsync(cancellationToken);
+        }
         _stored = _book.Snapshot;
-        return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

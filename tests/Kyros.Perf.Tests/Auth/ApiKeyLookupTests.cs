@@ -38,4 +38,25 @@ public sealed class ApiKeyLookupTests
         Assert.Null(keys.Find(secrets[0]));
         Assert.Null(keys.FromSession(session));
     }
+
+    [Fact]
+    public void A_key_directory_the_store_lost_comes_back_from_a_silos_ring_with_its_keys_and_revoked_sessions()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var book = new ApiKeyBook(new ApiKeyDirectoryState(), new HashSet<string>(), 100);
+        var secret = ApiKeySecrets.Generate();
+        var key = book.Create(ApiKeySecrets.Hash(secret), new ApiKeySettings { Name = "team-a", Scopes = ["write"] }, "ops", now, _ => true);
+        book.RevokeSession("ab12", now.AddHours(1), now);
+        var ring = new ApiKeyRing();
+        Assert.True(ring.Apply(book.Snapshot));
+
+        var restored = new ApiKeyBook(new ApiKeyDirectoryState(), new HashSet<string>(), 100);
+        restored.Restore(ring.Snapshot);
+        Assert.Equal(book.Version + 1, restored.Version);
+        Assert.Equal(key.Id, Assert.Single(restored.Snapshot.Keys).Id);
+        Assert.True(ring.Apply(restored.Snapshot));
+        Assert.True(ring.IsRevokedSession("ab12"));
+        Assert.NotNull(ring.Find(ApiKeySecrets.Hash(secret)));
+        Assert.Throws<InvalidOperationException>(() => restored.Restore(ring.Snapshot));
+    }
 }

@@ -129,6 +129,9 @@ public sealed class ApiKeyTests
         using (var admin = await browser.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = Operator, ["return"] = "/dashboard/" })))
             Assert.Equal("/dashboard/", admin.Headers.Location!.OriginalString);
         using (var dashboard = await browser.GetAsync("/dashboard/")) Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        // Its live log stream is off unless Kyros:DashboardTrace says otherwise, even for an admin.
+        using (var trace = await browser.GetAsync("/dashboard/Trace"))
+            Assert.Contains("disabled", await trace.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
         // OpenMetrics: Prometheus scrapes without a key.
         using (var metrics = await silo.Http.GetAsync("/metrics")) Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
     }

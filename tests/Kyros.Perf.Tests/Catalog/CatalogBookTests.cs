@@ -145,4 +145,27 @@ public sealed class CatalogBookTests
     }
 
     private static string Snapshot(CatalogBook book) => System.Text.Json.JsonSerializer.Serialize(book.Snapshot, Kyros.Perf.Common.KyrosJson.Options);
+
+    [Fact]
+    public void A_catalog_the_store_lost_comes_back_from_a_silos_copy_with_its_models_revisions_and_removals_not_the_configurations()
+    {
+        var book = Seeded(out _);
+        book.Add(Model("kept-model"), "ops", T0.AddMinutes(1));
+        book.Remove("claude", expectedRevision: null, "ops", T0.AddMinutes(2));
+        // What every silo holds after following the grain.
+        var copy = new ModelCatalog(Microsoft.Extensions.Options.Options.Create(new ModelCatalogOptions()));
+        Assert.True(copy.Apply(book.Snapshot));
+
+        // The store is flushed: the grain finds nothing and takes the silo's copy back, one version on.
+        var restored = new CatalogBook(new ModelCatalogState(), 1_000, TimeSpan.FromMinutes(5));
+        Assert.False(restored.IsSeeded);
+        var change = restored.Restore(copy.Current.ToSnapshot(), "silo copy", T0.AddMinutes(3));
+        Assert.Equal((CatalogAction.Restored, book.Version + 1), (change.Action, restored.Version));
+        Assert.Equal(book.Snapshot.Models.Select(e => (e.Model.Id, e.Revision)), restored.Snapshot.Models.Select(e => (e.Model.Id, e.Revision)));
+        Assert.Equal("claude", Assert.Single(restored.Snapshot.Removed).Id);
+        Assert.NotNull(restored.Find("kept-model"));
+        // Every silo takes it (a newer version), and a stored catalog is never overwritten by a copy.
+        Assert.True(copy.Apply(restored.Snapshot));
+        Assert.Throws<InvalidOperationException>(() => restored.Restore(copy.Current.ToSnapshot(), "silo copy", T0.AddMinutes(4)));
+    }
 }

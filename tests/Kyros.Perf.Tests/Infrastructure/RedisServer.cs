@@ -137,12 +137,23 @@ public sealed class RedisServer : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// A loopback port free now and never handed out before in this test run: the system may give the same ephemeral port
+/// to two asks in a row once the first is closed, and two silos (or a silo's two ports) would then collide.
+/// </summary>
 public static class FreePort
 {
+    private static readonly HashSet<int> Given = [];
+
     public static int Next()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            lock (Given)
+                if (Given.Add(port)) return port;
+        }
     }
 }
