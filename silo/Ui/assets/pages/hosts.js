@@ -48,6 +48,8 @@ export async function render(main) {
     const scope = only && summaryNodes.includes(only) ? `?node=${encodeURIComponent(only)}` : "";
     thresholdsTitle.textContent = scope ? `Alert thresholds on ${only}` : "Alert thresholds (cluster)";
     const data = await api(`/v1/resources/thresholds${scope}`);
+    // Someone started editing while the thresholds were read: what they typed stays (a save draws again).
+    if (editing) return;
     const admin = session.can("admin");
     const rows = data.thresholds.map(t => {
       const inputs = ["warning", "critical", "emergency"].map(level => h("input", {
