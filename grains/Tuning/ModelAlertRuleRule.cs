@@ -42,8 +42,7 @@ public static class ModelAlertRuleRule
                                            && !(e.Metric == ModelAlertMonitor.LatencyP95 && latencySlo.Contains(e.Node))
                                            && !(e.Metric == ModelAlertMonitor.TtftP95 && ttftSlo.Contains(e.Node))).ToList();
             if (raised.Count < FlapRaises) continue;
-            var shortLived = raised.Count(r => events.FirstOrDefault(e => e.AlertId == r.AlertId && e.Kind == AlertEventKind.Resolved) is { } end
-                                               && end.Timestamp - r.Timestamp < ShortLived);
+            var shortLived = ThresholdRule.ShortLivedRaises(raised, events, ShortLived);
             // Flapping: most raises were over within minutes. Alerts that held are telling the truth and stay as they are.
             if (shortLived * 3 < raised.Count * 2) continue;
             var levels = rules.Of(rule);

@@ -30,6 +30,15 @@ public static class ThresholdRule
 
     public static IEnumerable<TuningProposal> Propose(TuningInputs inputs) => Loosen(inputs).Concat(Tighten(inputs));
 
+    /// <summary>How many of <paramref name="raised"/> were resolved, in <paramref name="events"/>, within <paramref name="within"/> of being raised.</summary>
+    public static int ShortLivedRaises(IReadOnlyList<AlertEvent> raised, IEnumerable<AlertEvent> events, TimeSpan within)
+    {
+        var resolvedAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var e in events)
+            if (e.Kind == AlertEventKind.Resolved) resolvedAt.TryAdd(e.AlertId, e.Timestamp);
+        return raised.Count(r => resolvedAt.TryGetValue(r.AlertId, out var end) && end - r.Timestamp < within);
+    }
+
     private static IEnumerable<TuningProposal> Loosen(TuningInputs inputs)
     {
         var c = inputs.Configuration;
@@ -43,8 +52,7 @@ public static class ThresholdRule
             {
                 var metric = raises.Key;
                 var raised = raises.ToList();
-                var shortLived = raised.Count(r => events.FirstOrDefault(e => e.AlertId == r.AlertId && e.Kind == AlertEventKind.Resolved) is { } end
-                                                   && end.Timestamp - r.Timestamp < ShortLived);
+                var shortLived = ShortLivedRaises(raised, events, ShortLived);
                 var flapping = raised.Count >= FlapRaises || (raised.Count >= 2 && shortLived * 2 >= raised.Count);
                 if (!flapping) continue;
                 if (host.Thresholds.FirstOrDefault(t => t.Metric == metric) is not { } thresholds) continue;
